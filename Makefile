@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+# nestvisor: `make run` boots the bundled L1 in Bochs + OVMF; `make test` runs every test.
+# Both install what is missing first (make deps).
+
+BUILD   ?= build
+CC      ?= gcc
+HOSTCC  ?= gcc
+NASM    ?= nasm
+LLD     ?= ld.lld
+OBJCOPY ?= objcopy
+PYTHON  ?= python3
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
+
+# Debian packages the build, the runs and the tests need (make deps installs them).
+DEPS_PKGS := gcc make binutils nasm lld gnu-efi mtools dosfstools python3 \
+	bochs bochs-term bochsbios vgabios ovmf qemu-system-x86
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+
+# ---------------------------------------------------------------------------
+# The L0 core: core/ vmx/ ept/ nested/ drivers/ + lib/, one static ELF.
+CORE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I.
+CORE_CFLAGS += -ffreestanding               # no hosted libc: we bring our own string/printf
+CORE_CFLAGS += -fno-pic -fno-pie            # linked at a fixed address (linker.ld)
+CORE_CFLAGS += -mcmodel=kernel              # that address is in the top 2 GiB
+CORE_CFLAGS += -mno-red-zone                # exceptions push onto the current stack
+CORE_CFLAGS += -mgeneral-regs-only          # L0 never touches FPU/SSE state: it stays L1's
+CORE_CFLAGS += -fno-stack-protector         # no TLS canary in a bare kernel
+CORE_CFLAGS += -fno-common                  # every global has exactly one definition
+CORE_CFLAGS += -fno-asynchronous-unwind-tables # no .eh_frame: nothing unwinds
+CORE_CFLAGS += -ffunction-sections -fdata-sections # lets --gc-sections drop dead code
+CORE_CFLAGS += -fno-omit-frame-pointer      # panic walks the frame-pointer chain
+CORE_CFLAGS += -Wframe-larger-than=1024     # L0 stacks are small and fixed
+CORE_CFLAGS += -MMD -MP
+CORE_LDFLAGS := -T linker.ld --gc-sections -nostdlib -static -z max-page-size=4096 \
+	-z noexecstack --no-dynamic-linker
+CORE_NASMFLAGS := -f elf64 -g -Ivmx/ -I$(BUILD)/gen/
+
+CORE_DIRS := core vmx ept nested drivers lib
+CORE_C    := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.c)))
+CORE_ASM  := $(sort $(foreach d,$(CORE_DIRS),$(wildcard $(d)/*.asm)))
+CORE_OBJS := $(patsubst %.c,$(BUILD)/core-obj/%.o,$(CORE_C)) \
+	     $(patsubst %.asm,$(BUILD)/core-obj/%.asm.o,$(CORE_ASM))
+CORE_ELF  := $(BUILD)/core.elf
+
+# Offsets of C structures that assembly uses, generated from C (never typed by hand).
+ASM_OFFSETS := $(BUILD)/gen/asm_offsets.inc
+
+$(BUILD)/core-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CORE_CFLAGS) -c $< -o $@
+
+$(BUILD)/core-obj/%.asm.o: %.asm $(ASM_OFFSETS)
+	@mkdir -p $(dir $@)
+	@echo "  NASM    $<"
+	$(Q)$(NASM) $(CORE_NASMFLAGS) -MD $@.d -MP $< -o $@
+
+$(ASM_OFFSETS): vmx/asm_offsets.c $(wildcard vmx/*.h core/*.h include/nestvisor/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  GEN     $@"
+	$(Q)$(CC) $(CORE_CFLAGS) -MF /dev/null -S $< -o $@.s
+	$(Q)sed -n 's/.*@@OFFSET@@ \([A-Za-z0-9_]*\) \$$\{0,1\}\([0-9-]*\).*/%define \1 \2/p' $@.s > $@.tmp
+	$(Q)test -s $@.tmp && mv $@.tmp $@ && rm -f $@.s
+
+$(CORE_ELF): $(filter-out $(BUILD)/core-obj/vmx/asm_offsets.o,$(CORE_OBJS)) linker.ld tools/check_core.sh
+	@echo "  LD      $@"
+	$(Q)$(LLD) $(CORE_LDFLAGS) $(filter %.o,$^) -o $@
+	$(Q)sh tools/check_core.sh $@
+
+# ---------------------------------------------------------------------------
+# The UEFI loader: boot/ + lib/ with gnu-efi, its own flag set.
+EFI_INC  := /usr/include/efi
+EFI_LIB  := /usr/lib
+BOOT_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Iboot
+BOOT_CFLAGS += -I$(EFI_INC) -I$(EFI_INC)/x86_64 -DEFI_FUNCTION_WRAPPER
+BOOT_CFLAGS += -fpic                        # the firmware relocates the image
+BOOT_CFLAGS += -fshort-wchar                # UEFI strings are UCS-2
+BOOT_CFLAGS += -mno-red-zone                # firmware interrupts use our stack
+BOOT_CFLAGS += -ffreestanding -fno-stack-protector -fno-strict-aliasing
+BOOT_CFLAGS += -MMD -MP
+BOOT_C    := $(sort $(wildcard boot/*.c)) lib/string.c lib/fmt.c lib/memmap.c
+BOOT_OBJS := $(patsubst %.c,$(BUILD)/boot-obj/%.o,$(BOOT_C))
+BOOT_EFI  := $(BUILD)/BOOTX64.EFI
+
+$(BUILD)/boot-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-EFI  $<"
+	$(Q)$(CC) $(BOOT_CFLAGS) -c $< -o $@
+
+$(BUILD)/loader.so: $(BOOT_OBJS)
+	@echo "  LD-EFI  $@"
+	$(Q)ld -nostdlib -znocombreloc -shared -Bsymbolic -T $(EFI_LIB)/elf_x86_64_efi.lds \
+		$(EFI_LIB)/crt0-efi-x86_64.o $^ -o $@ -L$(EFI_LIB) -lefi -lgnuefi
+
+$(BOOT_EFI): $(BUILD)/loader.so
+	@echo "  EFI     $@"
+	$(Q)$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j '.rel.*' -j '.rela.*' -j .reloc \
+		--target efi-app-x86_64 --subsystem=10 $< $@
+
+# ---------------------------------------------------------------------------
+# Guest kernels (Multiboot ELF32): tests/guest/*/ and guests/*/, see tests/guest/guest.mk.
+GUEST_ELFS :=
+include tests/guest/guest.mk
+
+# ---------------------------------------------------------------------------
+# Host unit tests: each compiles the real sources it tests (tests/unit/unit.mk).
+UNIT_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -I. \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -DNV_HOST_TEST
+UNIT_TESTS :=
+include tests/unit/unit.mk
+UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h $$(UNIT_SRCS_$$*) \
+		$(wildcard include/nestvisor/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(filter %.c,$^) -o $@
+
+# ---------------------------------------------------------------------------
+.PHONY: all deps run test unit clean
+.DEFAULT_GOAL := all
+
+all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)
+
+deps:
+	@sh tools/deps.sh $(DEPS_PKGS)
+
+# The main job: boot nestvisor with the bundled L1 (guests/bench) in Bochs + OVMF.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tools/nvrun.py --build $(BUILD) --l1 $(BUILD)/guests/bench.elf $(RUNFLAGS)
+
+# Every test: host unit tests, loader checks in QEMU, guest tests in Bochs.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do $$t || exit 1; done
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
