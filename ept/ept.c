@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+#include "ept/ept.h"
+
+#define LEVEL_SHIFT(level) (12 + 9 * ((level) - 1))
+#define INDEX(gpa, level)  (((gpa) >> LEVEL_SHIFT(level)) & 511)
+
+int ept_init(struct ept *e, const struct ept_ops *ops, bool use_2m, bool use_1g)
+{
+	e->ops = *ops;
+	e->use_2m = use_2m;
+	e->use_1g = use_1g;
+	e->tables = 0;
+	e->pml4 = ops->alloc_table(ops->ctx);
+	if (!e->pml4)
+		return -1;
+	e->tables = 1;
+	return 0;
+}
+
+uint64_t ept_eptp(const struct ept *e)
+{
+	return e->pml4 | EPTP_PWL4 | EPTP_MT_WB;
+}
+
+/* The table an entry points to, allocating it if absent; NULL on conflict/OOM. */
+static uint64_t *next_table(struct ept *e, uint64_t *entry)
+{
+	if (!(*entry & EPT_PERM_MASK)) {
+		uint64_t t = e->ops.alloc_table(e->ops.ctx);
+
+		if (!t)
+			return 0;
+		e->tables++;
+		/* Non-leaf entries grant everything; leaves decide. */
+		*entry = t | EPT_RWX;
+	} else if (*entry & EPT_LARGE) {
+		return 0;
+	}
+	return e->ops.table_ptr(e->ops.ctx, *entry & EPT_ADDR_MASK);
+}
+
+static bool fits(uint64_t gpa, uint64_t hpa, uint64_t left, uint64_t page)
+{
+	return !(gpa & (page - 1)) && !(hpa & (page - 1)) && left >= page;
+}
+
+int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms,
+	    unsigned memtype)
+{
+	uint64_t leaf_bits = (perms & EPT_PERM_MASK) | ((uint64_t)memtype << EPT_MT_SHIFT);
+
+	if ((gpa | hpa | size) & (EPT_PAGE_4K - 1))
+		return -1;
+	while (size) {
+		uint64_t *table = e->ops.table_ptr(e->ops.ctx, e->pml4);
+		uint64_t page = EPT_PAGE_4K;
+		unsigned leaf_level = 1;
+
+		if (e->use_1g && fits(gpa, hpa, size, EPT_PAGE_1G))
+			page = EPT_PAGE_1G, leaf_level = 3;
+		else if (e->use_2m && fits(gpa, hpa, size, EPT_PAGE_2M))
+			page = EPT_PAGE_2M, leaf_level = 2;
+
+		for (unsigned level = 4; level > leaf_level; level--) {
+			table = next_table(e, &table[INDEX(gpa, level)]);
+			if (!table)
+				return -1;
+		}
+		uint64_t *entry = &table[INDEX(gpa, leaf_level)];
+
+		if (*entry & EPT_PERM_MASK)
+			return -1;
+		*entry = hpa | leaf_bits | (leaf_level > 1 ? EPT_LARGE : 0);
+		gpa += page;
+		hpa += page;
+		size -= page;
+	}
+	return 0;
+}
+
+void ept_translate(const struct ept *e, uint64_t gpa, struct ept_walk *w)
+{
+	uint64_t table_phys = e->pml4;
+
+	*w = (struct ept_walk){ 0 };
+	for (unsigned level = 4; level >= 1; level--) {
+		uint64_t *table = e->ops.table_ptr(e->ops.ctx, table_phys);
+		uint64_t entry = table[INDEX(gpa, level)];
+		uint64_t perms = entry & EPT_PERM_MASK;
+
+		w->level = level;
+		if (!perms)
+			return;
+		/* SDM 29.3.3.1 "EPT Misconfigurations": write without read. */
+		if ((perms & EPT_W) && !(perms & EPT_R)) {
+			w->misconfigured = true;
+			return;
+		}
+		if (level == 1 || ((level == 2 || level == 3) && (entry & EPT_LARGE))) {
+			uint64_t page = 1ull << LEVEL_SHIFT(level);
+
+			w->present = true;
+			w->leaf = entry;
+			w->page_size = page;
+			w->hpa = (entry & EPT_ADDR_MASK & ~(page - 1)) | (gpa & (page - 1));
+			return;
+		}
+		table_phys = entry & EPT_ADDR_MASK;
+	}
+}

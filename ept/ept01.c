@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#include "ept/ept01.h"
+
+#include <nestvisor/memmap.h>
+
+#define HOLE_TYPE 0  /* not in the map: MMIO holes, legacy VGA, PCI windows */
+
+struct ept01_attr ept01_attr_for(uint32_t type, bool above_ram_end)
+{
+	switch (type) {
+	case NV_MEM_USABLE:
+	case NV_MEM_L1_STAGING:
+		if (above_ram_end)
+			return (struct ept01_attr){ 0, 0 };
+		return (struct ept01_attr){ EPT_RWX, EPT_MT_WB };
+	case NV_MEM_ACPI_RECLAIM:
+	case NV_MEM_ACPI_NVS:
+		return (struct ept01_attr){ EPT_RWX, EPT_MT_WB };
+	case NV_MEM_FW_RUNTIME:
+		return (struct ept01_attr){ EPT_R | EPT_X, EPT_MT_WB };
+	case NV_MEM_L0_IMAGE:
+	case NV_MEM_L0_POOL:
+	case NV_MEM_L0_BOOT:
+	case NV_MEM_BAD:
+		return (struct ept01_attr){ 0, 0 };
+	case NV_MEM_RESERVED:
+	case NV_MEM_MMIO:
+	case HOLE_TYPE:
+	default:
+		return (struct ept01_attr){ EPT_RWX, EPT_MT_UC };
+	}
+}
+
+/* Map one run of equal attributes, splitting usable RAM at ram_end. */
+static int map_run(struct ept *e, uint64_t base, uint64_t end, uint32_t type, uint64_t ram_end)
+{
+	while (base < end) {
+		bool above = base >= ram_end;
+		uint64_t stop = (!above && ram_end < end) ? ram_end : end;
+		struct ept01_attr a = ept01_attr_for(type, above);
+
+		if (a.perms && ept_map(e, base, base, stop - base, a.perms, a.memtype))
+			return -1;
+		base = stop;
+	}
+	return 0;
+}
+
+int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end)
+{
+	uint64_t top = 1ull << 32, at = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (map[i].base + map[i].size > top)
+			top = map[i].base + map[i].size;
+	top = (top + EPT_PAGE_2M - 1) & ~(EPT_PAGE_2M - 1);
+
+	/* The map is sorted and page-granular (UEFI); holes get the hole policy. */
+	for (uint32_t i = 0; i < n && at < top; i++) {
+		uint64_t base = map[i].base & ~(EPT_PAGE_4K - 1);
+		uint64_t end = (map[i].base + map[i].size + EPT_PAGE_4K - 1) & ~(EPT_PAGE_4K - 1);
+
+		if (base < at)
+			base = at;
+		if (end <= base)
+			continue;
+		if (at < base && map_run(e, at, base, HOLE_TYPE, ram_end))
+			return -1;
+		if (map_run(e, base, end, map[i].type, ram_end))
+			return -1;
+		at = end;
+	}
+	if (at < top && map_run(e, at, top, HOLE_TYPE, ram_end))
+		return -1;
+	return 0;
+}

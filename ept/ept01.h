@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* EPT01: how L1's guest-physical space maps onto the machine (the identity). */
+#ifndef NESTVISOR_EPT_EPT01_H
+#define NESTVISOR_EPT_EPT01_H
+
+#include "ept/ept.h"
+
+#include <nestvisor/bootinfo.h>
+
+struct ept01_attr {
+	uint64_t perms;     /* 0 = not mapped: an L1 access is an EPT violation */
+	unsigned memtype;
+};
+
+/*
+ * Policy, by boot-map type: free RAM L1 gets is RWX write-back; RAM above
+ * ram_end (beyond l1_memory) and all of L0's memory is not mapped; firmware
+ * runtime memory is read/execute only (L0 calls it to power off); ACPI tables
+ * are write-back; reserved ranges, MMIO and holes between ranges are
+ * uncacheable (devices).
+ */
+struct ept01_attr ept01_attr_for(uint32_t type, bool above_ram_end);
+
+/*
+ * Build the identity map [0, max(4 GiB, end of the map)) for a normalized boot
+ * map. Returns 0 or -1 (out of table memory).
+ */
+int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end);
+
+#endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* The run loop and table-driven exit dispatch. */
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/run.h"
+
+struct vcpu *current_vcpu;
+
+static const char *const exit_names[EXIT_REASON_COUNT] = {
+#define EXIT_REASON(name, num) [num] = #name,
+#include "vmx/exit_reasons.def"
+#undef EXIT_REASON
+};
+
+const char *exit_reason_name(uint32_t reason)
+{
+	return reason < EXIT_REASON_COUNT && exit_names[reason] ? exit_names[reason] : "UNKNOWN";
+}
+
+/* Every reason not named here goes to handle_fatal: dump and end the run. */
+static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_GETSEC] = handle_inject_ud,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_INVD] = handle_invd,
+	[EXIT_REASON_VMCALL] = handle_inject_ud,
+	[EXIT_REASON_VMCLEAR] = handle_inject_ud,
+	[EXIT_REASON_VMLAUNCH] = handle_inject_ud,
+	[EXIT_REASON_VMPTRLD] = handle_inject_ud,
+	[EXIT_REASON_VMPTRST] = handle_inject_ud,
+	[EXIT_REASON_VMREAD] = handle_inject_ud,
+	[EXIT_REASON_VMRESUME] = handle_inject_ud,
+	[EXIT_REASON_VMWRITE] = handle_inject_ud,
+	[EXIT_REASON_VMXOFF] = handle_inject_ud,
+	[EXIT_REASON_VMXON] = handle_inject_ud,
+	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
+	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
+	[EXIT_REASON_MSR_READ] = handle_rdmsr,
+	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_INVEPT] = handle_inject_ud,
+	[EXIT_REASON_INVVPID] = handle_inject_ud,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_VMFUNC] = handle_inject_ud,
+};
+
+void vcpu_skip_instruction(const struct exit_ctx *x)
+{
+	uint32_t intr = vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+
+	vmwritenat(VMCS_GUEST_RIP, x->rip + x->insn_len);
+	/* The instruction completed: blocking by STI / MOV SS ends with it
+	 * (SDM Vol. 3C, 25.4.2, Table 25-3). */
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite32(VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			  intr & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+/* SDM Vol. 3C, 27.6 "Event Injection". */
+void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code)
+{
+	uint32_t info = INTR_INFO_VALID | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
+			(vector & INTR_INFO_VECTOR_MASK);
+
+	if (has_error) {
+		info |= INTR_INFO_DELIVER_CODE;
+		vmwrite32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmwrite32(VMCS_VM_ENTRY_INTR_INFO, info);
+}
+
+/*
+ * An exit during event delivery leaves the event in the IDT-vectoring
+ * information; resuming without re-injecting it would lose it.
+ * SDM Vol. 3C, 28.2.4 "Information for VM Exits During Event Delivery".
+ */
+static void reinject_idt_vectoring(void)
+{
+	uint32_t idt = vmread32(VMCS_IDT_VECTORING_INFO);
+	uint32_t type;
+
+	if (!(idt & INTR_INFO_VALID) || (vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID))
+		return;
+	type = (idt & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT;
+	if (idt & INTR_INFO_DELIVER_CODE)
+		vmwrite32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, vmread32(VMCS_IDT_VECTORING_ERROR_CODE));
+	if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_SW_EXCEPTION ||
+	    type == INTR_TYPE_PRIV_SW_EXCEPTION)
+		vmwrite32(VMCS_VM_ENTRY_INSTRUCTION_LEN, vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN));
+	vmwrite32(VMCS_VM_ENTRY_INTR_INFO, idt & ~INTR_INFO_NMI_UNBLOCK_IRET);
+}
+
+static void record(struct vcpu *v, const struct exit_ctx *x)
+{
+	struct exit_record *r = &v->history[v->exits_total % EXIT_HISTORY];
+
+	r->reason = x->raw_reason;
+	r->rip = x->rip;
+	r->qualification = x->qualification;
+	v->exits_total++;
+	if (x->reason < EXIT_REASON_COUNT)
+		v->exit_count[x->reason]++;
+}
+
+static __attribute__((noreturn)) void entry_failed(struct vcpu *v, int result)
+{
+	if (result == VMX_FAIL_VALID)
+		log_line("VM entry to L1 failed: VMfailValid, VM-instruction error %u",
+			 vmread32(VMCS_VM_INSTRUCTION_ERROR));
+	else
+		log_line("VM entry to L1 failed: VMfailInvalid (no current VMCS)");
+	vcpu_dump(v);
+	run_end_failure("VM entry to L1 failed (L0 bug: VMCS01 is invalid)");
+}
+
+void exit_loop(struct vcpu *v)
+{
+	current_vcpu = v;
+	for (;;) {
+		struct exit_ctx x;
+		int result = vmx_run(&v->frame, v->launched);
+		exit_handler_fn fn;
+
+		if (result != VMX_EXITED)
+			entry_failed(v, result);
+		v->launched = true;
+		x.raw_reason = vmread32(VMCS_VM_EXIT_REASON);
+		x.reason = x.raw_reason & EXIT_REASON_BASIC_MASK;
+		x.qualification = vmreadnat(VMCS_EXIT_QUALIFICATION);
+		x.insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
+		x.rip = vmreadnat(VMCS_GUEST_RIP);
+		record(v, &x);
+		pr_trace("exit %s rip=0x%lx qual=0x%lx", exit_reason_name(x.reason), x.rip,
+			 x.qualification);
+
+		fn = (x.raw_reason & EXIT_REASON_ENTRY_FAILURE) || x.reason >= EXIT_REASON_COUNT
+			     ? handle_fatal
+			     : exit_handlers[x.reason];
+		(fn ? fn : handle_fatal)(v, &x);
+		reinject_idt_vectoring();
+	}
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* VM-exit dispatch for the L1 vCPU. */
+#ifndef NESTVISOR_VMX_EXIT_H
+#define NESTVISOR_VMX_EXIT_H
+
+#include "vmx/vcpu.h"
+
+#include <stdint.h>
+
+enum exit_reason {
+#define EXIT_REASON(name, num) EXIT_REASON_##name = (num),
+#include "vmx/exit_reasons.def"
+#undef EXIT_REASON
+};
+_Static_assert(EXIT_REASON_LOADIWKEY < EXIT_REASON_COUNT, "EXIT_REASON_COUNT too small");
+
+/* What every handler gets: read once per exit. */
+struct exit_ctx {
+	uint32_t reason;          /* basic exit reason (bits 15:0) */
+	uint32_t raw_reason;      /* the whole field, bit 31 = VM-entry failure */
+	uint64_t qualification;
+	uint32_t insn_len;
+	uint64_t rip;
+};
+
+/* A handler returns after arranging the guest's continuation; ending the
+ * run goes through run_end_*(), which does not return. */
+typedef void (*exit_handler_fn)(struct vcpu *v, const struct exit_ctx *x);
+
+const char *exit_reason_name(uint32_t reason);
+
+/* The run loop: enter L1, dispatch each exit, forever (the run ends from a handler). */
+__attribute__((noreturn)) void exit_loop(struct vcpu *v);
+
+/* Helpers for handlers. */
+void vcpu_skip_instruction(const struct exit_ctx *x);
+void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code);
+static inline void vcpu_inject_gp0(void) { vcpu_inject_exception(13, true, 0); }
+static inline void vcpu_inject_ud(void) { vcpu_inject_exception(6, false, 0); }
+/* Dump the VMCS and the exit history to the log. */
+void vcpu_dump(const struct vcpu *v);
+/* The L1 vCPU, for dumps from panic. */
+extern struct vcpu *current_vcpu;
+
+/* Handlers, one file each (vmx/exit_*.c). */
+void handle_cpuid(struct vcpu *v, const struct exit_ctx *x);
+void handle_rdmsr(struct vcpu *v, const struct exit_ctx *x);
+void handle_wrmsr(struct vcpu *v, const struct exit_ctx *x);
+void handle_io(struct vcpu *v, const struct exit_ctx *x);
+void handle_cr_access(struct vcpu *v, const struct exit_ctx *x);
+void handle_hlt(struct vcpu *v, const struct exit_ctx *x);
+void handle_invd(struct vcpu *v, const struct exit_ctx *x);
+void handle_xsetbv(struct vcpu *v, const struct exit_ctx *x);
+void handle_inject_ud(struct vcpu *v, const struct exit_ctx *x);
+void handle_triple_fault(struct vcpu *v, const struct exit_ctx *x);
+void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x);
+void handle_ept_misconfig(struct vcpu *v, const struct exit_ctx *x);
+void handle_fatal(struct vcpu *v, const struct exit_ctx *x);
+
+#endif

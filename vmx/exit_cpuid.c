@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CPUID: the hardware's answers, with VMX hidden (L1 has no nested VMX yet),
+ * the hypervisor-present bit set, and nestvisor's leaves at 0x40000000.
+ */
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "core/x86.h"
+
+#define NV_CPUID_BASE      0x40000000u
+#define NV_CPUID_MAX_LEAF  0x40000001u
+#define NV_CPUID_VERSION   1u
+
+void handle_cpuid(struct vcpu *v, const struct exit_ctx *x)
+{
+	uint64_t *r = v->frame.regs.r;
+	uint32_t leaf = (uint32_t)r[GPR_RAX], subleaf = (uint32_t)r[GPR_RCX];
+	struct cpuid_regs c;
+
+	if ((leaf & 0xf0000000u) == NV_CPUID_BASE) {
+		c = (struct cpuid_regs){ 0 };
+		if (leaf == NV_CPUID_BASE) {
+			/* "nestvisor\0\0\0" in EBX, ECX, EDX as KVM does "KVMKVMKVM\0\0\0". */
+			c.eax = NV_CPUID_MAX_LEAF;
+			c.ebx = 0x7473656e;  /* "nest" */
+			c.ecx = 0x6f736976;  /* "viso" */
+			c.edx = 0x00000072;  /* "r" */
+		} else if (leaf == NV_CPUID_BASE + 1) {
+			c.eax = NV_CPUID_VERSION;
+		}
+	} else {
+		c = cpuid(leaf, subleaf);
+		if (leaf == 1) {
+			c.ecx &= ~CPUID1_ECX_VMX;
+			c.ecx |= CPUID1_ECX_HYPERVISOR;
+			/* OSXSAVE mirrors the guest's CR4, not L0's. */
+			c.ecx &= ~CPUID1_ECX_OSXSAVE;
+			if (vmreadnat(VMCS_GUEST_CR4) & CR4_OSXSAVE)
+				c.ecx |= CPUID1_ECX_OSXSAVE;
+		} else if (leaf == 7 && subleaf == 0) {
+			c.ecx &= ~CPUID7_ECX_OSPKE;
+			if (vmreadnat(VMCS_GUEST_CR4) & CR4_PKE)
+				c.ecx |= CPUID7_ECX_OSPKE;
+		}
+	}
+	r[GPR_RAX] = c.eax;
+	r[GPR_RBX] = c.ebx;
+	r[GPR_RCX] = c.ecx;
+	r[GPR_RDX] = c.edx;
+	vcpu_skip_instruction(x);
+}

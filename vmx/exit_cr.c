@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control-register exits. L1 writes CR0/CR4 freely except for the bits VMX
+ * fixes (CR0.NE, CR4.VMXE; SDM Vol. 3C, 24.8 "Restrictions on VMX
+ * Operation"): those are in the guest/host masks, and a write that changes
+ * one against its read shadow exits here to be emulated.
+ * SDM Vol. 3C, 25.6.6 "Guest/Host Masks and Read Shadows for CR0 and CR4".
+ */
+#include "vmx/exit.h"
+#include "vmx/exit_info.h"
+#include "vmx/caps.h"
+#include "vmx/l1.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
+#include "core/log.h"
+#include "core/run.h"
+#include "core/x86.h"
+
+#include <nestvisor/string.h>
+
+/* Unrestricted guest lifts PE and PG from CR0_FIXED0 (SDM 26.3.1.1). */
+#define CR0_UNRESTRICTED_FREE (CR0_PE | CR0_PG)
+#define PDPTE_P             1ull
+#define PDPTE_RESERVED      0xfff00000000001e6ull  /* bits 2:1, 8:5, 63:52 */
+
+/* The CR0 value L1 believes it has. */
+static uint64_t guest_visible(uint64_t real, uint64_t shadow, uint64_t mask)
+{
+	return (real & ~mask) | (shadow & mask);
+}
+
+/* PAE paging with EPT: the CPU takes the PDPTEs from the VMCS (SDM 26.3.2.4);
+ * after an emulated CR write L0 must load them from L1's CR3. */
+static bool load_pdptes(uint64_t cr3)
+{
+	uint64_t gpa = cr3 & 0xffffffe0ull, pdpte[4];
+	struct ept_walk w;
+
+	ept_translate(&l1.ept01, gpa, &w);
+	if (!w.present || !(w.leaf & EPT_R))
+		return false;
+	memcpy(pdpte, (void *)(uintptr_t)w.hpa, sizeof(pdpte));
+	for (int i = 0; i < 4; i++)
+		if ((pdpte[i] & PDPTE_P) && (pdpte[i] & PDPTE_RESERVED))
+			return false;
+	vmwrite64(VMCS_GUEST_PDPTE0, pdpte[0]);
+	vmwrite64(VMCS_GUEST_PDPTE1, pdpte[1]);
+	vmwrite64(VMCS_GUEST_PDPTE2, pdpte[2]);
+	vmwrite64(VMCS_GUEST_PDPTE3, pdpte[3]);
+	return true;
+}
+
+/* MOV to CR0 with the checks of SDM Vol. 2B "MOV—Move to/from Control Registers". */
+static bool emulate_cr0_write(uint64_t val)
+{
+	uint64_t mask = vmreadnat(VMCS_CR0_GUEST_HOST_MASK);
+	uint64_t old = guest_visible(vmreadnat(VMCS_GUEST_CR0), vmreadnat(VMCS_CR0_READ_SHADOW), mask);
+	uint64_t efer = vmread64(VMCS_GUEST_IA32_EFER);
+	uint32_t entry = vmread32(VMCS_VM_ENTRY_CONTROLS);
+	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~CR0_UNRESTRICTED_FREE;
+
+	if (!l1_long_mode())
+		val &= 0xffffffffu;
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+	    ((val & CR0_NW) && !(val & CR0_CD)))
+		return false;
+	if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
+		if (!(vmreadnat(VMCS_GUEST_CR4) & CR4_PAE))
+			return false;
+		/* Entering IA-32e mode: SDM Vol. 3A, 10.8.5 "Initializing IA-32e Mode". */
+		efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	} else if (!(val & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
+		efer &= ~EFER_LMA;
+		entry &= ~ENTRY_IA32E_MODE_GUEST;
+	}
+	if ((val & CR0_PG) && !(efer & EFER_LMA) && (vmreadnat(VMCS_GUEST_CR4) & CR4_PAE) &&
+	    !load_pdptes(vmreadnat(VMCS_GUEST_CR3)))
+		return false;
+	vmwrite64(VMCS_GUEST_IA32_EFER, efer);
+	vmwrite32(VMCS_VM_ENTRY_CONTROLS, entry);
+	vmwritenat(VMCS_CR0_READ_SHADOW, val);
+	vmwritenat(VMCS_GUEST_CR0, (val | fixed0) & vmx_caps.cr0_fixed1);
+	return true;
+}
+
+static bool emulate_cr4_write(uint64_t val)
+{
+	/* L1 has no VMX: CR4.VMXE is reserved for it, like any bit the CPU lacks. */
+	uint64_t allowed = vmx_caps.cr4_fixed1 & ~CR4_VMXE;
+
+	if (!l1_long_mode())
+		val &= 0xffffffffu;
+	if (val & ~allowed)
+		return false;
+	if (l1_long_mode() && !(val & CR4_PAE))
+		return false;
+	vmwritenat(VMCS_CR4_READ_SHADOW, val);
+	vmwritenat(VMCS_GUEST_CR4, val | vmx_caps.cr4_fixed0);
+	if ((vmreadnat(VMCS_GUEST_CR0) & CR0_PG) && (val & CR4_PAE) && !l1_long_mode() &&
+	    !load_pdptes(vmreadnat(VMCS_GUEST_CR3)))
+		return false;
+	return true;
+}
+
+void handle_cr_access(struct vcpu *v, const struct exit_ctx *x)
+{
+	struct cr_access_info cr = decode_cr_access(x->qualification);
+	uint64_t mask = vmreadnat(VMCS_CR0_GUEST_HOST_MASK);
+	uint64_t cr0 = guest_visible(vmreadnat(VMCS_GUEST_CR0), vmreadnat(VMCS_CR0_READ_SHADOW), mask);
+	bool ok;
+
+	switch (cr.type) {
+	case CR_MOV_TO:
+		if (cr.cr == 0)
+			ok = emulate_cr0_write(v->frame.regs.r[cr.gpr]);
+		else if (cr.cr == 4)
+			ok = emulate_cr4_write(v->frame.regs.r[cr.gpr]);
+		else
+			goto unexpected;
+		break;
+	case CR_CLTS:
+		ok = emulate_cr0_write(cr0 & ~CR0_TS);
+		break;
+	case CR_LMSW:
+		/* LMSW loads PE, MP, EM, TS; it can set PE but never clear it. */
+		ok = emulate_cr0_write((cr0 & ~(uint64_t)0xe) | (cr.lmsw_source & 0xf));
+		break;
+	default:
+		goto unexpected;
+	}
+	if (!ok) {
+		pr_debug("L1 CR%u write faulted: #GP to L1 (rip 0x%lx)", cr.cr, x->rip);
+		vcpu_inject_gp0();
+		return;
+	}
+	vcpu_skip_instruction(x);
+	return;
+unexpected:
+	vcpu_dump(v);
+	run_end_failure("unexpected CR access exit (CR%u, type %u) at rip 0x%lx", cr.cr, cr.type,
+			x->rip);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* Exits that end the run: L1 broke itself, touched what is not its own, or L0 did not expect them. */
+#include "vmx/exit.h"
+#include "vmx/exit_info.h"
+#include "vmx/l1.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
+#include "core/log.h"
+#include "core/run.h"
+
+#include <nestvisor/memmap.h>
+
+void handle_triple_fault(struct vcpu *v, const struct exit_ctx *x)
+{
+	vcpu_dump(v);
+	run_end_failure("L1 triple fault (shutdown) at rip 0x%lx", x->rip);
+}
+
+static const char *access_kind(const struct ept_violation_info *e)
+{
+	return e->fetch ? "instruction fetch" : e->write ? "write" : "read";
+}
+
+void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x)
+{
+	struct ept_violation_info e = decode_ept_violation(x->qualification);
+	uint64_t gpa = vmread64(VMCS_GUEST_PHYSICAL_ADDRESS);
+	uint32_t type = l1_mem_type_at(gpa);
+	const char *what = nv_mem_is_l0(type) ? "L0 memory"
+			   : type ? nv_mem_type_name(type) : "unmapped memory";
+
+	log_line("EPT violation: L1 %s at guest-physical 0x%lx (%s%s) from rip 0x%lx",
+		 access_kind(&e), gpa, what,
+		 type && !nv_mem_is_l0(type) ? ", not granted to L1" : "", x->rip);
+	if (e.linear_valid)
+		log_line("  guest-linear address 0x%lx", vmreadnat(VMCS_GUEST_LINEAR_ADDRESS));
+	vcpu_dump(v);
+	run_end_failure("EPT violation: L1 %s of %s at 0x%lx (rip 0x%lx)", access_kind(&e), what,
+			gpa, x->rip);
+}
+
+void handle_ept_misconfig(struct vcpu *v, const struct exit_ctx *x)
+{
+	vcpu_dump(v);
+	run_end_failure("EPT misconfiguration at guest-physical 0x%lx (L0 bug in EPT01)",
+			vmread64(VMCS_GUEST_PHYSICAL_ADDRESS));
+}
+
+void handle_fatal(struct vcpu *v, const struct exit_ctx *x)
+{
+	vcpu_dump(v);
+	if (x->raw_reason & EXIT_REASON_ENTRY_FAILURE)
+		run_end_failure("VM entry to L1 failed: %s (reason %u)", exit_reason_name(x->reason),
+				x->reason);
+	run_end_failure("unexpected VM exit %s (reason %u) at rip 0x%lx",
+			exit_reason_name(x->reason), x->reason, x->rip);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RDMSR/WRMSR exits. Only the MSRs L0 owns are intercepted in the MSR
+ * bitmap (vmcs01.c); the rest pass straight through, and MSRs outside the
+ * bitmap's ranges arrive here and are executed on L1's behalf.
+ */
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "core/log.h"
+#include "core/x86.h"
+
+/* What L1 reads from IA32_FEATURE_CONTROL: locked, VMX off (L1 has no VMX yet). */
+#define L1_FEATURE_CONTROL FEATURE_CONTROL_LOCK
+
+static bool is_vmx_msr(uint32_t msr)
+{
+	return msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST;
+}
+
+void handle_rdmsr(struct vcpu *v, const struct exit_ctx *x)
+{
+	uint64_t *r = v->frame.regs.r;
+	uint32_t msr = (uint32_t)r[GPR_RCX];
+	uint64_t value;
+
+	if (msr == MSR_IA32_FEATURE_CONTROL) {
+		value = L1_FEATURE_CONTROL;
+	} else if (is_vmx_msr(msr)) {
+		/* CPUID.1:ECX.VMX = 0 for L1: these MSRs do not exist (#GP). */
+		vcpu_inject_gp0();
+		return;
+	} else if (rdmsr_safe(msr, &value) >= 0) {
+		pr_debug("L1 rdmsr 0x%x faulted: #GP to L1", msr);
+		vcpu_inject_gp0();
+		return;
+	}
+	r[GPR_RAX] = (uint32_t)value;
+	r[GPR_RDX] = value >> 32;
+	vcpu_skip_instruction(x);
+}
+
+void handle_wrmsr(struct vcpu *v, const struct exit_ctx *x)
+{
+	uint64_t *r = v->frame.regs.r;
+	uint32_t msr = (uint32_t)r[GPR_RCX];
+	uint64_t value = ((r[GPR_RDX] & 0xffffffffu) << 32) | (r[GPR_RAX] & 0xffffffffu);
+
+	/* FEATURE_CONTROL is locked (a write faults, as on hardware once locked). */
+	if (msr == MSR_IA32_FEATURE_CONTROL || is_vmx_msr(msr)) {
+		vcpu_inject_gp0();
+		return;
+	}
+	if (wrmsr_safe(msr, value) >= 0) {
+		pr_debug("L1 wrmsr 0x%x <- 0x%lx faulted: #GP to L1", msr, value);
+		vcpu_inject_gp0();
+		return;
+	}
+	vcpu_skip_instruction(x);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/* Starting L1: memory, EPT01, VMCS01, then the run loop. */
+#include "vmx/l1.h"
+#include "vmx/caps.h"
+#include "vmx/exit.h"
+#include "vmx/vmx_bits.h"
+#include "ept/ept01.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/pmm.h"
+#include "core/run.h"
+
+#include <nestvisor/memmap.h>
+#include <nestvisor/string.h>
+
+struct l1_env l1;
+
+static uint64_t ept_alloc(void *ctx)
+{
+	return pmm_alloc_page();
+}
+
+static uint64_t *ept_table(void *ctx, uint64_t phys)
+{
+	return phys_to_virt(phys);
+}
+
+uint32_t l1_mem_type_at(uint64_t pa)
+{
+	const struct nv_bootinfo *bi = l1.bi;
+
+	for (uint32_t i = 0; i < bi->mmap_count; i++)
+		if (pa >= bi->mmap[i].base && pa - bi->mmap[i].base < bi->mmap[i].size)
+			return bi->mmap[i].type;
+	return 0;
+}
+
+static void print_exit_stats(bool failure)
+{
+	const struct vcpu *v = &l1.vcpu;
+	char line[160];
+	int len = 0;
+
+	log_line("exits: %lu in total", v->exits_total);
+	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
+		if (!v->exit_count[r])
+			continue;
+		len += nv_snprintf(line + len, sizeof(line) - len, " %s=%lu", exit_reason_name(r),
+				   v->exit_count[r]);
+		if (len > 100) {
+			log_line("exits:%s", line);
+			len = 0;
+		}
+	}
+	if (len)
+		log_line("exits:%s", line);
+}
+
+static void dump_on_panic(void)
+{
+	if (current_vcpu)
+		vcpu_dump(current_vcpu);
+}
+
+void l1_start(const struct nv_bootinfo *bi)
+{
+	const struct ept_ops ops = { ept_alloc, ept_table, 0 };
+
+	l1.bi = bi;
+	l1.ram_end = nv_l1_ram_end(bi->mmap, bi->mmap_count, bi->l1.mem_limit);
+
+	l1_place_image(bi);
+	l1.mbi = l1_build_multiboot_info(bi, l1.ram_end);
+
+	if (ept_init(&l1.ept01, &ops, vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES,
+		     vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES) ||
+	    ept01_build(&l1.ept01, bi->mmap, bi->mmap_count, l1.ram_end))
+		panic("EPT01: L0 pool exhausted");
+	pr_info("EPT01 built: %u paging structures, L1 RAM ends at 0x%lx", l1.ept01.tables,
+		l1.ram_end == UINT64_MAX ? 0 : l1.ram_end);
+
+	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
+	panic_set_dump_hook(dump_on_panic);
+	run_set_end_hook(print_exit_stats);
+	pr_info("starting L1 %s at 0x%lx (Multiboot info at 0x%lx)", bi->l1.path, bi->l1.entry,
+		l1.mbi);
+	exit_loop(&l1.vcpu);
+}

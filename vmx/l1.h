@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* The L1 guest: its memory, its boot, its vCPU. */
+#ifndef NESTVISOR_VMX_L1_H
+#define NESTVISOR_VMX_L1_H
+
+#include "ept/ept.h"
+#include "vmx/vcpu.h"
+
+#include <nestvisor/bootinfo.h>
+
+struct l1_env {
+	const struct nv_bootinfo *bi;
+	uint64_t ram_end;      /* free RAM at or above this is not L1's (l1_memory) */
+	uint64_t mbi;          /* Multiboot information, L1 physical */
+	struct ept ept01;
+	struct vcpu vcpu;
+};
+
+extern struct l1_env l1;
+
+/* Place L1's image and modules, build its boot information and EPT01, start it. */
+__attribute__((noreturn)) void l1_start(const struct nv_bootinfo *bi);
+
+/* vmx/l1_multiboot.c: copy the planned pieces; build the Multiboot info. Return the MBI address. */
+void l1_place_image(const struct nv_bootinfo *bi);
+uint64_t l1_build_multiboot_info(const struct nv_bootinfo *bi, uint64_t ram_end);
+
+/* vmx/vmcs01.c: a VMCS01 that starts L1 at the Multiboot entry state. */
+void vmcs01_setup(struct vcpu *v, uint64_t eptp, uint64_t entry, uint64_t mbi);
+
+/* Is the guest in IA-32e mode (long mode) right now? */
+bool l1_long_mode(void);
+
+/* The boot-map type at a physical address (0 if in no range). */
+uint32_t l1_mem_type_at(uint64_t pa);
+
+#endif

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* The L1 vCPU: register frame shared with vmx/entry.asm, VMCS01, exit accounting. */
+#ifndef NESTVISOR_VMX_VCPU_H
+#define NESTVISOR_VMX_VCPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* General-purpose registers in hardware numbering (SDM Vol. 2A, Table 2-1):
+ * index n is the register an instruction-information field calls n. */
+enum gpr_index {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_COUNT
+};
+
+struct gpr_regs {
+	/* r[GPR_RSP] is unused: the guest's RSP lives in the VMCS. */
+	uint64_t r[GPR_COUNT];
+};
+
+/*
+ * HOST_RSP points at host_rsp. On a VM exit the stub pushes r15..rax below
+ * it, which lands them exactly in regs, then reloads the C stack pointer that
+ * vmx_run saved in host_rsp. asm_offsets.c hands these offsets to nasm.
+ */
+struct vcpu_frame {
+	struct gpr_regs regs;
+	uint64_t host_rsp;
+};
+_Static_assert(offsetof(struct vcpu_frame, host_rsp) == GPR_COUNT * 8,
+	       "exit stub pushes 16 registers directly below host_rsp");
+
+#define EXIT_REASON_COUNT 70
+#define EXIT_HISTORY 16
+
+struct exit_record {
+	uint32_t reason;
+	uint64_t rip;
+	uint64_t qualification;
+};
+
+struct vcpu {
+	struct vcpu_frame frame;
+	bool launched;
+	uint64_t vmcs_phys;
+	uint64_t exits_total;
+	uint64_t exit_count[EXIT_REASON_COUNT];
+	struct exit_record history[EXIT_HISTORY];  /* ring, newest at exits_total-1 */
+};
+
+/* vmx/entry.asm: enter the guest; returns when it exits (VMX_EXITED) or entry fails. */
+enum vmx_run_result { VMX_EXITED = 0, VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
+int vmx_run(struct vcpu_frame *frame, int launched);
+void vmx_exit_stub(void);
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMCS field encodings (generated from vmcs_fields.def) and width-checked
+ * accessors: vmread32(VMCS_GUEST_RIP) does not compile, because GUEST_RIP is
+ * natural-width (encoding bits 14:13, SDM Vol. 3C, 25.11.2 "VMREAD, VMWRITE,
+ * and Encodings of VMCS Fields").
+ */
+#ifndef NESTVISOR_VMX_VMCS_H
+#define NESTVISOR_VMX_VMCS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum vmcs_width { W16 = 0, W64 = 1, W32 = 2, WNAT = 3 };
+enum vmcs_group { CTRL = 0, EXIT = 1, GUEST = 2, HOST = 3 };
+
+enum vmcs_field {
+#define VMCS_FIELD(name, enc, width, group) VMCS_##name = (enc),
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+#define VMCS_ENC_WIDTH(enc)  (((enc) >> 13) & 3)
+#define VMCS_ENC_GROUP(enc)  (((enc) >> 10) & 3)
+#define VMCS_ENC_INDEX(enc)  (((enc) >> 1) & 0x1ff)
+#define VMCS_ENC_HIGH        1u   /* access type: high 32 bits of a 64-bit field */
+/* Encoding bits that must be zero (bits 31:15 and bit 12). */
+#define VMCS_ENC_RESERVED    0xffff9000u
+
+struct vmcs_field_info {
+	uint32_t encoding;
+	uint8_t width;  /* enum vmcs_width */
+	uint8_t group;  /* enum vmcs_group */
+	const char *name;
+};
+
+extern const struct vmcs_field_info vmcs_field_table[];
+extern const unsigned vmcs_field_count;
+
+/* The table row for an encoding (full encoding of 64-bit fields), or NULL. */
+const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding);
+const char *vmcs_field_name(uint32_t encoding);
+
+#ifndef NV_HOST_TEST
+/* Raw VMREAD/VMWRITE on the current VMCS. A failure is an L0 bug: panic. */
+uint64_t vmcs_read_raw(uint32_t encoding);
+void vmcs_write_raw(uint32_t encoding, uint64_t value);
+
+#define VMCS_CHECK_WIDTH(f, w) \
+	_Static_assert(VMCS_ENC_WIDTH(f) == (w), #f " accessed with the wrong width")
+
+#define vmread16(f)  ({ VMCS_CHECK_WIDTH(f, W16);  (uint16_t)vmcs_read_raw(f); })
+#define vmread32(f)  ({ VMCS_CHECK_WIDTH(f, W32);  (uint32_t)vmcs_read_raw(f); })
+#define vmread64(f)  ({ VMCS_CHECK_WIDTH(f, W64);  (uint64_t)vmcs_read_raw(f); })
+#define vmreadnat(f) ({ VMCS_CHECK_WIDTH(f, WNAT); (uint64_t)vmcs_read_raw(f); })
+
+#define vmwrite16(f, v)  do { VMCS_CHECK_WIDTH(f, W16);  vmcs_write_raw(f, (uint16_t)(v)); } while (0)
+#define vmwrite32(f, v)  do { VMCS_CHECK_WIDTH(f, W32);  vmcs_write_raw(f, (uint32_t)(v)); } while (0)
+#define vmwrite64(f, v)  do { VMCS_CHECK_WIDTH(f, W64);  vmcs_write_raw(f, (uint64_t)(v)); } while (0)
+#define vmwritenat(f, v) do { VMCS_CHECK_WIDTH(f, WNAT); vmcs_write_raw(f, (uint64_t)(v)); } while (0)
+#endif
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Entering VMX operation. SDM Vol. 3C, 24.7 "Enabling and Entering VMX Operation". */
+#ifndef NESTVISOR_VMX_VMX_H
+#define NESTVISOR_VMX_VMX_H
+
+#include <stdint.h>
+
+/*
+ * Check CPUID and IA32_FEATURE_CONTROL, read the capabilities, set CR0/CR4
+ * for VMX and execute VMXON. On any problem the run ends with a failure that
+ * says why (it never touches CR4.VMXE on a CPU without VMX: that hangs QEMU).
+ */
+void vmx_enable(void);
+
+/* VMCLEAR + VMPTRLD of a fresh VMCS region (revision id set); returns its address. */
+uint64_t vmx_new_vmcs(void);
+
+#endif
