@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Every nestvisor test: host unit tests, loader checks in QEMU, guest runs in Bochs.
+
+Prints one line per test and closes with "N passed, N failed". Emulator boots
+run two at a time (the build machines have two cores). Logs of every boot are
+kept in <build>/test-logs/<test name>/.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nvrun  # noqa: E402
+
+BOCHS_TIMEOUT = 150
+QEMU_TIMEOUT = 60
+
+
+class Test:
+    def __init__(self, name, fn):
+        self.name = name
+        self.fn = fn  # () -> (ok, message)
+
+
+# ---------------------------------------------------------------------------
+# Expectations on a run's result.
+
+def expect_status(status, *patterns):
+    def check(r):
+        if r.outcome != "status" or r.status != status:
+            return False, "wanted L1 exit status 0x%x, got: %s" % (status, r.describe())
+        return check_patterns(r, patterns)
+    return check
+
+
+def expect_failure(reason_pattern, *patterns):
+    def check(r):
+        if r.outcome != "failure" or not re.search(reason_pattern, r.detail):
+            return False, "wanted L0 failure /%s/, got: %s" % (reason_pattern, r.describe())
+        return check_patterns(r, patterns)
+    return check
+
+
+def expect_loader_error(pattern, *patterns):
+    def check(r):
+        if r.outcome != "loader-error" or not re.search(pattern, r.detail):
+            return False, "wanted loader error /%s/, got: %s" % (pattern, r.describe())
+        if "nestvisor: " in r.serial:
+            return False, "the core started after a loader error"
+        return check_patterns(r, patterns)
+    return check
+
+
+def check_patterns(r, patterns):
+    for p in patterns:
+        if not re.search(p, r.serial, re.M):
+            return False, "serial log lacks /%s/" % p
+    return True, r.describe()
+
+
+# ---------------------------------------------------------------------------
+# Inputs made at test time: corrupt L1 images derived from a good one.
+
+def corrupt_variants(good, outdir):
+    with open(good, "rb") as f:
+        data = bytearray(f.read())
+    os.makedirs(outdir, exist_ok=True)
+    out = {}
+
+    def write(name, blob):
+        path = os.path.join(outdir, name)
+        with open(path, "wb") as f:
+            f.write(blob)
+        out[name] = path
+
+    e_phoff = struct.unpack_from("<I", data, 28)[0]
+    write("truncated.elf", data[:e_phoff + 16])
+    wrong = bytearray(data)
+    struct.pack_into("<H", wrong, 18, 62)  # e_machine = EM_X86_64
+    write("wrong-machine.elf", wrong)
+    # First PT_LOAD moved to the local APIC page: not RAM.
+    outside = bytearray(data)
+    e_phentsize, e_phnum = struct.unpack_from("<HH", data, 42)
+    for i in range(e_phnum):
+        off = e_phoff + i * e_phentsize
+        if struct.unpack_from("<I", data, off)[0] == 1:  # PT_LOAD
+            struct.pack_into("<I", outside, off + 12, 0xfee00000)  # p_paddr
+            break
+    write("outside-ram.elf", outside)
+    write("not-elf.elf", b"this is not an ELF file\n" * 100)
+    return out
+
+
+# ---------------------------------------------------------------------------
+
+def unit_tests(build):
+    tests = []
+    unit_dir = os.path.join(build, "unit")
+    for binary in sorted(os.listdir(unit_dir)) if os.path.isdir(unit_dir) else []:
+        if not binary.startswith("test_") or binary.endswith((".d", ".o")):
+            continue
+        path = os.path.join(unit_dir, binary)
+        tests.append((binary[5:], path))
+    return tests
+
+
+def run_unit(path):
+    """Run one unit binary; yields (case name, ok, output lines)."""
+    p = subprocess.run([path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cases, detail = [], []
+    for line in p.stdout.splitlines():
+        m = re.match(r"(PASS|FAIL) (\S+)$", line)
+        if m:
+            cases.append((m.group(2), m.group(1) == "PASS", detail))
+            detail = []
+        elif not re.match(r"\d+ passed, \d+ failed$", line):
+            detail.append(line)
+    if p.returncode != 0 and all(ok for _, ok, _ in cases):
+        cases.append(("(exit status %d)" % p.returncode, False, detail or [p.stdout[-2000:]]))
+    return cases
+
+
+def emulator_tests(build):
+    g = lambda name: os.path.join(build, "guest", name + ".elf")  # noqa: E731
+    bench = os.path.join(build, "guests", "bench.elf")
+    inputs = os.path.join(build, "test-inputs")
+    module = os.path.join(inputs, "module.txt")
+    os.makedirs(inputs, exist_ok=True)
+    with open(module, "w") as f:
+        f.write("nestvisor test module\nsecond line\n")
+    bad = corrupt_variants(g("basic"), inputs)
+    cfg_path = r"\nestvisor\nestvisor.cfg"
+
+    T = []
+
+    def emu(name, expect, **kw):
+        T.append((name, kw, expect))
+
+    # -- QEMU TCG: the loader and the no-VMX path (fast) --------------------
+    q = dict(emulator="qemu", timeout=QEMU_TIMEOUT)
+    emu("qemu/no-vmx", expect_failure(r"no VMX",
+                                      r"nestvisor-boot: exiting boot services",
+                                      r"nestvisor: L0 core at"), l1=bench, **q)
+    emu("qemu/loader-missing-l1",
+        expect_loader_error(r"\\nestvisor\\missing\.elf.*(not found|NOT_FOUND|Not Found)"),
+        l1=None, cfg_text="l1 = \\nestvisor\\missing.elf\n", **q)
+    emu("qemu/loader-missing-config", expect_loader_error(r"nestvisor\.cfg"),
+        l1=bench, omit=[cfg_path], **q)
+    emu("qemu/loader-unknown-key",
+        expect_loader_error(r"nestvisor\.cfg: line 3: unknown key 'l1_mem'"),
+        l1=bench, cfg_text="# test\nl1 = \\nestvisor\\bench.elf\nl1_mem = 64M\n", **q)
+    emu("qemu/loader-malformed-line",
+        expect_loader_error(r"nestvisor\.cfg: line 2: .*="),
+        l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nthis line has no equals sign\n", **q)
+    emu("qemu/loader-missing-l1-key", expect_loader_error(r"nestvisor\.cfg: .*l1"),
+        l1=bench, cfg_text="cmdline = hello\n", **q)
+    emu("qemu/loader-bad-size",
+        expect_loader_error(r"nestvisor\.cfg: line 2: .*l1_memory"),
+        l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nl1_memory = lots\n", **q)
+    emu("qemu/loader-missing-core", expect_loader_error(r"core\.elf"),
+        l1=bench, omit=[r"\nestvisor\core.elf"], **q)
+    emu("qemu/loader-missing-module", expect_loader_error(r"\\nestvisor\\nomodule\.bin"),
+        l1=bench, cfg_extra=["module = \\nestvisor\\nomodule.bin arg"], **q)
+    emu("qemu/loader-truncated-elf", expect_loader_error(r"truncated\.elf: .*truncated"),
+        l1=bad["truncated.elf"], **q)
+    emu("qemu/loader-wrong-machine", expect_loader_error(r"wrong-machine\.elf: .*machine"),
+        l1=bad["wrong-machine.elf"], **q)
+    emu("qemu/loader-not-elf", expect_loader_error(r"not-elf\.elf: "), l1=bad["not-elf.elf"], **q)
+    emu("qemu/loader-segment-outside-ram",
+        expect_loader_error(r"outside-ram\.elf: .*0xfee00000"), l1=bad["outside-ram.elf"], **q)
+
+    # -- Bochs: L0 with VMX and EPT running L1 guests ------------------------
+    b = dict(emulator="bochs", timeout=BOCHS_TIMEOUT)
+    emu("bochs/basic",
+        expect_status(1, r"SUMMARY: \d+ tests, 0 failures", r"nestvisor: exits: "),
+        l1=g("basic"), cmdline="alpha beta=gamma want-module",
+        modules=[(module, "modarg1 modarg2")], **b)
+    emu("bochs/longmode", expect_status(1), l1=g("longmode"), **b)
+    emu("bochs/l0-memory-read",
+        expect_failure(r"EPT violation: L1 read of L0 memory", r"l0mem: reading"),
+        l1=g("l0mem"), **b)
+    emu("bochs/triple-fault", expect_failure(r"L1 triple fault"), l1=g("triplefault"), **b)
+    emu("bochs/halt", expect_failure(r"L1 halted with interrupts disabled"), l1=g("halt"), **b)
+    emu("bochs/bench", expect_status(1, r"bench: done"), l1=bench, **b)
+    return T
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--jobs", type=int, default=2, help="emulator boots at once")
+    ap.add_argument("--filter", default="", help="only tests whose name contains this")
+    ap.add_argument("--no-emulators", action="store_true", help="unit tests only")
+    args = ap.parse_args()
+
+    passed = failed = 0
+    start = time.monotonic()
+
+    def report(name, ok, msg, extra=()):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+        print("%s %s%s" % ("PASS" if ok else "FAIL", name, ": " + msg if msg else ""), flush=True)
+        if not ok:
+            for line in extra:
+                print("    " + line)
+
+    for group, path in unit_tests(args.build):
+        for case, ok, detail in run_unit(path):
+            name = "unit/%s/%s" % (group, case)
+            if args.filter in name:
+                report(name, ok, "", detail)
+
+    if not args.no_emulators:
+        logs = os.path.join(args.build, "test-logs")
+        tests = [t for t in emulator_tests(args.build) if args.filter in t[0]]
+
+        def one(t):
+            name, kw, expect = t
+            workdir = os.path.join(logs, name.replace("/", "-"))
+            shutil.rmtree(workdir, ignore_errors=True)
+            try:
+                r = nvrun.run(build=args.build, workdir=workdir, **kw)
+            except Exception as e:  # a harness problem is a failed test, not a crash
+                return name, False, "harness error: %r" % e, []
+            ok, msg = expect(r)
+            tail = [] if ok else r.serial.strip().splitlines()[-15:] + ["(logs: %s)" % workdir]
+            return name, ok, "%s [%.0fs]" % (msg, r.elapsed), tail
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            for name, ok, msg, tail in pool.map(one, tests):
+                report(name, ok, msg, tail)
+
+    print("test time %.0fs" % (time.monotonic() - start))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
