@@ -132,10 +132,7 @@ def emulator_tests(build):
     g = lambda name: os.path.join(build, "guest", name + ".elf")  # noqa: E731
     bench = os.path.join(build, "guests", "bench.elf")
     inputs = os.path.join(build, "test-inputs")
-    module = os.path.join(inputs, "module.txt")
-    os.makedirs(inputs, exist_ok=True)
-    with open(module, "w") as f:
-        f.write("nestvisor test module\nsecond line\n")
+    module = "tests/guest/basic/module.txt"
     bad = corrupt_variants(g("basic"), inputs)
     cfg_path = r"\nestvisor\nestvisor.cfg"
 
