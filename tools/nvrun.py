@@ -177,7 +177,8 @@ def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_
     stream: a file to echo serial lines to as they arrive (None = quiet).
     """
     own_dir = workdir is None
-    workdir = workdir or tempfile.mkdtemp(prefix="nvrun-")
+    workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nvrun-"))
+    build = os.path.abspath(build)
     os.makedirs(workdir, exist_ok=True)
     serial_path = os.path.join(workdir, "serial.txt")
     if os.path.exists(serial_path):

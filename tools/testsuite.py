@@ -82,7 +82,9 @@ def corrupt_variants(good, outdir):
         out[name] = path
 
     e_phoff = struct.unpack_from("<I", data, 28)[0]
-    write("truncated.elf", data[:e_phoff + 16])
+    # Keep the Multiboot header, cut the segment that holds it.
+    header = data.find(struct.pack("<I", 0x1BADB002))
+    write("truncated.elf", data[:header + 64])
     wrong = bytearray(data)
     struct.pack_into("<H", wrong, 18, 62)  # e_machine = EM_X86_64
     write("wrong-machine.elf", wrong)

@@ -17,7 +17,6 @@ vmx_run:
 	push r14
 	push r15
 	mov [rdi + FRAME_HOST_RSP], rsp   ; the exit stub returns through this
-	push rdi                          ; for the failure path
 
 	test esi, esi
 	; load the guest's registers; rdi last, it holds the frame
@@ -47,7 +46,6 @@ vmx_run:
 	mov eax, VMX_FAIL_VALID_CODE
 	mov edx, VMX_FAIL_INVALID_CODE
 	cmovc eax, edx
-	add rsp, 8                        ; the saved frame pointer
 	pop r15
 	pop r14
 	pop r13
@@ -80,7 +78,6 @@ vmx_exit_stub:
 %error "vmx_exit_stub's pushes do not match struct vcpu_frame"
 %endif
 	mov rsp, [rsp + FRAME_HOST_RSP]   ; back on vmx_run's stack
-	add rsp, 8                        ; the saved frame pointer
 	pop r15
 	pop r14
 	pop r13

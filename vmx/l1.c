@@ -76,8 +76,11 @@ void l1_start(const struct nv_bootinfo *bi)
 		     vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES) ||
 	    ept01_build(&l1.ept01, bi->mmap, bi->mmap_count, l1.ram_end))
 		panic("EPT01: L0 pool exhausted");
-	pr_info("EPT01 built: %u paging structures, L1 RAM ends at 0x%lx", l1.ept01.tables,
-		l1.ram_end == UINT64_MAX ? 0 : l1.ram_end);
+	if (l1.ram_end == UINT64_MAX)
+		pr_info("EPT01 built: %u paging structures, L1 gets all free RAM", l1.ept01.tables);
+	else
+		pr_info("EPT01 built: %u paging structures, L1 RAM ends at 0x%lx (l1_memory)",
+			l1.ept01.tables, l1.ram_end);
 
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
 	panic_set_dump_hook(dump_on_panic);
