@@ -75,7 +75,7 @@ $(CORE_ELF): $(filter-out $(BUILD)/core-obj/vmx/asm_offsets.o,$(CORE_OBJS)) link
 EFI_INC  := /usr/include/efi
 EFI_LIB  := /usr/lib
 BOOT_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Iboot
-BOOT_CFLAGS += -I$(EFI_INC) -I$(EFI_INC)/x86_64 -DEFI_FUNCTION_WRAPPER
+BOOT_CFLAGS += -isystem $(EFI_INC) -isystem $(EFI_INC)/x86_64 -DEFI_FUNCTION_WRAPPER # gnu-efi headers: not our warnings
 BOOT_CFLAGS += -fpic                        # the firmware relocates the image
 BOOT_CFLAGS += -fshort-wchar                # UEFI strings are UCS-2
 BOOT_CFLAGS += -mno-red-zone                # firmware interrupts use our stack

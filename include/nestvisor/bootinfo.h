@@ -78,7 +78,7 @@ struct nv_l1_plan {
 	uint64_t load_end;      /* one past the highest byte placed (kernel, modules, MBI) */
 	uint64_t mbi_base;      /* where the core builds the Multiboot information */
 	uint64_t mbi_size;      /* bytes reserved there */
-	uint32_t ncopies;
+	uint32_t ncopies;       /* kernel segments first, then one copy per module */
 	uint32_t nmodules;
 	struct nv_l1_copy copies[NV_L1_MAX_COPIES];
 	struct nv_l1_module modules[NV_L1_MAX_MODULES];

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* nestvisor.cfg: `key = value` lines (pure, no UEFI). */
+#ifndef NV_BOOT_CONFIG_H
+#define NV_BOOT_CONFIG_H
+
+#include <nestvisor/bootinfo.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NV_CONFIG_PATH        "\\nestvisor\\nestvisor.cfg"
+#define NV_L0_MEMORY_DEFAULT  (32ULL << 20)
+#define NV_L0_MEMORY_MIN      (4ULL << 20)
+#define NV_L0_MEMORY_MAX      (1ULL << 30)
+#define NV_L1_MEMORY_MIN      (2ULL << 20)
+
+struct nv_config_module {
+	char path[NV_PATH_MAX];     /* first word of the value: the file on the ESP */
+	char string[NV_MODSTR_MAX]; /* the whole value, "path args", as written */
+};
+
+struct nv_config {
+	char l1[NV_PATH_MAX];       /* L1 kernel path as written (/ or \) */
+	char cmdline[NV_CMDLINE_MAX];
+	uint64_t l1_memory;         /* 0 = all RAM L0 does not use */
+	uint64_t l0_memory;         /* bytes of L0's page pool */
+	uint32_t log_level;         /* enum nv_log_level */
+	uint32_t nmodules;
+	struct nv_config_module modules[NV_L1_MAX_MODULES];
+};
+
+/*
+ * Parse the whole file text[0..len) into cfg (defaults for what is absent).
+ * Returns 0, or -1 with a message naming the line ("line 3: unknown key 'foo'").
+ */
+int nv_config_parse(const char *text, size_t len, struct nv_config *cfg, char *err,
+		    size_t errlen);
+
+/*
+ * SIZE: decimal with an optional K/M/G suffix (KiB/MiB/GiB, either case),
+ * or 0x hex (suffix allowed too). Returns 0, or -1 if malformed or overflowing.
+ */
+int nv_parse_size(const char *s, uint64_t *out);
+
+#endif

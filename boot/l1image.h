@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* The L1 kernel: Multiboot version 1 validation, as QEMU's -kernel loads it (pure, no UEFI). */
+#ifndef NV_BOOT_L1IMAGE_H
+#define NV_BOOT_L1IMAGE_H
+
+#include <nestvisor/bootinfo.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Multiboot 0.6.96, 3.1.2 "The magic fields of Multiboot header". */
+#define NV_MB_HEADER_MAGIC     0x1BADB002u
+#define NV_MB_SEARCH_LIMIT     8192        /* 3.1 "OS image format" */
+#define NV_MB_PAGE_ALIGN       (1u << 0)   /* modules on page boundaries */
+#define NV_MB_MEMORY_INFO      (1u << 1)   /* mem_* and mmap_* in the info */
+#define NV_MB_VIDEO_MODE       (1u << 2)   /* video mode table (accepted, ignored) */
+#define NV_MB_AOUT_KLUDGE      (1u << 16)  /* load by the header's address fields */
+#define NV_MB_REQUIRED_MASK    0xffffu     /* bits 0..15: fail if not understood */
+#define NV_MB_UNDERSTOOD       (NV_MB_PAGE_ALIGN | NV_MB_MEMORY_INFO | NV_MB_VIDEO_MODE)
+
+/* Kernel pieces; modules take the other copy slots of struct nv_l1_plan. */
+#define NV_L1_MAX_SEGS (NV_L1_MAX_COPIES - NV_L1_MAX_MODULES)
+
+struct nv_l1_segment {
+	uint64_t paddr;          /* L1 physical load address */
+	uint64_t offset;         /* in the file */
+	uint64_t filesz;
+	uint64_t memsz;          /* >= filesz; the rest is zeroed */
+};
+
+struct nv_l1_image {
+	uint64_t entry;          /* physical, 32-bit */
+	uint32_t mb_offset;      /* file offset of the Multiboot header */
+	uint32_t mb_flags;
+	bool aout;               /* loaded by the header's address fields (flag 16) */
+	uint32_t nsegs;          /* "segment N" in messages is segs[N] */
+	struct nv_l1_segment segs[NV_L1_MAX_SEGS];
+};
+
+/*
+ * Validate file[0..size) completely as a Multiboot 1 kernel: the header,
+ * then either the a.out-kludge address fields (flag 16) or an ELF32 i386
+ * executable loaded at p_paddr. Returns 0, or -1 with a precise message.
+ */
+int nv_l1_parse(const void *file, uint64_t size, struct nv_l1_image *img, char *err,
+		size_t errlen);
+
+#endif
