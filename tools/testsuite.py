@@ -182,6 +182,11 @@ def emulator_tests(build):
         expect_status(1, r"SUMMARY: \d+ tests, 0 failures", r"nestvisor: exits: "),
         l1=g("basic"), cmdline="alpha beta=gamma want-module",
         modules=[(module, "modarg1 modarg2")], **b)
+    emu("bochs/l1-memory-limit",
+        expect_status(1, r"PASS: usable RAM in the map is 64 MiB",
+                      r"L1 RAM ends at 0x[0-9a-f]+ \(l1_memory\)"),
+        l1=g("basic"), cmdline="alpha beta=gamma expect-usable-mib=64",
+        cfg_extra=["l1_memory = 64M"], **b)
     emu("bochs/longmode", expect_status(1), l1=g("longmode"), **b)
     emu("bochs/l0-memory-read",
         expect_failure(r"EPT violation: L1 read of L0 memory", r"l0mem: reading"),

@@ -132,11 +132,32 @@ static void check_cmdline(const struct multiboot_info *mbi, bool want_module)
 {
 	const char *cmdline = mbi_cmdline(mbi);
 	const char *args = str_after_first_word(cmdline);
-	const char *expected = want_module ? EXPECTED_ARGS " want-module" : EXPECTED_ARGS;
+	size_t n = strlen(EXPECTED_ARGS);
 
 	printf("basic: cmdline \"%s\"\n", cmdline);
 	report(first_word_ends_with(cmdline, "basic.elf"), "cmdline first word ends with basic.elf");
-	report(strcmp(args, expected) == 0, "cmdline arguments are \"%s\"", expected);
+	/* The test's own option words (want-module, expect-...) may follow. */
+	report(strncmp(args, EXPECTED_ARGS, n) == 0 && (args[n] == '\0' || args[n] == ' '),
+	       "cmdline arguments begin with \"%s\"", EXPECTED_ARGS);
+	report(has_word(args, "want-module") == want_module, "want-module word seen");
+}
+
+/* With expect-usable-mib=N (the run set l1_memory = N M), L1's map offers exactly N MiB. */
+static void check_ram_limit(const struct multiboot_info *mbi)
+{
+	const struct multiboot_mmap_entry *e;
+	uint64_t usable = 0;
+	uint32_t mib;
+
+	if (!word_value(mbi_cmdline(mbi), "expect-usable-mib", &mib)) {
+		report_skip("l1_memory limit (no expect-usable-mib= on the cmdline)");
+		return;
+	}
+	mmap_for_each(mbi, e)
+		if (e->type == MMAP_TYPE_USABLE)
+			usable += e->length;
+	report(usable == (uint64_t)mib << 20, "usable RAM in the map is %u MiB (0x%llx bytes)", mib,
+	       (unsigned long long)usable);
 }
 
 static void check_modules(const struct multiboot_info *mbi, bool want_module)
@@ -316,6 +337,7 @@ int main(struct multiboot_info *mbi)
 	check_flags(mbi, want_module);
 	check_memory(mbi);
 	check_cmdline(mbi, want_module);
+	check_ram_limit(mbi);
 	check_modules(mbi, want_module);
 	check_cpuid();
 	check_msrs();

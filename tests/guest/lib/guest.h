@@ -80,6 +80,8 @@ const char *str_after_first_word(const char *s);
 bool first_word_ends_with(const char *s, const char *suffix);
 /* Is word a whole space-separated word of s? */
 bool has_word(const char *s, const char *word);
+/* Finds a "key=<decimal>" word of s; false if absent or not a number. */
+bool word_value(const char *s, const char *key, uint32_t *value);
 const char *mmap_type_name(uint32_t type);
 /* Prints the memory map, one "mmap: [base-last] type" line per entry; returns the count. */
 unsigned mbi_print_mmap(const struct multiboot_info *mbi);

@@ -50,6 +50,32 @@ bool has_word(const char *s, const char *word)
 	return false;
 }
 
+bool word_value(const char *s, const char *key, uint32_t *value)
+{
+	size_t k = strlen(key);
+
+	while (*s) {
+		size_t n;
+
+		while (*s == ' ')
+			s++;
+		n = first_word_len(s);
+		if (n > k + 1 && memcmp(s, key, k) == 0 && s[k] == '=') {
+			uint32_t v = 0;
+
+			for (size_t i = k + 1; i < n; i++) {
+				if (s[i] < '0' || s[i] > '9')
+					return false;
+				v = v * 10 + (uint32_t)(s[i] - '0');
+			}
+			*value = v;
+			return true;
+		}
+		s += n;
+	}
+	return false;
+}
+
 const char *mmap_type_name(uint32_t type)
 {
 	switch (type) {
