@@ -75,12 +75,17 @@ static uint64_t page_up(uint64_t x)
 
 static void log_firmware(void)
 {
+	EFI_LOADED_IMAGE *li = NULL;
 	char vendor[64];
 	uint32_t rev = nv_st->Hdr.Revision;
 
 	nv_ucs2_to_ascii(nv_st->FirmwareVendor, vendor, sizeof(vendor));
 	nv_log(NV_LOG_INFO, "firmware: %s rev 0x%x, UEFI %u.%u", vendor, nv_st->FirmwareRevision,
 	       rev >> 16, (rev & 0xffff) / 10);
+	if (!EFI_ERROR(uefi_call_wrapper(nv_bs->HandleProtocol, 3, L.image, &LoadedImageProtocol,
+					 (void **)&li)))
+		/* For debuggers: load build/loader.so's symbols at this address. */
+		nv_log(NV_LOG_DEBUG, "loader image at 0x%llx", (ull)(uintptr_t)li->ImageBase);
 }
 
 static EFI_STATUS read_config(void)

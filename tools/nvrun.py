@@ -114,6 +114,41 @@ def make_esp(image, files, size_kib=32768):
         subprocess.run(["mcopy", "-o", "-i", image, src, "::/" + "/".join(parts)], check=True)
 
 
+def esp_files(build, l1=None, cmdline="", cfg_extra=(), cfg_text=None, modules=(), files=None,
+              omit=(), l1_name=None):
+    """What goes on the ESP: {esp path: host path or bytes}."""
+    build = os.path.abspath(build)
+    esp = {"\\EFI\\BOOT\\BOOTX64.EFI": os.path.join(build, "BOOTX64.EFI"),
+           esp_path("core.elf"): os.path.join(build, "core.elf")}
+    extra = list(cfg_extra)
+    for host, args in modules:
+        dest = esp_path(os.path.basename(host))
+        esp[dest] = host
+        extra.append("module = %s%s" % (dest, " " + args if args else ""))
+    l1_dest = None
+    if l1:
+        l1_dest = esp_path(l1_name or os.path.basename(l1))
+        esp[l1_dest] = l1
+    esp[esp_path("nestvisor.cfg")] = (cfg_text if cfg_text is not None
+                                      else config_text(l1_dest, cmdline, extra))
+    esp.update(files or {})
+    for o in omit:
+        esp.pop(o, None)
+    return esp
+
+
+def write_dir(esp, outdir):
+    """Copy the ESP files into a directory (a mounted FAT partition, for example)."""
+    for dest, src in esp.items():
+        path = os.path.join(outdir, *dest.strip("\\").split("\\"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if isinstance(src, str) and os.path.exists(src):
+            shutil.copyfile(src, path)
+        else:
+            with open(path, "wb") as f:
+                f.write(src.encode() if isinstance(src, str) else src)
+
+
 def bochs_config(workdir, image, megs, cpu):
     return "\n".join([
         "megs: %d" % megs,
@@ -185,22 +220,7 @@ def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_
         os.unlink(serial_path)
     open(serial_path, "w").close()
 
-    esp = {"\\EFI\\BOOT\\BOOTX64.EFI": os.path.join(build, "BOOTX64.EFI"),
-           esp_path("core.elf"): os.path.join(build, "core.elf")}
-    extra = list(cfg_extra)
-    for host, args in modules:
-        dest = esp_path(os.path.basename(host))
-        esp[dest] = host
-        extra.append("module = %s%s" % (dest, " " + args if args else ""))
-    l1_dest = None
-    if l1:
-        l1_dest = esp_path(l1_name or os.path.basename(l1))
-        esp[l1_dest] = l1
-    esp[esp_path("nestvisor.cfg")] = (cfg_text if cfg_text is not None
-                                      else config_text(l1_dest, cmdline, extra))
-    esp.update(files or {})
-    for o in omit:
-        esp.pop(o, None)
+    esp = esp_files(build, l1, cmdline, cfg_extra, cfg_text, modules, files, omit, l1_name)
     image = os.path.join(workdir, "esp.img")
     make_esp(image, esp)
 
@@ -272,6 +292,10 @@ def main():
     ap.add_argument("--expect-status", type=lambda s: int(s, 0), default=1,
                     help="L1 exit status that counts as a pass (default 1: L1 wrote 0)")
     ap.add_argument("--quiet", action="store_true", help="do not stream the serial log")
+    ap.add_argument("--write-image", metavar="FILE",
+                    help="only write a FAT ESP disk image with everything (no boot)")
+    ap.add_argument("--write-dir", metavar="DIR",
+                    help="only copy the ESP files into DIR, e.g. a mounted USB stick (no boot)")
     args = ap.parse_args()
 
     emulator = args.emulator
@@ -282,6 +306,15 @@ def main():
         path, _, margs = m.partition(":")
         mods.append((path, margs))
     extra = [("%s = %s" % tuple(kv.split("=", 1))) if "=" in kv else kv for kv in args.cfg]
+    if args.write_image or args.write_dir:
+        esp = esp_files(args.build, args.l1, args.cmdline, extra, None, mods)
+        if args.write_image:
+            make_esp(os.path.abspath(args.write_image), esp)
+            print("nvrun: wrote %s" % args.write_image)
+        if args.write_dir:
+            write_dir(esp, args.write_dir)
+            print("nvrun: wrote the ESP files under %s" % args.write_dir)
+        return 0
     print("nvrun: booting %s under %s (time limit %ds)" % (args.l1, emulator, args.timeout),
           flush=True)
     r = run(l1=args.l1, build=args.build, emulator=emulator, cmdline=args.cmdline,
