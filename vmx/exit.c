@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The run loop and table-driven exit dispatch. */
 #include "vmx/exit.h"
+#include "nested/nested.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
@@ -27,24 +28,24 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_GETSEC] = handle_inject_ud,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_invd,
-	[EXIT_REASON_VMCALL] = handle_inject_ud,
-	[EXIT_REASON_VMCLEAR] = handle_inject_ud,
-	[EXIT_REASON_VMLAUNCH] = handle_inject_ud,
-	[EXIT_REASON_VMPTRLD] = handle_inject_ud,
-	[EXIT_REASON_VMPTRST] = handle_inject_ud,
-	[EXIT_REASON_VMREAD] = handle_inject_ud,
-	[EXIT_REASON_VMRESUME] = handle_inject_ud,
-	[EXIT_REASON_VMWRITE] = handle_inject_ud,
-	[EXIT_REASON_VMXOFF] = handle_inject_ud,
-	[EXIT_REASON_VMXON] = handle_inject_ud,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = handle_vmclear,
+	[EXIT_REASON_VMLAUNCH] = handle_vmlaunch,
+	[EXIT_REASON_VMPTRLD] = handle_vmptrld,
+	[EXIT_REASON_VMPTRST] = handle_vmptrst,
+	[EXIT_REASON_VMREAD] = handle_vmread,
+	[EXIT_REASON_VMRESUME] = handle_vmresume,
+	[EXIT_REASON_VMWRITE] = handle_vmwrite,
+	[EXIT_REASON_VMXOFF] = handle_vmxoff,
+	[EXIT_REASON_VMXON] = handle_vmxon,
 	[EXIT_REASON_CR_ACCESS] = handle_cr_access,
 	[EXIT_REASON_IO_INSTRUCTION] = handle_io,
 	[EXIT_REASON_MSR_READ] = handle_rdmsr,
 	[EXIT_REASON_MSR_WRITE] = handle_wrmsr,
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
-	[EXIT_REASON_INVEPT] = handle_inject_ud,
-	[EXIT_REASON_INVVPID] = handle_inject_ud,
+	[EXIT_REASON_INVEPT] = handle_invept_invvpid,
+	[EXIT_REASON_INVVPID] = handle_invept_invvpid,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
 	[EXIT_REASON_VMFUNC] = handle_inject_ud,
 };
@@ -79,7 +80,7 @@ void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code)
  * information; resuming without re-injecting it would lose it.
  * SDM Vol. 3C, 28.2.4 "Information for VM Exits During Event Delivery".
  */
-static void reinject_idt_vectoring(void)
+void vcpu_reinject_idt_vectoring(void)
 {
 	uint32_t idt = vmread32(VMCS_IDT_VECTORING_INFO);
 	uint32_t type;
@@ -138,10 +139,14 @@ void exit_loop(struct vcpu *v)
 		pr_trace("exit %s rip=0x%lx qual=0x%lx", exit_reason_name(x.reason), x.rip,
 			 x.qualification);
 
+		if (nested.in_l2) {
+			nested_l2_exit(v, &x);
+			continue;
+		}
 		fn = (x.raw_reason & EXIT_REASON_ENTRY_FAILURE) || x.reason >= EXIT_REASON_COUNT
 			     ? handle_fatal
 			     : exit_handlers[x.reason];
 		(fn ? fn : handle_fatal)(v, &x);
-		reinject_idt_vectoring();
+		vcpu_reinject_idt_vectoring();
 	}
 }

@@ -3,15 +3,11 @@
 #ifndef NESTVISOR_VMX_EXIT_H
 #define NESTVISOR_VMX_EXIT_H
 
+#include "vmx/exit_reasons.h"
 #include "vmx/vcpu.h"
 
 #include <stdint.h>
 
-enum exit_reason {
-#define EXIT_REASON(name, num) EXIT_REASON_##name = (num),
-#include "vmx/exit_reasons.def"
-#undef EXIT_REASON
-};
 _Static_assert(EXIT_REASON_LOADIWKEY < EXIT_REASON_COUNT, "EXIT_REASON_COUNT too small");
 
 /* What every handler gets: read once per exit. */
@@ -37,6 +33,8 @@ void vcpu_skip_instruction(const struct exit_ctx *x);
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code);
 static inline void vcpu_inject_gp0(void) { vcpu_inject_exception(13, true, 0); }
 static inline void vcpu_inject_ud(void) { vcpu_inject_exception(6, false, 0); }
+/* Re-inject an event whose delivery an exit interrupted (before resuming the guest). */
+void vcpu_reinject_idt_vectoring(void);
 /* Dump the VMCS and the exit history to the log. */
 void vcpu_dump(const struct vcpu *v);
 /* The L1 vCPU, for dumps from panic. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * CPUID: the hardware's answers, with VMX hidden (L1 has no nested VMX yet),
- * the hypervisor-present bit set, and nestvisor's leaves at 0x40000000.
+ * CPUID: the hardware's answers with VMX (emulated by nested/ for L1), the
+ * hypervisor-present bit set, and nestvisor's leaves at 0x40000000.
  */
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
@@ -31,8 +31,7 @@ void handle_cpuid(struct vcpu *v, const struct exit_ctx *x)
 	} else {
 		c = cpuid(leaf, subleaf);
 		if (leaf == 1) {
-			c.ecx &= ~CPUID1_ECX_VMX;
-			c.ecx |= CPUID1_ECX_HYPERVISOR;
+			c.ecx |= CPUID1_ECX_VMX | CPUID1_ECX_HYPERVISOR;
 			/* OSXSAVE mirrors the guest's CR4, not L0's. */
 			c.ecx &= ~CPUID1_ECX_OSXSAVE;
 			if (vmreadnat(VMCS_GUEST_CR4) & CR4_OSXSAVE)

@@ -6,8 +6,10 @@
  * one against its read shadow exits here to be emulated.
  * SDM Vol. 3C, 25.6.6 "Guest/Host Masks and Read Shadows for CR0 and CR4".
  */
+#include "nested/nested.h"
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
+#include "vmx/guest_regs.h"
 #include "vmx/caps.h"
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
@@ -18,8 +20,6 @@
 
 #include <nestvisor/string.h>
 
-/* Unrestricted guest lifts PE and PG from CR0_FIXED0 (SDM 26.3.1.1). */
-#define CR0_UNRESTRICTED_FREE (CR0_PE | CR0_PG)
 #define PDPTE_P             1ull
 #define PDPTE_RESERVED      0xfff00000000001e6ull  /* bits 2:1, 8:5, 63:52 */
 
@@ -31,7 +31,7 @@ static uint64_t guest_visible(uint64_t real, uint64_t shadow, uint64_t mask)
 
 /* PAE paging with EPT: the CPU takes the PDPTEs from the VMCS (SDM 26.3.2.4);
  * after an emulated CR write L0 must load them from L1's CR3. */
-static bool load_pdptes(uint64_t cr3)
+bool l1_load_pdptes(uint64_t cr3)
 {
 	uint64_t gpa = cr3 & 0xffffffe0ull, pdpte[4];
 	struct ept_walk w;
@@ -57,12 +57,15 @@ static bool emulate_cr0_write(uint64_t val)
 	uint64_t old = guest_visible(vmreadnat(VMCS_GUEST_CR0), vmreadnat(VMCS_CR0_READ_SHADOW), mask);
 	uint64_t efer = vmread64(VMCS_GUEST_IA32_EFER);
 	uint32_t entry = vmread32(VMCS_VM_ENTRY_CONTROLS);
-	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~CR0_UNRESTRICTED_FREE;
 
 	if (!l1_long_mode())
 		val &= 0xffffffffu;
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
 	    ((val & CR0_NW) && !(val & CR0_CD)))
+		return false;
+	/* In VMX operation L1's CR0 must keep its VMX fixed bits (SDM 24.8). */
+	if (nested.vmxon && ((val & nested.caps.l1.cr0_fixed0) != nested.caps.l1.cr0_fixed0 ||
+			     (val & ~nested.caps.l1.cr0_fixed1 & 0xffffffffu)))
 		return false;
 	if ((val & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
 		if (!(vmreadnat(VMCS_GUEST_CR4) & CR4_PAE))
@@ -75,30 +78,34 @@ static bool emulate_cr0_write(uint64_t val)
 		entry &= ~ENTRY_IA32E_MODE_GUEST;
 	}
 	if ((val & CR0_PG) && !(efer & EFER_LMA) && (vmreadnat(VMCS_GUEST_CR4) & CR4_PAE) &&
-	    !load_pdptes(vmreadnat(VMCS_GUEST_CR3)))
+	    !l1_load_pdptes(vmreadnat(VMCS_GUEST_CR3)))
 		return false;
 	vmwrite64(VMCS_GUEST_IA32_EFER, efer);
 	vmwrite32(VMCS_VM_ENTRY_CONTROLS, entry);
 	vmwritenat(VMCS_CR0_READ_SHADOW, val);
-	vmwritenat(VMCS_GUEST_CR0, (val | fixed0) & vmx_caps.cr0_fixed1);
+	vmwritenat(VMCS_GUEST_CR0, l1_real_cr0(val));
 	return true;
 }
 
 static bool emulate_cr4_write(uint64_t val)
 {
-	/* L1 has no VMX: CR4.VMXE is reserved for it, like any bit the CPU lacks. */
-	uint64_t allowed = vmx_caps.cr4_fixed1 & ~CR4_VMXE;
+	uint64_t allowed = vmx_caps.cr4_fixed1;
 
+	if (!nested_vmx_visible())
+		allowed &= ~CR4_VMXE;  /* without VMX for L1, VMXE is a reserved bit */
 	if (!l1_long_mode())
 		val &= 0xffffffffu;
 	if (val & ~allowed)
+		return false;
+	/* CR4.VMXE cannot be cleared in VMX operation (SDM 24.8). */
+	if (nested.vmxon && !(val & CR4_VMXE))
 		return false;
 	if (l1_long_mode() && !(val & CR4_PAE))
 		return false;
 	vmwritenat(VMCS_CR4_READ_SHADOW, val);
 	vmwritenat(VMCS_GUEST_CR4, val | vmx_caps.cr4_fixed0);
 	if ((vmreadnat(VMCS_GUEST_CR0) & CR0_PG) && (val & CR4_PAE) && !l1_long_mode() &&
-	    !load_pdptes(vmreadnat(VMCS_GUEST_CR3)))
+	    !l1_load_pdptes(vmreadnat(VMCS_GUEST_CR3)))
 		return false;
 	return true;
 }
@@ -113,9 +120,9 @@ void handle_cr_access(struct vcpu *v, const struct exit_ctx *x)
 	switch (cr.type) {
 	case CR_MOV_TO:
 		if (cr.cr == 0)
-			ok = emulate_cr0_write(v->frame.regs.r[cr.gpr]);
+			ok = emulate_cr0_write(gpr_read(v, cr.gpr));
 		else if (cr.cr == 4)
-			ok = emulate_cr4_write(v->frame.regs.r[cr.gpr]);
+			ok = emulate_cr4_write(gpr_read(v, cr.gpr));
 		else
 			goto unexpected;
 		break;

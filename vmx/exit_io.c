@@ -6,11 +6,11 @@
  */
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
+#include "vmx/l1.h"
 #include "vmx/vmcs.h"
 #include "core/log.h"
 #include "core/run.h"
 
-#define TEST_EXIT_PORT 0xf4
 
 void handle_io(struct vcpu *v, const struct exit_ctx *x)
 {

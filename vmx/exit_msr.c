@@ -4,17 +4,17 @@
  * bitmap (vmcs01.c); the rest pass straight through, and MSRs outside the
  * bitmap's ranges arrive here and are executed on L1's behalf.
  */
+#include "nested/nested.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "core/log.h"
 #include "core/x86.h"
 
-/* What L1 reads from IA32_FEATURE_CONTROL: locked, VMX off (L1 has no VMX yet). */
-#define L1_FEATURE_CONTROL FEATURE_CONTROL_LOCK
-
-static bool is_vmx_msr(uint32_t msr)
+/* The MSRs L0 owns: IA32_FEATURE_CONTROL and the VMX capabilities (nested/nested.c). */
+static bool l0_owned(uint32_t msr)
 {
-	return msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST;
+	return msr == MSR_IA32_FEATURE_CONTROL ||
+	       (msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST);
 }
 
 void handle_rdmsr(struct vcpu *v, const struct exit_ctx *x)
@@ -23,12 +23,11 @@ void handle_rdmsr(struct vcpu *v, const struct exit_ctx *x)
 	uint32_t msr = (uint32_t)r[GPR_RCX];
 	uint64_t value;
 
-	if (msr == MSR_IA32_FEATURE_CONTROL) {
-		value = L1_FEATURE_CONTROL;
-	} else if (is_vmx_msr(msr)) {
-		/* CPUID.1:ECX.VMX = 0 for L1: these MSRs do not exist (#GP). */
-		vcpu_inject_gp0();
-		return;
+	if (l0_owned(msr)) {
+		if (!nested_rdmsr(msr, &value)) {
+			vcpu_inject_gp0();
+			return;
+		}
 	} else if (rdmsr_safe(msr, &value) >= 0) {
 		pr_debug("L1 rdmsr 0x%x faulted: #GP to L1", msr);
 		vcpu_inject_gp0();
@@ -45,9 +44,11 @@ void handle_wrmsr(struct vcpu *v, const struct exit_ctx *x)
 	uint32_t msr = (uint32_t)r[GPR_RCX];
 	uint64_t value = ((r[GPR_RDX] & 0xffffffffu) << 32) | (r[GPR_RAX] & 0xffffffffu);
 
-	/* FEATURE_CONTROL is locked (a write faults, as on hardware once locked). */
-	if (msr == MSR_IA32_FEATURE_CONTROL || is_vmx_msr(msr)) {
-		vcpu_inject_gp0();
+	if (l0_owned(msr)) {
+		if (!nested_wrmsr(msr, value))
+			vcpu_inject_gp0();
+		else
+			vcpu_skip_instruction(x);
 		return;
 	}
 	if (wrmsr_safe(msr, value) >= 0) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Starting L1: memory, EPT01, VMCS01, then the run loop. */
 #include "vmx/l1.h"
+#include "nested/nested.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
 #include "vmx/vmx_bits.h"
@@ -42,6 +43,9 @@ static void print_exit_stats(bool failure)
 	int len = 0;
 
 	log_line("exits: %lu in total", v->exits_total);
+	if (nested.l2_entries)
+		log_line("nested: %lu entries to L2, %lu exits reflected to L1, %lu handled by L0",
+			 nested.l2_entries, nested.l2_exits_reflected, nested.l2_exits_l0);
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
 		if (!v->exit_count[r])
 			continue;
@@ -83,6 +87,7 @@ void l1_start(const struct nv_bootinfo *bi)
 			l1.ept01.tables, l1.ram_end);
 
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
+	nested_init(l1.vcpu.vmcs_phys);
 	panic_set_dump_hook(dump_on_panic);
 	run_set_end_hook(print_exit_stats);
 	pr_info("starting L1 %s at 0x%lx (Multiboot info at 0x%lx)", bi->l1.path, bi->l1.entry,

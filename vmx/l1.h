@@ -13,8 +13,12 @@ struct l1_env {
 	uint64_t ram_end;      /* free RAM at or above this is not L1's (l1_memory) */
 	uint64_t mbi;          /* Multiboot information, L1 physical */
 	struct ept ept01;
+	uint64_t msr_bitmap, io_bitmap_a, io_bitmap_b;  /* L0's intercepts for L1 */
 	struct vcpu vcpu;
 };
+
+/* The only I/O port L0 intercepts: the test exit port (QEMU isa-debug-exit). */
+#define TEST_EXIT_PORT 0xf4
 
 extern struct l1_env l1;
 
@@ -27,6 +31,16 @@ uint64_t l1_build_multiboot_info(const struct nv_bootinfo *bi, uint64_t ram_end)
 
 /* vmx/vmcs01.c: a VMCS01 that starts L1 at the Multiboot entry state. */
 void vmcs01_setup(struct vcpu *v, uint64_t eptp, uint64_t entry, uint64_t mbi);
+/* L0's host-state area (the same in VMCS01 and VMCS02), into the current VMCS. */
+void vmcs_write_host_state(struct vcpu *v);
+
+/* L0's guest/host masks for L1: the CR0/CR4 bits fixed in VMX operation. */
+uint64_t vmcs01_cr0_mask(void);
+uint64_t vmcs01_cr4_mask(void);
+/* The CR0 L1's guest really runs with, for a CR0 value it wants. */
+uint64_t l1_real_cr0(uint64_t visible);
+/* Load the PAE PDPTEs for guest CR3 into the current VMCS; false if invalid. */
+bool l1_load_pdptes(uint64_t cr3);
 
 /* Is the guest in IA-32e mode (long mode) right now? */
 bool l1_long_mode(void);

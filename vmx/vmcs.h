@@ -14,8 +14,17 @@
 enum vmcs_width { W16 = 0, W64 = 1, W32 = 2, WNAT = 3 };
 enum vmcs_group { CTRL = 0, EXIT = 1, GUEST = 2, HOST = 3 };
 
+/* The VMX feature a field belongs to (the feature column of vmcs_fields.def). */
+enum vmcs_feature {
+	F_BASE, F_VPID, F_EPT, F_EPT_VE, F_POSTED_INTR, F_VIRT_INTR_DELIVERY, F_PML,
+	F_TPR_SHADOW, F_VIRT_APIC_ACCESS, F_VMFUNC, F_VMCS_SHADOWING, F_XSAVES, F_ENCLS,
+	F_ENCLV, F_SPP, F_TSC_SCALING, F_TERTIARY, F_PERF_GLOBAL, F_MPX, F_PT, F_LBR, F_PKS,
+	F_PLE, F_PREEMPTION_TIMER, F_CET,
+	F_COUNT
+};
+
 enum vmcs_field {
-#define VMCS_FIELD(name, enc, width, group) VMCS_##name = (enc),
+#define VMCS_FIELD(name, enc, width, group, feature) VMCS_##name = (enc),
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };
@@ -31,6 +40,7 @@ struct vmcs_field_info {
 	uint32_t encoding;
 	uint8_t width;  /* enum vmcs_width */
 	uint8_t group;  /* enum vmcs_group */
+	uint8_t feature; /* enum vmcs_feature */
 	const char *name;
 };
 

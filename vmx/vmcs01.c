@@ -17,7 +17,6 @@
 #include "core/x86.h"
 
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u
-#define TEST_EXIT_PORT 0xf4
 #define L1_VPID 1
 
 /* Initial guest segments: selectors as a GDT with code at 0x08, data at 0x10. */
@@ -55,6 +54,23 @@ static uint64_t alloc_zeroed_page(void)
 	if (!p)
 		panic("vmcs01: L0 pool exhausted");
 	return p;
+}
+
+/* CR0.NE and CR4.VMXE are fixed in VMX operation: owned by L0, shadowed for L1
+ * (unrestricted guest frees PE and PG). Bits the CPU cannot set are L0's too. */
+uint64_t vmcs01_cr0_mask(void)
+{
+	return (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | (~vmx_caps.cr0_fixed1 & 0xffffffffu);
+}
+
+uint64_t vmcs01_cr4_mask(void)
+{
+	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffu);
+}
+
+uint64_t l1_real_cr0(uint64_t visible)
+{
+	return (visible | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
 }
 
 static void setup_controls(uint64_t eptp)
@@ -100,18 +116,19 @@ static void setup_controls(uint64_t eptp)
 	for (uint32_t m = MSR_IA32_VMX_FIRST; m <= MSR_IA32_VMX_LAST; m++)
 		msr_intercept(phys_to_virt(msr_bitmap), m);
 	vmwrite64(VMCS_MSR_BITMAP, msr_bitmap);
+	l1.msr_bitmap = msr_bitmap;
+	l1.io_bitmap_a = io_a;
+	l1.io_bitmap_b = io_b;
 	/* The only port L0 needs: the test exit port (SDM 25.6.4 "I/O-Bitmap Addresses"). */
 	io[TEST_EXIT_PORT / 8] |= (uint8_t)(1u << (TEST_EXIT_PORT % 8));
 	vmwrite64(VMCS_IO_BITMAP_A, io_a);
 	vmwrite64(VMCS_IO_BITMAP_B, io_b);
 
-	/* CR0.NE and CR4.VMXE are fixed in VMX operation: owned by L0, shadowed for L1. */
-	vmwritenat(VMCS_CR0_GUEST_HOST_MASK,
-		   (c->cr0_fixed0 & ~(CR0_PE | CR0_PG)) | (~c->cr0_fixed1 & 0xffffffffu));
-	vmwritenat(VMCS_CR4_GUEST_HOST_MASK, c->cr4_fixed0 | (~c->cr4_fixed1 & 0xffffffffu));
+	vmwritenat(VMCS_CR0_GUEST_HOST_MASK, vmcs01_cr0_mask());
+	vmwritenat(VMCS_CR4_GUEST_HOST_MASK, vmcs01_cr4_mask());
 }
 
-static void setup_host_state(struct vcpu *v)
+void vmcs_write_host_state(struct vcpu *v)
 {
 	vmwritenat(VMCS_HOST_CR0, read_cr0());
 	vmwritenat(VMCS_HOST_CR3, read_cr3());
@@ -164,7 +181,7 @@ static void setup_guest_state(struct vcpu *v, uint64_t entry, uint64_t mbi)
 	vmwrite32(VMCS_GUEST_IDTR_LIMIT, 0);
 
 	vmwritenat(VMCS_CR0_READ_SHADOW, cr0);
-	vmwritenat(VMCS_GUEST_CR0, (cr0 | (c->cr0_fixed0 & ~(CR0_PE | CR0_PG))) & c->cr0_fixed1);
+	vmwritenat(VMCS_GUEST_CR0, l1_real_cr0(cr0));
 	vmwritenat(VMCS_GUEST_CR3, 0);
 	vmwritenat(VMCS_CR4_READ_SHADOW, 0);
 	vmwritenat(VMCS_GUEST_CR4, c->cr4_fixed0);
@@ -191,7 +208,7 @@ void vmcs01_setup(struct vcpu *v, uint64_t eptp, uint64_t entry, uint64_t mbi)
 {
 	v->vmcs_phys = vmx_new_vmcs();
 	setup_controls(eptp);
-	setup_host_state(v);
+	vmcs_write_host_state(v);
 	setup_guest_state(v, entry, mbi);
 }
 

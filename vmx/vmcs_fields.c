@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 const struct vmcs_field_info vmcs_field_table[] = {
-#define VMCS_FIELD(name, enc, width, group) { (enc), (width), (group), #name },
+#define VMCS_FIELD(name, enc, width, group, feature) { (enc), (width), (group), (feature), #name },
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };

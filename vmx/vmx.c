@@ -92,3 +92,12 @@ uint64_t vmx_new_vmcs(void)
 		panic("vmx: VMPTRLD of a new VMCS failed");
 	return vmcs;
 }
+
+void vmx_load_vmcs(uint64_t vmcs)
+{
+	uint8_t fail;
+
+	__asm__ volatile("vmptrld %1; setna %0" : "=q"(fail) : "m"(vmcs) : "cc", "memory");
+	if (fail)
+		panic("vmx: VMPTRLD of 0x%lx failed", vmcs);
+}

@@ -14,5 +14,7 @@ void vmx_enable(void);
 
 /* VMCLEAR + VMPTRLD of a fresh VMCS region (revision id set); returns its address. */
 uint64_t vmx_new_vmcs(void);
+/* Make a VMCS current (VMPTRLD); a failure is an L0 bug. */
+void vmx_load_vmcs(uint64_t vmcs);
 
 #endif

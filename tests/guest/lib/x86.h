@@ -5,6 +5,14 @@
 
 #include <stdint.h>
 
+/* Control registers and RFLAGS are as wide as the mode: uint32_t in the 32-bit
+ * kernels (unchanged API), uint64_t in the 64-bit ones (BITS64). */
+#ifdef __x86_64__
+typedef uint64_t ureg_t;
+#else
+typedef uint32_t ureg_t;
+#endif
+
 /* SDM Vol. 3A, 2.5 "Control Registers" */
 #define CR0_PE   (1u << 0)
 #define CR0_PG   (1u << 31)
@@ -15,6 +23,7 @@
 #define MSR_IA32_FEATURE_CONTROL 0x3Au
 #define MSR_IA32_APIC_BASE       0x1Bu
 #define MSR_IA32_VMX_BASIC       0x480u
+#define MSR_IA32_VMX_EPT_VPID_CAP 0x48cu
 #define MSR_IA32_EFER            0xC0000080u
 #define FEATURE_CONTROL_LOCKED   (1u << 0)
 #define EFER_LME                 (1u << 8)
@@ -118,48 +127,57 @@ static inline uint32_t inl(uint16_t port)
 	return v;
 }
 
-static inline uint32_t read_cr0(void)
+static inline ureg_t read_cr0(void)
 {
-	uint32_t v;
+	ureg_t v;
 
 	asm volatile("mov %%cr0, %0" : "=r"(v));
 	return v;
 }
 
-static inline uint32_t read_cr2(void)
+static inline ureg_t read_cr2(void)
 {
-	uint32_t v;
+	ureg_t v;
 
 	asm volatile("mov %%cr2, %0" : "=r"(v));
 	return v;
 }
 
-static inline uint32_t read_cr3(void)
+static inline ureg_t read_cr3(void)
 {
-	uint32_t v;
+	ureg_t v;
 
 	asm volatile("mov %%cr3, %0" : "=r"(v));
 	return v;
 }
 
-static inline uint32_t read_cr4(void)
+static inline ureg_t read_cr4(void)
 {
-	uint32_t v;
+	ureg_t v;
 
 	asm volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
 }
 
-static inline void write_cr4(uint32_t v)
+static inline void write_cr0(ureg_t v)
+{
+	asm volatile("mov %0, %%cr0" : : "r"(v) : "memory");
+}
+
+static inline void write_cr4(ureg_t v)
 {
 	asm volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 
-static inline uint32_t read_eflags(void)
+static inline ureg_t read_eflags(void)
 {
-	uint32_t v;
+	ureg_t v;
 
+#ifdef __x86_64__
+	asm volatile("pushfq; popq %0" : "=r"(v));
+#else
 	asm volatile("pushfl; popl %0" : "=r"(v));
+#endif
 	return v;
 }
 

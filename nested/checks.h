@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM-entry checks L0 performs in software on a VMCS12 (SDM Vol. 3C, 26.2
+ * "Checks on VMX Controls and Host-State Area", and those guest-state checks
+ * of 26.3.1 that the hardware cannot make on VMCS02 for L1). Pure: host unit
+ * tests run each check against single corruptions of a valid VMCS12.
+ */
+#ifndef NESTVISOR_NESTED_CHECKS_H
+#define NESTVISOR_NESTED_CHECKS_H
+
+#include "nested/caps.h"
+#include "nested/vmcs12.h"
+
+#include <stdbool.h>
+
+struct entry_check_env {
+	const struct nested_caps *caps;
+	unsigned maxphyaddr;
+	bool l1_long_mode;        /* L1's IA32_EFER.LMA at VMLAUNCH/VMRESUME */
+	/* Reads L1 memory (for the VMCS link pointer's revision); NULL = not readable. */
+	bool (*read_l1)(uint64_t gpa, void *buf, unsigned len);
+};
+
+/* The name of the first failing check, or NULL if all pass. */
+const char *nested_check_controls(const struct vmcs12 *v, const struct entry_check_env *env);
+const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_check_env *env);
+/*
+ * Guest-state checks done in software; the rest are the hardware's, on
+ * VMCS02. On failure returns the check's name and sets *qualification to the
+ * VM-entry-failure exit qualification (SDM 26.8: 0, or 4 for the link pointer).
+ */
+const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_check_env *env,
+				     uint64_t *qualification);
+
+/* The secondary controls in effect (0 unless "activate secondary controls"). */
+uint32_t vmcs12_proc2(const struct vmcs12 *v);
+
+#endif

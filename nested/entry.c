@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMLAUNCH and VMRESUME by L1: the checks of SDM Vol. 3C, 31.3 in order,
+ * then 26.2's control and host-state checks in software (VMfailValid 7/8),
+ * L2's guest state (software checks here, the rest by the CPU on VMCS02,
+ * failures become VM-entry-failure exits to L1), VMCS12's MSR-load list,
+ * and the switch to VMCS02.
+ */
+#include "nested/internal.h"
+#include "nested/checks.h"
+#include "vmx/exit.h"
+#include "vmx/guest_mem.h"
+#include "vmx/l1.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_bits.h"
+#include "core/log.h"
+#include "core/x86.h"
+
+static bool read_l1_for_checks(uint64_t gpa, void *buf, unsigned len)
+{
+	return nested_read_l1(gpa, buf, len);
+}
+
+static void fail_entry_check(const struct exit_ctx *x, enum vm_insn_error e, const char *check)
+{
+	pr_info("nested: VM entry check failed: %s (VMfailValid %u)", check, e);
+	vm_fail_valid(e);
+	vcpu_skip_instruction(x);
+}
+
+static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
+{
+	struct vmcs12 *v12 = nested.vmcs12;
+	struct entry_check_env env = { &nested.caps, l1_maxphyaddr(), l1_long_mode(),
+				       read_l1_for_checks };
+	struct l1_inherited inh;
+	uint64_t qual, l1_cr0, l1_efer;
+	const char *why;
+	uint32_t bad_msr;
+	int fail;
+
+	if (!nested_check_vmx_root())
+		return;
+	if (nested.current_ptr == VMPTR_INVALID) {
+		vm_fail_invalid();
+		vcpu_skip_instruction(x);
+		return;
+	}
+	if (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
+		vm_fail_valid(VMERR_ENTRY_MOV_SS_BLOCKING);
+		vcpu_skip_instruction(x);
+		return;
+	}
+	if (launch && v12->launch_state != VMCS12_CLEAR) {
+		vm_fail_valid(VMERR_VMLAUNCH_NOT_CLEAR);
+		vcpu_skip_instruction(x);
+		return;
+	}
+	if (!launch && v12->launch_state != VMCS12_LAUNCHED) {
+		vm_fail_valid(VMERR_VMRESUME_NOT_LAUNCHED);
+		vcpu_skip_instruction(x);
+		return;
+	}
+	why = nested_check_controls(v12, &env);
+	if (why) {
+		fail_entry_check(x, VMERR_ENTRY_INVALID_CONTROLS, why);
+		return;
+	}
+	why = nested_check_host_state(v12, &env);
+	if (why) {
+		fail_entry_check(x, VMERR_ENTRY_INVALID_HOST_STATE, why);
+		return;
+	}
+
+	/* From here the instruction ends in L2 or in a VM-entry-failure exit to L1. */
+	l1_cr0 = vmreadnat(VMCS_GUEST_CR0);
+	l1_efer = vmread64(VMCS_GUEST_IA32_EFER);
+	why = nested_check_guest_state(v12, &env, &qual);
+	if (why) {
+		pr_info("nested: VM entry check failed: %s (VM-entry failure, qualification %lu)",
+			why, qual);
+		nested_entry_failure_to_l1(v, EXIT_REASON_INVALID_GUEST_STATE, qual, l1_cr0, l1_efer);
+		return;
+	}
+	inh = (struct l1_inherited){ l1_efer, vmread64(VMCS_GUEST_IA32_PAT),
+				     vmreadnat(VMCS_GUEST_DR7), vmread64(VMCS_GUEST_IA32_DEBUGCTL) };
+	fail = nested_build_vmcs02(v, &inh);
+	if (fail) {
+		pr_info("nested: L2's PDPTEs cannot be loaded: VM-entry failure");
+		nested_entry_failure_to_l1(v, EXIT_REASON_INVALID_GUEST_STATE, fail - 1, l1_cr0,
+					   l1_efer);
+		return;
+	}
+	/* 26.4 "Loading MSRs", into L2's context (VMCS02 current). */
+	bad_msr = nested_load_msr_list(v12->VM_ENTRY_MSR_LOAD_ADDR, v12->VM_ENTRY_MSR_LOAD_COUNT);
+	if (bad_msr) {
+		vmx_load_vmcs(nested.vmcs01);
+		nested_entry_failure_to_l1(v, EXIT_REASON_MSR_LOADING, bad_msr, l1_cr0, l1_efer);
+		return;
+	}
+	nested.in_l2 = true;
+	nested.launching = launch;
+	nested.l2_entries++;
+	v->launched = nested.vmcs02_launched;
+}
+
+void handle_vmlaunch(struct vcpu *v, const struct exit_ctx *x)
+{
+	vmentry(v, x, true);
+}
+
+void handle_vmresume(struct vcpu *v, const struct exit_ctx *x)
+{
+	vmentry(v, x, false);
+}

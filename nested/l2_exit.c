@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An exit while L2 runs: a VM-entry failure of VMCS02 (L2's guest state was
+ * invalid), an exit L1 asked for (reflected), or one only L0 wanted (handled
+ * here, L2 resumes).
+ */
+#include "nested/internal.h"
+#include "nested/reflect.h"
+#include "vmx/exit.h"
+#include "vmx/exit_info.h"
+#include "vmx/guest_regs.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_bits.h"
+#include "core/log.h"
+#include "core/run.h"
+
+/* Exits from L2 that only L0's intercepts caused. */
+static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
+{
+	nested.l2_exits_l0++;
+	switch (x->reason) {
+	case EXIT_REASON_EPT_VIOLATION:
+		log_line("(the access came from L2, run by L1)");
+		handle_ept_violation(v, x);
+		break;
+	case EXIT_REASON_EPT_MISCONFIG:
+		handle_ept_misconfig(v, x);
+		break;
+	case EXIT_REASON_IO_INSTRUCTION:
+		/* The test exit port: L1 let L2 reach the machine's device. */
+		handle_io(v, x);
+		break;
+	case EXIT_REASON_MSR_READ:
+		handle_rdmsr(v, x);  /* L0-owned MSRs: L2 sees what L1 would */
+		break;
+	case EXIT_REASON_MSR_WRITE:
+		handle_wrmsr(v, x);
+		break;
+	case EXIT_REASON_CR_ACCESS:
+		/* Only bits fixed in VMX operation are L0's alone: changing one is
+		 * #GP in VMX non-root operation (SDM Vol. 3C, 24.8). */
+		vcpu_inject_gp0();
+		break;
+	default:
+		vcpu_dump(v);
+		run_end_failure("unexpected VM exit %s (reason %u) from L2 at rip 0x%lx",
+				exit_reason_name(x->reason), x->reason, x->rip);
+	}
+	vcpu_reinject_idt_vectoring();
+}
+
+void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
+{
+	struct l2_exit e;
+
+	if (x->raw_reason & EXIT_REASON_ENTRY_FAILURE) {
+		/* The CPU found L2's guest state invalid: the same failure L1's CPU would report. */
+		uint64_t qual = x->qualification;
+
+		vmx_load_vmcs(nested.vmcs01);
+		nested.in_l2 = false;
+		v->launched = true;
+		nested_entry_failure_to_l1(v, x->reason, qual, vmreadnat(VMCS_GUEST_CR0),
+					   vmread64(VMCS_GUEST_IA32_EFER));
+		return;
+	}
+	nested.vmcs02_launched = true;
+	if (nested.launching) {
+		nested.vmcs12->launch_state = VMCS12_LAUNCHED;
+		nested.launching = false;
+	}
+	e = (struct l2_exit){
+		.reason = x->reason,
+		.qualification = x->qualification,
+		.intr_info = vmread32(VMCS_VM_EXIT_INTR_INFO),
+		.intr_error_code = vmread32(VMCS_VM_EXIT_INTR_ERROR_CODE),
+		.msr = (uint32_t)gpr_read(v, GPR_RCX),
+	};
+	if (x->reason == EXIT_REASON_CR_ACCESS) {
+		struct cr_access_info cr = decode_cr_access(x->qualification);
+
+		if (cr.type == CR_MOV_TO)
+			e.cr_value = gpr_read(v, cr.gpr);
+	}
+	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1))
+		nested_reflect_to_l1(v);
+	else
+		l0_handles(v, x);
+}

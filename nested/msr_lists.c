@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMCS12's MSR lists, processed by L0 in software (VMCS02 has none):
+ * SDM Vol. 3C, 26.4 "Loading MSRs", 27.4 "Saving MSRs", 27.6 "Loading Host MSRs".
+ * Each entry is read once from L1 memory; the MSRs L0 owns keep L1's view.
+ */
+#include "nested/internal.h"
+#include "vmx/guest_mem.h"
+#include "vmx/vmcs.h"
+#include "core/x86.h"
+
+struct msr_entry {
+	uint32_t index;
+	uint32_t reserved;
+	uint64_t value;
+};
+
+#define MSR_IA32_SYSENTER_CS     0x174
+#define MSR_IA32_SYSENTER_ESP    0x175
+#define MSR_IA32_SYSENTER_EIP    0x176
+#define MSR_IA32_SMM_MONITOR_CTL 0x09b
+#define MSR_IA32_SMBASE          0x09e
+#define MSR_IA32_UCODE_WRITE     0x079
+#define MSR_IA32_UCODE_REV       0x08b
+
+/* MSRs no list may load (26.4, 27.6): x2APIC, SMM, microcode, FS/GS base. */
+static bool list_may_load(uint32_t msr)
+{
+	return (msr >> 8) != 0x8 && msr != MSR_IA32_SMM_MONITOR_CTL && msr != MSR_IA32_SMBASE &&
+	       msr != MSR_IA32_UCODE_WRITE && msr != MSR_FS_BASE && msr != MSR_GS_BASE;
+}
+
+static bool l0_owned(uint32_t msr)
+{
+	return msr == MSR_IA32_FEATURE_CONTROL ||
+	       (msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST);
+}
+
+/*
+ * Write an MSR the way the guest whose state is in the current VMCS would
+ * see it: VMCS-managed MSRs go to the VMCS guest fields, L0-owned ones to
+ * L1's virtual copies, the rest to the CPU.
+ */
+static bool write_msr(uint32_t msr, uint64_t value)
+{
+	switch (msr) {
+	case MSR_IA32_EFER: vmwrite64(VMCS_GUEST_IA32_EFER, value); return true;
+	case MSR_IA32_PAT: vmwrite64(VMCS_GUEST_IA32_PAT, value); return true;
+	case MSR_IA32_DEBUGCTL: vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, value); return true;
+	case MSR_IA32_SYSENTER_CS: vmwrite32(VMCS_GUEST_SYSENTER_CS, value); return true;
+	case MSR_IA32_SYSENTER_ESP: vmwritenat(VMCS_GUEST_SYSENTER_ESP, value); return true;
+	case MSR_IA32_SYSENTER_EIP: vmwritenat(VMCS_GUEST_SYSENTER_EIP, value); return true;
+	default:
+		if (l0_owned(msr))
+			return nested_wrmsr(msr, value);
+		return wrmsr_safe(msr, value) < 0;
+	}
+}
+
+static bool read_msr(uint32_t msr, uint64_t *value)
+{
+	switch (msr) {
+	case MSR_IA32_EFER: *value = vmread64(VMCS_GUEST_IA32_EFER); return true;
+	case MSR_IA32_PAT: *value = vmread64(VMCS_GUEST_IA32_PAT); return true;
+	case MSR_IA32_DEBUGCTL: *value = vmread64(VMCS_GUEST_IA32_DEBUGCTL); return true;
+	case MSR_IA32_SYSENTER_CS: *value = vmread32(VMCS_GUEST_SYSENTER_CS); return true;
+	case MSR_IA32_SYSENTER_ESP: *value = vmreadnat(VMCS_GUEST_SYSENTER_ESP); return true;
+	case MSR_IA32_SYSENTER_EIP: *value = vmreadnat(VMCS_GUEST_SYSENTER_EIP); return true;
+	default:
+		if (l0_owned(msr))
+			return nested_rdmsr(msr, value);
+		return rdmsr_safe(msr, value) < 0;
+	}
+}
+
+uint32_t nested_load_msr_list(uint64_t addr, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		struct msr_entry e;
+
+		if (!nested_read_l1(addr + 16ull * i, &e, sizeof(e)) || e.reserved ||
+		    !list_may_load(e.index) || !write_msr(e.index, e.value))
+			return i + 1;
+	}
+	return 0;
+}
+
+bool nested_store_msr_list(uint64_t addr, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		struct msr_entry e;
+		uint64_t value;
+
+		if (!nested_read_l1(addr + 16ull * i, &e, 8) || e.reserved ||
+		    (e.index >> 8) == 0x8 || e.index == MSR_IA32_SMBASE || !read_msr(e.index, &value))
+			return false;
+		if (l1_write_phys(addr + 16ull * i + 8, &value, 8))
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* L1's VMX state and its view of the MSRs L0 owns. */
+#include "nested/nested.h"
+#include "vmx/caps.h"
+#include "core/panic.h"
+#include "core/pmm.h"
+#include "core/x86.h"
+
+struct nested_vmx nested;
+
+static void *alloc_page(void)
+{
+	uint64_t p = pmm_alloc_page();
+
+	if (!p)
+		panic("nested: L0 pool exhausted");
+	return phys_to_virt(p);
+}
+
+void nested_init(uint64_t vmcs01)
+{
+	nested_caps_init(&nested.caps, &vmx_caps);
+	nested.current_ptr = VMPTR_INVALID;
+	nested.vmcs12 = alloc_page();
+	nested.staging = alloc_page();
+	nested.vmcs01 = vmcs01;
+	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
+	nested.feature_control = 0;
+}
+
+/* Bits L1 may set in IA32_FEATURE_CONTROL: lock and VMX outside SMX (no SMX here). */
+#define L1_FEATURE_CONTROL_BITS (FEATURE_CONTROL_LOCK | FEATURE_CONTROL_VMX_OUTSIDE_SMX)
+
+bool nested_rdmsr(uint32_t msr, uint64_t *value)
+{
+	if (msr == MSR_IA32_FEATURE_CONTROL) {
+		*value = nested.feature_control;
+		return true;
+	}
+	return nested_caps_rdmsr(&nested.caps, msr, value);
+}
+
+bool nested_wrmsr(uint32_t msr, uint64_t value)
+{
+	/* SDM Vol. 3C, 24.7: once locked, writes fault until reset. */
+	if (msr != MSR_IA32_FEATURE_CONTROL || (nested.feature_control & FEATURE_CONTROL_LOCK) ||
+	    (value & ~(uint64_t)L1_FEATURE_CONTROL_BITS))
+		return false;
+	nested.feature_control = value;
+	return true;
+}

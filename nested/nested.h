@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMX for L1: the interface nested/ offers vmx/. L1 runs in VMX root
+ * operation once it executes VMXON; its VMX instructions exit to L0, which
+ * emulates them on a cached VMCS12, and runs its L2 through a VMCS02.
+ */
+#ifndef NESTVISOR_NESTED_NESTED_H
+#define NESTVISOR_NESTED_NESTED_H
+
+#include "nested/caps.h"
+#include "nested/vmcs12.h"
+#include "vmx/exit.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VMPTR_INVALID 0xffffffffffffffffull
+
+/* VM-instruction error numbers (SDM Vol. 3C, 31.4 "VM Instruction Error Numbers"). */
+enum vm_insn_error {
+	VMERR_VMCALL_IN_ROOT = 1,
+	VMERR_VMCLEAR_INVALID_ADDR = 2,
+	VMERR_VMCLEAR_VMXON_PTR = 3,
+	VMERR_VMLAUNCH_NOT_CLEAR = 4,
+	VMERR_VMRESUME_NOT_LAUNCHED = 5,
+	VMERR_VMRESUME_AFTER_VMXOFF = 6,
+	VMERR_ENTRY_INVALID_CONTROLS = 7,
+	VMERR_ENTRY_INVALID_HOST_STATE = 8,
+	VMERR_VMPTRLD_INVALID_ADDR = 9,
+	VMERR_VMPTRLD_VMXON_PTR = 10,
+	VMERR_VMPTRLD_BAD_REVISION = 11,
+	VMERR_UNSUPPORTED_FIELD = 12,
+	VMERR_VMWRITE_READ_ONLY = 13,
+	VMERR_VMXON_IN_ROOT = 15,
+	VMERR_ENTRY_BAD_EXECUTIVE_VMCS = 16,
+	VMERR_ENTRY_NONLAUNCHED_EXECUTIVE = 17,
+	VMERR_ENTRY_EXECUTIVE_NOT_VMXON = 18,
+	VMERR_VMCALL_NONCLEAR_VMCS = 19,
+	VMERR_VMCALL_INVALID_EXIT_CONTROLS = 20,
+	VMERR_VMCALL_BAD_MSEG_REVISION = 22,
+	VMERR_VMXOFF_DUAL_MONITOR = 23,
+	VMERR_VMCALL_BAD_SMM_FEATURES = 24,
+	VMERR_ENTRY_BAD_EXECUTIVE_CONTROLS = 25,
+	VMERR_ENTRY_MOV_SS_BLOCKING = 26,
+	VMERR_INVALID_INVEPT_INVVPID = 28,
+};
+
+struct nested_vmx {
+	struct nested_caps caps;      /* what L1 sees */
+	uint64_t feature_control;     /* L1's IA32_FEATURE_CONTROL */
+	bool vmxon;                   /* L1 is in VMX operation */
+	uint64_t vmxon_ptr;
+	uint64_t current_ptr;         /* L1's current-VMCS pointer, VMPTR_INVALID if none */
+	struct vmcs12 *vmcs12;        /* L0's cache of the current VMCS12 */
+	struct vmcs12 *staging;       /* VMPTRLD reads here first, then checks */
+	bool in_l2;                   /* L2 is the running guest (VMCS02 current) */
+	bool launching;               /* VMLAUNCH: mark VMCS12 launched once L2 ran */
+	bool vmcs02_launched;         /* VMCS02's own launch state (VMRESUME it) */
+	uint64_t vmcs01, vmcs02;      /* physical addresses */
+	uint64_t msr_bitmap02, io_bitmap02_a, io_bitmap02_b;
+	uint64_t l2_entries, l2_exits_reflected, l2_exits_l0;
+};
+
+extern struct nested_vmx nested;
+
+void nested_init(uint64_t vmcs01);
+
+/* Is L1 allowed to set CR4.VMXE / does it see VMX? */
+static inline bool nested_vmx_visible(void)
+{
+	return true;
+}
+
+/* L1's view of the MSRs L0 owns. false = #GP. */
+bool nested_rdmsr(uint32_t msr, uint64_t *value);
+bool nested_wrmsr(uint32_t msr, uint64_t value);
+
+/* VMX instruction exits from L1 (vmx/exit.c's table points here). */
+void handle_vmxon(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmxoff(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmclear(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmptrld(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmptrst(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmread(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmlaunch(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmresume(struct vcpu *v, const struct exit_ctx *x);
+void handle_invept_invvpid(struct vcpu *v, const struct exit_ctx *x);
+void handle_vmcall(struct vcpu *v, const struct exit_ctx *x);
+
+/* An exit while L2 runs (the run loop calls this instead of the L1 table). */
+void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x);
+
+/* VMsucceed / VMfailInvalid / VMfailValid / VMfail (SDM Vol. 3C, 31.2 "Conventions"). */
+void vm_succeed(void);
+void vm_fail_invalid(void);
+void vm_fail_valid(enum vm_insn_error e);
+void vm_fail(enum vm_insn_error e);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMCS12: the VMCS L1 manages, as L0 keeps it. Its layout is generated from
+ * vmx/vmcs_fields.def: a header, then every field at its natural width in
+ * table order. L0 caches the current VMCS12 in its own memory (read once from
+ * L1's VMCS region at VMPTRLD, written back at VMCLEAR/VMPTRLD/VMXOFF), so a
+ * value L1 changes behind L0's back is never used.
+ */
+#ifndef NESTVISOR_NESTED_VMCS12_H
+#define NESTVISOR_NESTED_VMCS12_H
+
+#include "vmx/vmcs.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* nestvisor's VMCS revision identifier, distinct from any CPU's (bit 31 clear). */
+#define NV_VMCS12_REVISION 0x4e560001u
+
+typedef uint16_t vmcs12_W16;
+typedef uint32_t vmcs12_W32;
+typedef uint64_t vmcs12_W64;
+typedef uint64_t vmcs12_WNAT;
+
+enum vmcs12_launch_state { VMCS12_CLEAR = 0, VMCS12_LAUNCHED = 1 };
+
+struct vmcs12 {
+	uint32_t revision_id;     /* SDM Vol. 3C, 25.2 "Format of the VMCS Region" */
+	uint32_t abort;           /* VMX-abort indicator (27.7 "VMX Aborts") */
+	uint32_t launch_state;    /* enum vmcs12_launch_state */
+	uint32_t reserved;
+#define VMCS_FIELD(name, enc, width, group, feature) vmcs12_##width name;
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+/* The layout is L1-visible memory format: changing it is an ABI change. */
+_Static_assert(offsetof(struct vmcs12, launch_state) == 8, "VMCS12 header");
+_Static_assert(offsetof(struct vmcs12, VIRTUAL_PROCESSOR_ID) == 16, "VMCS12 layout frozen");
+_Static_assert(offsetof(struct vmcs12, IO_BITMAP_A) == 56, "VMCS12 layout frozen");
+_Static_assert(offsetof(struct vmcs12, GUEST_RIP) == 856, "VMCS12 layout frozen");
+_Static_assert(offsetof(struct vmcs12, HOST_RIP) == 1008, "VMCS12 layout frozen");
+_Static_assert(sizeof(struct vmcs12) == 1040, "VMCS12 layout frozen");
+_Static_assert(sizeof(struct vmcs12) <= 4096, "VMCS12 fits in one VMCS region");
+
+/*
+ * Encoding -> slot: (width, group, index) packed into 9 bits. Every field of
+ * the table has an index below 32 (checked at compile time in vmcs12.c).
+ */
+#define VMCS12_SLOT(enc) ((((enc) >> 13) & 3) << 7 | (((enc) >> 10) & 3) << 5 | (((enc) >> 1) & 0x1f))
+#define VMCS12_SLOTS 512
+
+struct vmcs12_field {
+	uint16_t offset;      /* in struct vmcs12; 0 = no such field */
+	uint8_t width;        /* enum vmcs_width */
+	uint8_t group;        /* enum vmcs_group */
+	uint8_t feature;      /* enum vmcs_feature */
+};
+
+/*
+ * The field an encoding names, or NULL if the encoding is malformed or names
+ * no field (bits 63:32 of a 64-bit operand count too). *high is set for the
+ * high-half access of a 64-bit field.
+ */
+const struct vmcs12_field *vmcs12_field(uint64_t encoding, int *high);
+
+/*
+ * VMREAD semantics (SDM Vol. 3C, 31.3 "VMREAD"): the field's value, the high
+ * half for a high access; the caller truncates to its operand size.
+ */
+uint64_t vmcs12_read(const struct vmcs12 *v, const struct vmcs12_field *f, int high);
+/*
+ * VMWRITE semantics: truncated to the field's width; a high access writes
+ * bits 63:32 only; a 32-bit operand (operand_bits 32) into a 64-bit field
+ * clears bits 63:32.
+ */
+void vmcs12_write(struct vmcs12 *v, const struct vmcs12_field *f, int high, uint64_t value,
+		  unsigned operand_bits);
+
+#endif

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VMXON, VMXOFF, VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, INVEPT,
+ * INVVPID and VMCALL executed by L1, emulated with the checks of their
+ * pseudocode in SDM Vol. 3C, 31.3 "VMX Instructions", in that order.
+ */
+#include "nested/internal.h"
+#include "nested/operand.h"
+#include "vmx/guest_mem.h"
+#include "vmx/guest_regs.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
+#include "core/log.h"
+#include "core/x86.h"
+
+#include <nestvisor/string.h>
+
+static void set_arith_flags(uint64_t set)
+{
+	uint64_t rflags = vmreadnat(VMCS_GUEST_RFLAGS);
+
+	vmwritenat(VMCS_GUEST_RFLAGS, (rflags & ~RFLAGS_ARITH) | set);
+}
+
+void vm_succeed(void)
+{
+	set_arith_flags(0);
+}
+
+void vm_fail_invalid(void)
+{
+	set_arith_flags(RFLAGS_CF);
+}
+
+void vm_fail_valid(enum vm_insn_error e)
+{
+	set_arith_flags(RFLAGS_ZF);
+	nested.vmcs12->VM_INSTRUCTION_ERROR = e;
+}
+
+void vm_fail(enum vm_insn_error e)
+{
+	if (nested.current_ptr != VMPTR_INVALID)
+		vm_fail_valid(e);
+	else
+		vm_fail_invalid();
+}
+
+/* Finish an emulated instruction that completed (succeeded or VMfailed). */
+static void done(const struct exit_ctx *x)
+{
+	vcpu_skip_instruction(x);
+}
+
+/* The #UD checks shared by every VMX instruction (first lines of each pseudocode). */
+static bool mode_allows_vmx(void)
+{
+	return (guest_visible_cr0() & CR0_PE) && !(vmreadnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM) &&
+	       !guest_compat_mode();
+}
+
+/* VMX instructions other than VMXON: #UD outside VMX operation, #GP(0) at CPL > 0. */
+bool nested_check_vmx_root(void)
+{
+	if (!nested.vmxon || !mode_allows_vmx()) {
+		vcpu_inject_ud();
+		return false;
+	}
+	if (guest_cpl() > 0) {
+		vcpu_inject_gp0();
+		return false;
+	}
+	return true;
+}
+
+static struct vmx_insn_info insn_info(void)
+{
+	return decode_vmx_insn_info(vmread32(VMCS_VMX_INSTRUCTION_INFO));
+}
+
+/* A 64-bit memory operand holding a physical address. */
+static bool read_pointer(struct vcpu *v, const struct exit_ctx *x, uint64_t *ptr)
+{
+	struct vmx_insn_info ii = insn_info();
+
+	return vmx_operand_read(v, &ii, x->qualification, ptr, 8, x->rip);
+}
+
+/* 4-KiB aligned and within the physical-address width. */
+static bool pointer_valid(uint64_t p)
+{
+	return !(p & 0xfff) && !(p >> l1_maxphyaddr());
+}
+
+/* Write the cached VMCS12 back to L1's VMCS region. */
+static void flush_current(void)
+{
+	if (nested.current_ptr == VMPTR_INVALID)
+		return;
+	if (l1_write_phys(nested.current_ptr, nested.vmcs12, sizeof(*nested.vmcs12)))
+		pr_info("nested: VMCS12 at 0x%lx is no longer L1 memory; not written back",
+			nested.current_ptr);
+}
+
+void handle_vmxon(struct vcpu *v, const struct exit_ctx *x)
+{
+	uint64_t cr0 = guest_visible_cr0(), cr4 = guest_visible_cr4(), ptr;
+	const struct vmx_caps *c = &nested.caps.l1;
+	uint32_t rev;
+
+	if (!(cr4 & CR4_VMXE) || !mode_allows_vmx()) {
+		vcpu_inject_ud();
+		return;
+	}
+	if (nested.vmxon) {
+		if (guest_cpl() > 0)
+			vcpu_inject_gp0();
+		else {
+			vm_fail(VMERR_VMXON_IN_ROOT);
+			done(x);
+		}
+		return;
+	}
+	if (guest_cpl() > 0 || (cr0 & c->cr0_fixed0) != c->cr0_fixed0 || (cr0 & ~c->cr0_fixed1) ||
+	    (cr4 & c->cr4_fixed0) != c->cr4_fixed0 || (cr4 & ~c->cr4_fixed1) ||
+	    !(nested.feature_control & FEATURE_CONTROL_LOCK) ||
+	    !(nested.feature_control & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		vcpu_inject_gp0();
+		return;
+	}
+	if (!read_pointer(v, x, &ptr))
+		return;
+	if (!pointer_valid(ptr) || !l1_is_ram(ptr, 4096) || l1_read_phys(ptr, &rev, 4) ||
+	    rev != NV_VMCS12_REVISION) {
+		vm_fail_invalid();
+		done(x);
+		return;
+	}
+	nested.vmxon = true;
+	nested.vmxon_ptr = ptr;
+	nested.current_ptr = VMPTR_INVALID;
+	pr_debug("nested: L1 VMXON (region 0x%lx)", ptr);
+	vm_succeed();
+	done(x);
+}
+
+void handle_vmxoff(struct vcpu *v, const struct exit_ctx *x)
+{
+	if (!nested_check_vmx_root())
+		return;
+	flush_current();
+	nested.vmxon = false;
+	nested.current_ptr = VMPTR_INVALID;
+	pr_debug("nested: L1 VMXOFF");
+	vm_succeed();
+	done(x);
+}
+
+void handle_vmclear(struct vcpu *v, const struct exit_ctx *x)
+{
+	uint64_t ptr;
+	uint32_t clear = VMCS12_CLEAR;
+
+	if (!nested_check_vmx_root() || !read_pointer(v, x, &ptr))
+		return;
+	if (!pointer_valid(ptr) || !l1_is_ram(ptr, 4096))
+		vm_fail(VMERR_VMCLEAR_INVALID_ADDR);
+	else if (ptr == nested.vmxon_ptr)
+		vm_fail(VMERR_VMCLEAR_VMXON_PTR);
+	else {
+		if (ptr == nested.current_ptr) {
+			nested.vmcs12->launch_state = VMCS12_CLEAR;
+			flush_current();
+			nested.current_ptr = VMPTR_INVALID;
+		} else {
+			l1_write_phys(ptr + offsetof(struct vmcs12, launch_state), &clear, 4);
+		}
+		vm_succeed();
+	}
+	done(x);
+}
+
+void handle_vmptrld(struct vcpu *v, const struct exit_ctx *x)
+{
+	uint64_t ptr;
+
+	if (!nested_check_vmx_root() || !read_pointer(v, x, &ptr))
+		return;
+	if (!pointer_valid(ptr) || !l1_is_ram(ptr, 4096)) {
+		vm_fail(VMERR_VMPTRLD_INVALID_ADDR);
+	} else if (ptr == nested.vmxon_ptr) {
+		vm_fail(VMERR_VMPTRLD_VMXON_PTR);
+	} else if (ptr == nested.current_ptr) {
+		vm_succeed();
+	} else {
+		struct vmcs12 *t;
+
+		/* Read once into L0 memory, check there, use only that copy. */
+		l1_read_phys(ptr, nested.staging, sizeof(*nested.staging));
+		if (nested.staging->revision_id != NV_VMCS12_REVISION) {
+			vm_fail(VMERR_VMPTRLD_BAD_REVISION);
+		} else {
+			flush_current();
+			t = nested.vmcs12;
+			nested.vmcs12 = nested.staging;
+			nested.staging = t;
+			nested.current_ptr = ptr;
+			vm_succeed();
+		}
+	}
+	done(x);
+}
+
+void handle_vmptrst(struct vcpu *v, const struct exit_ctx *x)
+{
+	struct vmx_insn_info ii = insn_info();
+
+	if (!nested_check_vmx_root())
+		return;
+	if (!vmx_operand_write(v, &ii, x->qualification, &nested.current_ptr, 8, x->rip))
+		return;
+	vm_succeed();
+	done(x);
+}
+
+/* Operand size of VMREAD/VMWRITE: 64 bits in 64-bit mode, else 32 (31.3). */
+static unsigned operand_bits(void)
+{
+	return guest_64bit_mode() ? 64 : 32;
+}
+
+/* The field an encoding register names, if it exists for L1. */
+static const struct vmcs12_field *field_for(struct vcpu *v, unsigned reg, int *high)
+{
+	uint64_t enc = gpr_read(v, reg);
+	const struct vmcs12_field *f;
+
+	if (operand_bits() == 32)
+		enc &= 0xffffffffu;
+	f = vmcs12_field(enc, high);
+	if (f && !nested.caps.feature[f->feature])
+		f = NULL;
+	return f;
+}
+
+void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
+{
+	struct vmx_insn_info ii = insn_info();
+	unsigned bits = operand_bits();
+	const struct vmcs12_field *f;
+	uint64_t value;
+	int high;
+
+	if (!nested_check_vmx_root())
+		return;
+	if (nested.current_ptr == VMPTR_INVALID) {
+		vm_fail_invalid();
+		done(x);
+		return;
+	}
+	f = field_for(v, ii.reg2, &high);
+	if (!f) {
+		vm_fail_valid(VMERR_UNSUPPORTED_FIELD);
+		done(x);
+		return;
+	}
+	value = vmcs12_read(nested.vmcs12, f, high);
+	if (bits == 32)
+		value &= 0xffffffffu;
+	if (ii.reg_form)
+		gpr_write(v, ii.reg1, value);
+	else if (!vmx_operand_write(v, &ii, x->qualification, &value, bits / 8, x->rip))
+		return;
+	vm_succeed();
+	done(x);
+}
+
+void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
+{
+	struct vmx_insn_info ii = insn_info();
+	unsigned bits = operand_bits();
+	const struct vmcs12_field *f;
+	uint64_t value = 0;
+	int high;
+
+	if (!nested_check_vmx_root())
+		return;
+	if (nested.current_ptr == VMPTR_INVALID) {
+		vm_fail_invalid();
+		done(x);
+		return;
+	}
+	if (ii.reg_form)
+		value = gpr_read(v, ii.reg1);
+	else if (!vmx_operand_read(v, &ii, x->qualification, &value, bits / 8, x->rip))
+		return;
+	f = field_for(v, ii.reg2, &high);
+	if (!f)
+		vm_fail_valid(VMERR_UNSUPPORTED_FIELD);
+	else if (f->group == EXIT && !(nested.caps.l1.misc & BIT64(29)))
+		vm_fail_valid(VMERR_VMWRITE_READ_ONLY);
+	else {
+		vmcs12_write(nested.vmcs12, f, high, value, bits);
+		vm_succeed();
+	}
+	done(x);
+}
+
+void handle_invept_invvpid(struct vcpu *v, const struct exit_ctx *x)
+{
+	/* Neither EPT nor VPID is advertised to L1 yet: both are #UD (31.3 INVEPT/INVVPID). */
+	vcpu_inject_ud();
+}
+
+void handle_vmcall(struct vcpu *v, const struct exit_ctx *x)
+{
+	/* VMCALL in VMX root operation without the dual-monitor treatment: VMfail (31.3). */
+	if (!nested_check_vmx_root())
+		return;
+	vm_fail(VMERR_VMCALL_IN_ROOT);
+	done(x);
+}
