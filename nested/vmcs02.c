@@ -7,6 +7,7 @@
  */
 #include "nested/internal.h"
 #include "nested/checks.h"
+#include "nested/merge.h"
 #include "vmx/caps.h"
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
@@ -18,25 +19,6 @@
 #include "core/x86.h"
 
 #include <nestvisor/string.h>
-
-/* L0's controls for running L2 (added to L1's). */
-#define L0_PROC02   (PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY)
-#define L0_PROC2_02 PROC2_ENABLE_EPT
-#define L0_EXIT02   (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | \
-		     EXIT_SAVE_PAT | EXIT_LOAD_PAT)
-#define L0_ENTRY02  (ENTRY_LOAD_EFER | ENTRY_LOAD_PAT)
-#define L1_EXIT_PASSED  (EXIT_ACK_INTR_ON_EXIT | EXIT_SAVE_DEBUG_CONTROLS)
-#define L1_ENTRY_PASSED (ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_DEBUG_CONTROLS)
-
-static uint32_t settle(struct vmx_ctl_caps caps, uint32_t want, const char *what)
-{
-	uint32_t v;
-
-	/* L1's part was checked against caps that are a subset of the hardware's. */
-	if (!vmx_ctl_adjust(caps, want, want, &v))
-		panic("VMCS02 %s controls 0x%x not allowed by the CPU (0x%x)", what, want, caps.may1);
-	return v;
-}
 
 /* dst |= L1's bitmap page (or all ones if L1 does not use it) | L0's. */
 static void merge_bitmap(uint64_t dst, bool l1_uses, uint64_t l1_page, uint64_t l0_page,
@@ -55,46 +37,32 @@ static void merge_bitmap(uint64_t dst, bool l1_uses, uint64_t l1_page, uint64_t 
 
 static void setup_controls(const struct vmcs12 *v12)
 {
-	uint32_t proc12 = v12->CPU_BASED_VM_EXEC_CONTROL;
-	bool io_bitmaps = proc12 & PROC_USE_IO_BITMAPS;
-	bool io_all = !io_bitmaps && (proc12 & PROC_UNCOND_IO_EXITING);
-	uint64_t mask0, mask4;
+	const struct l0_needs l0 = { vmcs01_cr0_mask(), vmcs01_cr4_mask() };
+	struct vmcs02_controls c;
+	const char *what;
 
-	vmwrite32(VMCS_PIN_BASED_VM_EXEC_CONTROL,
-		  settle(vmx_caps.pin, v12->PIN_BASED_VM_EXEC_CONTROL, "pin-based"));
-	vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
-		  settle(vmx_caps.proc, (proc12 & ~PROC_UNCOND_IO_EXITING) | L0_PROC02,
-			 "processor-based"));
-	vmwrite32(VMCS_SECONDARY_VM_EXEC_CONTROL,
-		  settle(vmx_caps.proc2, vmcs12_proc2(v12) | L0_PROC2_02, "secondary"));
-	vmwrite32(VMCS_VM_EXIT_CONTROLS,
-		  settle(vmx_caps.exit, (v12->VM_EXIT_CONTROLS & L1_EXIT_PASSED) | L0_EXIT02,
-			 "VM-exit"));
-	vmwrite32(VMCS_VM_ENTRY_CONTROLS,
-		  settle(vmx_caps.entry, (v12->VM_ENTRY_CONTROLS & L1_ENTRY_PASSED) | L0_ENTRY02,
-			 "VM-entry"));
+	/* L1's part was checked against caps that are a subset of the hardware's. */
+	if (!nested_merge_controls(v12, &vmx_caps, &l0, &c, &what))
+		panic("VMCS02 %s controls not allowed by the CPU (L0 bug)", what);
+	vmwrite32(VMCS_PIN_BASED_VM_EXEC_CONTROL, c.pin);
+	vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL, c.proc);
+	vmwrite32(VMCS_SECONDARY_VM_EXEC_CONTROL, c.proc2);
+	vmwrite32(VMCS_VM_EXIT_CONTROLS, c.exit);
+	vmwrite32(VMCS_VM_ENTRY_CONTROLS, c.entry);
 	vmwrite64(VMCS_EPT_POINTER, ept_eptp(&l1.ept01));
-
-	vmwrite32(VMCS_EXCEPTION_BITMAP, v12->EXCEPTION_BITMAP);
-	vmwrite32(VMCS_PAGE_FAULT_ERROR_CODE_MASK, v12->PAGE_FAULT_ERROR_CODE_MASK);
-	vmwrite32(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, v12->PAGE_FAULT_ERROR_CODE_MATCH);
+	vmwrite32(VMCS_EXCEPTION_BITMAP, c.exception_bitmap);
+	vmwrite32(VMCS_PAGE_FAULT_ERROR_CODE_MASK, c.pf_mask);
+	vmwrite32(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, c.pf_match);
 	vmwrite32(VMCS_CR3_TARGET_COUNT, v12->CR3_TARGET_COUNT);
 	vmwritenat(VMCS_CR3_TARGET_VALUE0, v12->CR3_TARGET_VALUE0);
 	vmwritenat(VMCS_CR3_TARGET_VALUE1, v12->CR3_TARGET_VALUE1);
 	vmwritenat(VMCS_CR3_TARGET_VALUE2, v12->CR3_TARGET_VALUE2);
 	vmwritenat(VMCS_CR3_TARGET_VALUE3, v12->CR3_TARGET_VALUE3);
-	vmwrite64(VMCS_TSC_OFFSET, (proc12 & PROC_USE_TSC_OFFSETTING) ? v12->TSC_OFFSET : 0);
-
-	/* Guest/host masks: a bit is owned if L1 or L0 owns it. Where only L0
-	 * does, L2 reads what L1 put in its guest CR (SDM 25.6.6). */
-	mask0 = v12->CR0_GUEST_HOST_MASK | vmcs01_cr0_mask();
-	mask4 = v12->CR4_GUEST_HOST_MASK | vmcs01_cr4_mask();
-	vmwritenat(VMCS_CR0_GUEST_HOST_MASK, mask0);
-	vmwritenat(VMCS_CR4_GUEST_HOST_MASK, mask4);
-	vmwritenat(VMCS_CR0_READ_SHADOW, (v12->CR0_READ_SHADOW & v12->CR0_GUEST_HOST_MASK) |
-					  (v12->GUEST_CR0 & ~v12->CR0_GUEST_HOST_MASK));
-	vmwritenat(VMCS_CR4_READ_SHADOW, (v12->CR4_READ_SHADOW & v12->CR4_GUEST_HOST_MASK) |
-					  (v12->GUEST_CR4 & ~v12->CR4_GUEST_HOST_MASK));
+	vmwrite64(VMCS_TSC_OFFSET, c.tsc_offset);
+	vmwritenat(VMCS_CR0_GUEST_HOST_MASK, c.cr0_mask);
+	vmwritenat(VMCS_CR4_GUEST_HOST_MASK, c.cr4_mask);
+	vmwritenat(VMCS_CR0_READ_SHADOW, c.cr0_shadow);
+	vmwritenat(VMCS_CR4_READ_SHADOW, c.cr4_shadow);
 
 	/* L0 processes L1's MSR lists itself (msr_lists.c). */
 	vmwrite32(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
@@ -104,10 +72,12 @@ static void setup_controls(const struct vmcs12 *v12)
 	vmwrite32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, v12->VM_ENTRY_EXCEPTION_ERROR_CODE);
 	vmwrite32(VMCS_VM_ENTRY_INSTRUCTION_LEN, v12->VM_ENTRY_INSTRUCTION_LEN);
 
-	merge_bitmap(nested.msr_bitmap02, proc12 & PROC_USE_MSR_BITMAPS, v12->MSR_BITMAP,
-		     l1.msr_bitmap, false);
-	merge_bitmap(nested.io_bitmap02_a, io_bitmaps, v12->IO_BITMAP_A, l1.io_bitmap_a, io_all);
-	merge_bitmap(nested.io_bitmap02_b, io_bitmaps, v12->IO_BITMAP_B, l1.io_bitmap_b, io_all);
+	merge_bitmap(nested.msr_bitmap02, c.msr_bitmap_from_l1, v12->MSR_BITMAP, l1.msr_bitmap,
+		     false);
+	merge_bitmap(nested.io_bitmap02_a, c.io_bitmaps_from_l1, v12->IO_BITMAP_A, l1.io_bitmap_a,
+		     c.io_all_exit);
+	merge_bitmap(nested.io_bitmap02_b, c.io_bitmaps_from_l1, v12->IO_BITMAP_B, l1.io_bitmap_b,
+		     c.io_all_exit);
 	vmwrite64(VMCS_MSR_BITMAP, nested.msr_bitmap02);
 	vmwrite64(VMCS_IO_BITMAP_A, nested.io_bitmap02_a);
 	vmwrite64(VMCS_IO_BITMAP_B, nested.io_bitmap02_b);

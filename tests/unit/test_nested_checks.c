@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/* nested/checks.c: a valid VMCS12 passes; each single corruption fails its named check. */
+#include "unit.h"
+
+#include "nested_fixture.h"
+
+static struct nested_caps caps;
+static struct vmcs12 v;
+
+static void setup(void)
+{
+	struct vmx_caps hw = fixture_hw_caps();
+
+	nested_caps_init(&caps, &hw);
+	fixture_vmcs12(&v, &caps);
+}
+
+static const char *controls(void)
+{
+	struct entry_check_env env = fixture_env(&caps);
+
+	return nested_check_controls(&v, &env);
+}
+
+static const char *host(void)
+{
+	struct entry_check_env env = fixture_env(&caps);
+
+	return nested_check_host_state(&v, &env);
+}
+
+TEST(valid_vmcs12_passes_every_check)
+{
+	uint64_t q = 99;
+	struct entry_check_env env;
+
+	setup();
+	env = fixture_env(&caps);
+	CHECK(nested_check_controls(&v, &env) == NULL);
+	CHECK(nested_check_host_state(&v, &env) == NULL);
+	CHECK(nested_check_guest_state(&v, &env, &q) == NULL);
+	CHECK_EQ(q, 0);
+}
+
+TEST(control_corruptions)
+{
+	struct {
+		void (*corrupt)(void);
+		const char *expect;
+	} cases[] = {
+#define C(body, name) { ({ void f(void) { body; } f; }), name }
+		C(v.PIN_BASED_VM_EXEC_CONTROL = 0, "pin-based"),
+		C(v.PIN_BASED_VM_EXEC_CONTROL |= PIN_PREEMPTION_TIMER, "pin-based"),
+		C(v.CPU_BASED_VM_EXEC_CONTROL &= ~(1u << 1), "processor-based"),
+		C(v.CPU_BASED_VM_EXEC_CONTROL |= PROC_USE_TPR_SHADOW, "processor-based"),
+		C((v.CPU_BASED_VM_EXEC_CONTROL |= PROC_ACTIVATE_SECONDARY,
+		   v.SECONDARY_VM_EXEC_CONTROL = PROC2_ENABLE_EPT), "secondary"),
+		C(v.CR3_TARGET_COUNT = 5, "CR3-target count"),
+		C((v.CPU_BASED_VM_EXEC_CONTROL |= PROC_USE_IO_BITMAPS, v.IO_BITMAP_A = 0x1800,
+		   v.IO_BITMAP_B = 0x3000), "I/O bitmap"),
+		C((v.CPU_BASED_VM_EXEC_CONTROL |= PROC_USE_MSR_BITMAPS, v.MSR_BITMAP = 1ull << 45),
+		  "MSR bitmap"),
+		C(v.PIN_BASED_VM_EXEC_CONTROL |= PIN_VIRTUAL_NMIS, "virtual NMIs"),
+		C(v.VM_EXIT_CONTROLS |= EXIT_LOAD_PERF_GLOBAL_CTRL, "VM-exit controls"),
+		C((v.VM_EXIT_MSR_STORE_COUNT = 1, v.VM_EXIT_MSR_STORE_ADDR = 0x1008), "MSR-store"),
+		C((v.VM_EXIT_MSR_LOAD_COUNT = 2, v.VM_EXIT_MSR_LOAD_ADDR = (1ull << 39) - 16), "MSR-load"),
+		C(v.VM_ENTRY_CONTROLS |= ENTRY_SMM, "VM-entry controls"),
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (1u << 8), "reserved interruption type"),
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (2u << 8) | 3, "NMI with vector"),
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 40, "vector above 31"),
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 6 | INTR_INFO_DELIVER_CODE,
+		  "deliver-error-code"),
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 6 | (1u << 20), "reserved bits"),
+		C((v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 13 | INTR_INFO_DELIVER_CODE,
+		   v.VM_ENTRY_EXCEPTION_ERROR_CODE = 0x10000), "error code bits"),
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (4u << 8) | 0x80, "instruction length"),
+		C((v.VM_ENTRY_MSR_LOAD_COUNT = 1, v.VM_ENTRY_MSR_LOAD_ADDR = 0x2004), "VM-entry MSR-load"),
+#undef C
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why;
+
+		setup();
+		cases[i].corrupt();
+		why = controls();
+		if (!CHECK(why && strstr(why, cases[i].expect)))
+			printf("  case %u: got \"%s\", want \"%s\"\n", i, why ? why : "(pass)",
+			       cases[i].expect);
+		CHECK(host() == NULL);
+	}
+}
+
+TEST(host_state_corruptions)
+{
+	struct {
+		void (*corrupt)(void);
+		const char *expect;
+	} cases[] = {
+#define C(body, name) { ({ void f(void) { body; } f; }), name }
+		C(v.HOST_CR0 &= ~CR0_NE, "host CR0"),
+		C(v.HOST_CR0 &= ~CR0_PG, "host CR0"),
+		C(v.HOST_CR4 &= ~CR4_VMXE, "host CR4"),
+		C(v.HOST_CR3 = 1ull << 40, "host CR3"),
+		C(v.HOST_IA32_SYSENTER_EIP = 0x0000800000000000ull, "SYSENTER"),
+		C((v.VM_EXIT_CONTROLS |= EXIT_LOAD_PAT, v.HOST_IA32_PAT = 0x02), "IA32_PAT"),
+		C((v.VM_EXIT_CONTROLS |= EXIT_LOAD_EFER, v.HOST_IA32_EFER = 1ull << 3), "reserved"),
+		C((v.VM_EXIT_CONTROLS |= EXIT_LOAD_EFER, v.HOST_IA32_EFER = EFER_LME), "LMA/LME"),
+		C(v.HOST_SS_SELECTOR = 0x13, "RPL or TI"),
+		C(v.HOST_TR_SELECTOR = 0x1c, "RPL or TI"),
+		C(v.HOST_CS_SELECTOR = 0, "host CS selector is 0"),
+		C(v.HOST_TR_SELECTOR = 0, "host TR selector is 0"),
+		C(v.HOST_GS_BASE = 0x00f0000000000000ull, "not canonical"),
+		C(v.VM_EXIT_CONTROLS &= ~EXIT_HOST_ADDR_SPACE_SIZE, "IA-32e mode"),
+		C(v.HOST_CR4 &= ~CR4_PAE, "without CR4.PAE"),
+		C(v.HOST_RIP = 0x0000800000000000ull, "host RIP"),
+#undef C
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why;
+
+		setup();
+		cases[i].corrupt();
+		CHECK(controls() == NULL);
+		why = host();
+		if (!CHECK(why && strstr(why, cases[i].expect)))
+			printf("  case %u: got \"%s\", want \"%s\"\n", i, why ? why : "(pass)",
+			       cases[i].expect);
+	}
+}
+
+TEST(host_outside_ia32e_mode)
+{
+	struct entry_check_env env;
+
+	setup();
+	env = fixture_env(&caps);
+	env.l1_long_mode = false;
+	v.VM_EXIT_CONTROLS &= ~EXIT_HOST_ADDR_SPACE_SIZE;
+	v.VM_ENTRY_CONTROLS &= ~ENTRY_IA32E_MODE_GUEST;
+	CHECK(nested_check_host_state(&v, &env) == NULL);
+	v.HOST_RIP = 1ull << 32;
+	CHECK(nested_check_host_state(&v, &env) != NULL);
+	v.HOST_RIP = 0x1000;
+	v.VM_ENTRY_CONTROLS |= ENTRY_IA32E_MODE_GUEST;
+	CHECK(nested_check_host_state(&v, &env) != NULL);
+}
+
+static uint32_t link_revision;
+
+static bool fake_read(uint64_t gpa, void *buf, unsigned len)
+{
+	memcpy(buf, &link_revision, len);
+	return gpa < (1ull << 30);
+}
+
+TEST(guest_state_corruptions)
+{
+	struct entry_check_env env;
+	uint64_t q;
+
+	setup();
+	env = fixture_env(&caps);
+	v.GUEST_ACTIVITY_STATE = ACTIVITY_SHUTDOWN;
+	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
+	CHECK_EQ(q, 0);
+	setup();
+	v.GUEST_CR0 &= ~CR0_PG;  /* no unrestricted guest for L2 */
+	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
+	setup();
+	v.VMCS_LINK_POINTER = 0x5000;  /* not readable */
+	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
+	CHECK_EQ(q, 4);
+	env.read_l1 = fake_read;
+	link_revision = 0x12345;
+	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
+	CHECK_EQ(q, 4);
+	link_revision = NV_VMCS12_REVISION;
+	CHECK(nested_check_guest_state(&v, &env, &q) == NULL);
+	link_revision = NV_VMCS12_REVISION | 0x80000000u;  /* shadow bit without shadowing */
+	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
+}
