@@ -114,3 +114,22 @@ void handle_vmresume(struct vcpu *v, const struct exit_ctx *x)
 {
 	vmentry(v, x, false);
 }
+
+void nested_vmcs02_refused(struct vcpu *v, bool fail_valid)
+{
+	uint32_t err = fail_valid ? vmread32(VMCS_VM_INSTRUCTION_ERROR)
+				  : VMERR_ENTRY_INVALID_CONTROLS;
+	struct exit_ctx x;
+
+	log_line("nested: the CPU refused VMCS02 (%s, error %u): a VM-entry check L0 does not "
+		 "make yet; L1 gets VMfailValid", fail_valid ? "VMfailValid" : "VMfailInvalid", err);
+	vmx_load_vmcs(nested.vmcs01);
+	nested.in_l2 = false;
+	nested.launching = false;
+	v->launched = true;
+	/* VMCS01 still describes L1 at its VMLAUNCH/VMRESUME. */
+	x.rip = vmreadnat(VMCS_GUEST_RIP);
+	x.insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
+	vm_fail_valid((enum vm_insn_error)err);
+	vcpu_skip_instruction(&x);
+}

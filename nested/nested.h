@@ -88,6 +88,13 @@ void handle_vmresume(struct vcpu *v, const struct exit_ctx *x);
 void handle_invept_invvpid(struct vcpu *v, const struct exit_ctx *x);
 void handle_vmcall(struct vcpu *v, const struct exit_ctx *x);
 
+/*
+ * The CPU refused VMCS02 (VMfailValid/VMfailInvalid on the VM entry): a check
+ * L0 should have made in software. L1 gets VMfailValid with the CPU's error
+ * number for its VMLAUNCH/VMRESUME; L0 logs it and goes on.
+ */
+void nested_vmcs02_refused(struct vcpu *v, bool fail_valid);
+
 /* An exit while L2 runs (the run loop calls this instead of the L1 table). */
 void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x);
 

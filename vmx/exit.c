@@ -127,8 +127,14 @@ void exit_loop(struct vcpu *v)
 		int result = vmx_run(&v->frame, v->launched);
 		exit_handler_fn fn;
 
-		if (result != VMX_EXITED)
+		if (result != VMX_EXITED) {
+			if (nested.in_l2) {
+				/* L1's VMCS12 got past L0's checks but not the CPU's. */
+				nested_vmcs02_refused(v, result == VMX_FAIL_VALID);
+				continue;
+			}
 			entry_failed(v, result);
+		}
 		v->launched = true;
 		x.raw_reason = vmread32(VMCS_VM_EXIT_REASON);
 		x.reason = x.raw_reason & EXIT_REASON_BASIC_MASK;
