@@ -197,6 +197,12 @@ const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_
 	      "guest CR4 violates IA32_VMX_CR4_FIXED0/1");
 	CHECK(!(v->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT) || pat_ok(v->GUEST_IA32_PAT),
 	      "guest IA32_PAT has an invalid memory type");
+	/* 26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP" (Bochs 2.7 omits the
+	 * canonical check, so L0 must make it for L1's CPU to be right). */
+	if ((v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST) && (v->GUEST_CS_AR_BYTES & AR_L))
+		CHECK(canonical(v->GUEST_RIP), "guest RIP not canonical for a 64-bit guest");
+	else
+		CHECK(!(v->GUEST_RIP >> 32), "guest RIP above 4 GiB outside 64-bit mode");
 	/* 26.3.1.5 "Checks on Guest Non-Register State": the VMCS link pointer. */
 	if (v->VMCS_LINK_POINTER != ~0ull) {
 		*qualification = 4;

@@ -128,8 +128,8 @@ void nested_vmcs02_refused(struct vcpu *v, bool fail_valid)
 	nested.launching = false;
 	v->launched = true;
 	/* VMCS01 still describes L1 at its VMLAUNCH/VMRESUME. */
-	x.rip = vmreadnat(VMCS_GUEST_RIP);
-	x.insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
+	x = (struct exit_ctx){ .rip = vmreadnat(VMCS_GUEST_RIP),
+			       .insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN) };
 	vm_fail_valid((enum vm_insn_error)err);
 	vcpu_skip_instruction(&x);
 }

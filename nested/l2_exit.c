@@ -47,7 +47,7 @@ static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 		run_end_failure("unexpected VM exit %s (reason %u) from L2 at rip 0x%lx",
 				exit_reason_name(x->reason), x->reason, x->rip);
 	}
-	vcpu_reinject_idt_vectoring();
+	vcpu_reinject_idt_vectoring(x);
 }
 
 void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)

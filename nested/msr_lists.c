@@ -36,6 +36,25 @@ static bool l0_owned(uint32_t msr)
 	       (msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST);
 }
 
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* PAT entries must be memory types 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A, 13.12.2). */
+static bool pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned t = (pat >> (8 * i)) & 0xff;
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
 /*
  * Write an MSR the way the guest whose state is in the current VMCS would
  * see it: VMCS-managed MSRs go to the VMCS guest fields, L0-owned ones to
@@ -43,13 +62,37 @@ static bool l0_owned(uint32_t msr)
  */
 static bool write_msr(uint32_t msr, uint64_t value)
 {
+	/* Each with the check WRMSR itself makes (#GP = a failed entry). */
 	switch (msr) {
-	case MSR_IA32_EFER: vmwrite64(VMCS_GUEST_IA32_EFER, value); return true;
-	case MSR_IA32_PAT: vmwrite64(VMCS_GUEST_IA32_PAT, value); return true;
-	case MSR_IA32_DEBUGCTL: vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, value); return true;
-	case MSR_IA32_SYSENTER_CS: vmwrite32(VMCS_GUEST_SYSENTER_CS, value); return true;
-	case MSR_IA32_SYSENTER_ESP: vmwritenat(VMCS_GUEST_SYSENTER_ESP, value); return true;
-	case MSR_IA32_SYSENTER_EIP: vmwritenat(VMCS_GUEST_SYSENTER_EIP, value); return true;
+	case MSR_IA32_EFER:
+		if (value & ~(uint64_t)EFER_WRITABLE)
+			return false;
+		vmwrite64(VMCS_GUEST_IA32_EFER, value);
+		return true;
+	case MSR_IA32_PAT:
+		if (!pat_valid(value))
+			return false;
+		vmwrite64(VMCS_GUEST_IA32_PAT, value);
+		return true;
+	case MSR_IA32_DEBUGCTL:
+		/* The CPU decides which DEBUGCTL bits exist: try it (VM exits clear it). */
+		if (wrmsr_safe(MSR_IA32_DEBUGCTL, value) >= 0)
+			return false;
+		wrmsr(MSR_IA32_DEBUGCTL, 0);
+		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, value);
+		return true;
+	case MSR_IA32_SYSENTER_CS:
+		vmwrite32(VMCS_GUEST_SYSENTER_CS, value);
+		return true;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!canonical(value))
+			return false;
+		if (msr == MSR_IA32_SYSENTER_ESP)
+			vmwritenat(VMCS_GUEST_SYSENTER_ESP, value);
+		else
+			vmwritenat(VMCS_GUEST_SYSENTER_EIP, value);
+		return true;
 	default:
 		if (l0_owned(msr))
 			return nested_wrmsr(msr, value);

@@ -72,8 +72,9 @@ static void setup_controls(const struct vmcs12 *v12)
 	vmwrite32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, v12->VM_ENTRY_EXCEPTION_ERROR_CODE);
 	vmwrite32(VMCS_VM_ENTRY_INSTRUCTION_LEN, v12->VM_ENTRY_INSTRUCTION_LEN);
 
+	/* Without MSR bitmaps every RDMSR/WRMSR of L2 is L1's (25.1.3). */
 	merge_bitmap(nested.msr_bitmap02, c.msr_bitmap_from_l1, v12->MSR_BITMAP, l1.msr_bitmap,
-		     false);
+		     !c.msr_bitmap_from_l1);
 	merge_bitmap(nested.io_bitmap02_a, c.io_bitmaps_from_l1, v12->IO_BITMAP_A, l1.io_bitmap_a,
 		     c.io_all_exit);
 	merge_bitmap(nested.io_bitmap02_b, c.io_bitmaps_from_l1, v12->IO_BITMAP_B, l1.io_bitmap_b,

@@ -80,9 +80,9 @@ void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code)
  * information; resuming without re-injecting it would lose it.
  * SDM Vol. 3C, 28.2.4 "Information for VM Exits During Event Delivery".
  */
-void vcpu_reinject_idt_vectoring(void)
+void vcpu_reinject_idt_vectoring(const struct exit_ctx *x)
 {
-	uint32_t idt = vmread32(VMCS_IDT_VECTORING_INFO);
+	uint32_t idt = x->idt_vectoring;
 	uint32_t type;
 
 	if (!(idt & INTR_INFO_VALID) || (vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID))
@@ -141,6 +141,7 @@ void exit_loop(struct vcpu *v)
 		x.qualification = vmreadnat(VMCS_EXIT_QUALIFICATION);
 		x.insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
 		x.rip = vmreadnat(VMCS_GUEST_RIP);
+		x.idt_vectoring = vmread32(VMCS_IDT_VECTORING_INFO);
 		record(v, &x);
 		pr_trace("exit %s rip=0x%lx qual=0x%lx", exit_reason_name(x.reason), x.rip,
 			 x.qualification);
@@ -153,6 +154,8 @@ void exit_loop(struct vcpu *v)
 			     ? handle_fatal
 			     : exit_handlers[x.reason];
 		(fn ? fn : handle_fatal)(v, &x);
-		vcpu_reinject_idt_vectoring();
+		/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
+		if (!nested.in_l2)
+			vcpu_reinject_idt_vectoring(&x);
 	}
 }

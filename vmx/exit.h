@@ -17,6 +17,7 @@ struct exit_ctx {
 	uint64_t qualification;
 	uint32_t insn_len;
 	uint64_t rip;
+	uint32_t idt_vectoring;   /* IDT-vectoring information of this exit */
 };
 
 /* A handler returns after arranging the guest's continuation; ending the
@@ -33,8 +34,11 @@ void vcpu_skip_instruction(const struct exit_ctx *x);
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code);
 static inline void vcpu_inject_gp0(void) { vcpu_inject_exception(13, true, 0); }
 static inline void vcpu_inject_ud(void) { vcpu_inject_exception(6, false, 0); }
-/* Re-inject an event whose delivery an exit interrupted (before resuming the guest). */
-void vcpu_reinject_idt_vectoring(void);
+/*
+ * Re-inject the event whose delivery exit x interrupted, into the guest that
+ * exited (its VMCS current), before resuming it.
+ */
+void vcpu_reinject_idt_vectoring(const struct exit_ctx *x);
 /* Dump the VMCS and the exit history to the log. */
 void vcpu_dump(const struct vcpu *v);
 /* The L1 vCPU, for dumps from panic. */

@@ -169,6 +169,14 @@ TEST(guest_state_corruptions)
 	v.GUEST_CR0 &= ~CR0_PG;  /* no unrestricted guest for L2 */
 	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
 	setup();
+	v.GUEST_CS_AR_BYTES = AR_L;
+	v.GUEST_RIP = 0x8000000000000000ull;  /* non-canonical in a 64-bit guest */
+	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
+	v.GUEST_RIP = 0xffffffff80000000ull;
+	CHECK(nested_check_guest_state(&v, &env, &q) == NULL);
+	v.GUEST_CS_AR_BYTES = 0;              /* 32-bit code: RIP must fit in 32 bits */
+	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
+	setup();
 	v.VMCS_LINK_POINTER = 0x5000;  /* not readable */
 	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
 	CHECK_EQ(q, 4);
