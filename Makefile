@@ -14,7 +14,8 @@ Q       := $(if $(filter 1,$(V)),,@)
 
 # Debian packages the build, the runs and the tests need (make deps installs them).
 DEPS_PKGS := gcc make binutils nasm lld gnu-efi mtools dosfstools python3 \
-	bochs bochs-term bochsbios vgabios ovmf qemu-system-x86
+	bochs bochs-term bochsbios vgabios ovmf qemu-system-x86 \
+	grub-pc-bin grub-common xorriso
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter

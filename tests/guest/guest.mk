@@ -4,6 +4,10 @@
 # (tests/guest/lib/ and the shared lib/string.c, lib/fmt.c built for -m32).
 #   tests/guest/<name>/ -> $(BUILD)/guest/<name>.elf   (test kernels)
 #   guests/<name>/      -> $(BUILD)/guests/<name>.elf  (bundled L1s, e.g. bench)
+# A directory holding a file BITS64 is a 64-bit kernel: its sources and the
+# library (without the 32-bit entry, exception and libgcc files, with lib/64/)
+# are built for -m64 under $(BUILD)/guest-obj64/, linked as ELF64 and converted
+# to ELF32 (Multiboot v1 loads ELF32 only; the loader uses p_paddr).
 
 GUEST_LIBDIR := tests/guest/lib
 
@@ -53,8 +57,62 @@ endef
 GUEST_TEST_DIRS := $(filter-out $(GUEST_LIBDIR),$(patsubst %/,%,$(sort $(wildcard tests/guest/*/))))
 GUEST_L1_DIRS   := $(patsubst %/,%,$(sort $(wildcard guests/*/)))
 
-$(foreach d,$(GUEST_TEST_DIRS),$(eval $(call guest_kernel,$(d),$(BUILD)/guest/$(notdir $(d)).elf)))
-$(foreach d,$(GUEST_L1_DIRS),$(eval $(call guest_kernel,$(d),$(BUILD)/guests/$(notdir $(d)).elf)))
+# ---- 64-bit kernels ---------------------------------------------------------
+GUEST64_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I$(GUEST_LIBDIR)
+GUEST64_CFLAGS += -m64 -mcmodel=small       # linked below 2 GiB: 32-bit absolute addresses
+GUEST64_CFLAGS += -mno-red-zone             # exceptions push onto the current stack
+GUEST64_CFLAGS += -ffreestanding            # no hosted libc: lib/ brings string/printf
+GUEST64_CFLAGS += -fno-pic -fno-pie         # linked at a fixed address (64/guest64.ld)
+GUEST64_CFLAGS += -fno-stack-protector      # no TLS canary in a bare kernel
+GUEST64_CFLAGS += -fno-common               # every global has exactly one definition
+GUEST64_CFLAGS += -fno-asynchronous-unwind-tables # no .eh_frame: nothing unwinds
+GUEST64_CFLAGS += -mgeneral-regs-only       # never touch FPU/SSE state (nobody enables it)
+GUEST64_CFLAGS += -ffunction-sections -fdata-sections # lets --gc-sections drop dead code
+GUEST64_CFLAGS += -MMD -MP
+GUEST64_NASMFLAGS := -f elf64 -g -I$(GUEST_LIBDIR)/
+GUEST64_LDFLAGS := -m elf_x86_64 -T $(GUEST_LIBDIR)/64/guest64.ld --gc-sections -nostdlib \
+	-static -z max-page-size=4096 -z noexecstack --no-dynamic-linker
+
+guest64_objs = $(patsubst %.c,$(BUILD)/guest-obj64/%.o,$(filter %.c,$(1))) \
+	$(patsubst %.asm,$(BUILD)/guest-obj64/%.asm.o,$(filter %.asm,$(1)))
+
+# The library for 64-bit kernels: everything width-neutral, plus lib/64/.
+GUEST_LIB32_ONLY := $(addprefix $(GUEST_LIBDIR)/,entry.asm exception.c libgcc.c)
+GUEST_LIB64_SRCS := $(filter-out $(GUEST_LIB32_ONLY),$(GUEST_LIB_SRCS)) \
+	$(sort $(wildcard $(GUEST_LIBDIR)/64/*.c $(GUEST_LIBDIR)/64/*.asm))
+GUEST_LIB64_OBJS := $(call guest64_objs,$(GUEST_LIB64_SRCS))
+
+$(BUILD)/guest-obj64/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-M64  $<"
+	$(Q)$(CC) $(GUEST64_CFLAGS) -c $< -o $@
+
+$(BUILD)/guest-obj64/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "  NASM64  $<"
+	$(Q)$(NASM) $(GUEST64_NASMFLAGS) -MD $@.d -MP $< -o $@
+
+# $(1) = kernel source directory, $(2) = output ELF32; the ELF64 (with its
+# debug information, for gdb/objdump) stays next to the objects.
+define guest_kernel64
+$(BUILD)/guest-obj64/$(1).elf64: $(call guest64_objs,$(sort $(wildcard $(1)/*.c $(1)/*.asm))) \
+		$(GUEST_LIB64_OBJS) $(GUEST_LIBDIR)/64/guest64.ld
+	@mkdir -p $$(dir $$@)
+	@echo "  LD-M64  $$@"
+	$(Q)$(LLD) $(GUEST64_LDFLAGS) $$(filter %.o,$$^) -o $$@
+$(2): $(BUILD)/guest-obj64/$(1).elf64 $(GUEST_LIBDIR)/check_guest.sh
+	@mkdir -p $$(dir $$@)
+	@echo "  ELF32   $$@"
+	$(Q)$(OBJCOPY) -O elf32-i386 $$< $$@
+	$(Q)sh $(GUEST_LIBDIR)/check_guest.sh $$@
+GUEST_ELFS += $(2)
+endef
+
+# One kernel of either width: $(1) = source directory, $(2) = output ELF32.
+guest_any = $(if $(wildcard $(1)/BITS64),$(call guest_kernel64,$(1),$(2)),$(call guest_kernel,$(1),$(2)))
+
+$(foreach d,$(GUEST_TEST_DIRS),$(eval $(call guest_any,$(d),$(BUILD)/guest/$(notdir $(d)).elf)))
+$(foreach d,$(GUEST_L1_DIRS),$(eval $(call guest_any,$(d),$(BUILD)/guests/$(notdir $(d)).elf)))
 
 .PHONY: guests
 guests: $(GUEST_ELFS)

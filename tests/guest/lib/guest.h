@@ -5,6 +5,10 @@
  *     int main(struct multiboot_info *mbi);
  * mbi is NULL when EAX did not hold the Multiboot magic. main's return value
  * is passed to guest_exit().
+ *
+ * 64-bit kernels (a file BITS64 in their directory) get the same API from
+ * 64/entry64.asm and 64/exception64.c: main runs in 64-bit mode with the
+ * first 4 GiB identity-mapped (2 MiB pages), a 64-bit IDT and a TSS loaded.
  */
 #ifndef GUEST_H
 #define GUEST_H
@@ -25,6 +29,7 @@
 #define SEL_CODE32 0x08
 #define SEL_DATA32 0x10
 #define SEL_CODE64 0x18   /* for kernels that enter long mode */
+#define SEL_TSS64  0x20   /* 64-bit kernels: their TSS (a 16-byte descriptor) */
 
 int main(struct multiboot_info *mbi);
 
@@ -38,7 +43,9 @@ void puts_serial(const char *s);
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
 
-/* ---- Exit (serial.c): out of code to port 0xF4 (isa-debug-exit, or L0), then cli; hlt. */
+/* ---- Exit (serial.c): out of code to port 0xF4 (QEMU isa-debug-exit, or L0: either
+ * ends the run there); failing that, "Shutdown" to port 0x8900 (bare Bochs' shutdown
+ * port), then cli; hlt forever. */
 __attribute__((noreturn)) void guest_exit(uint32_t code);
 
 /* ---- Reports (report.c) */
@@ -62,12 +69,15 @@ int catch_exception(void (*fn)(void *), void *arg);
 uint32_t caught_error_code(void);
 /* EIP of the instruction that raised the last caught exception. */
 uint32_t caught_eip(void);
+/* The same, full width (RIP in 64-bit kernels). */
+uintptr_t caught_ip(void);
 const char *exception_name(int vector);
 
 /* Each returns the vector the operation raised, or NO_EXCEPTION. */
 int rdmsr_checked(uint32_t msr, uint64_t *val);
 int wrmsr_checked(uint32_t msr, uint64_t val);
 int write_cr4_checked(uint32_t val);
+int write_cr0_checked(ureg_t val);
 int vmcall_checked(void);
 int vmxon_checked(uint32_t vmxon_region_phys);
 

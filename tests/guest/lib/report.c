@@ -6,7 +6,7 @@ static unsigned tests, failures;
 
 static void report_line(const char *tag, const char *fmt, va_list ap)
 {
-	char name[256];
+	char name[448];         /* with the tag, within vprintf's 512 bytes */
 
 	nv_vsnprintf(name, sizeof(name), fmt, ap);
 	printf("%s: %s\n", tag, name);

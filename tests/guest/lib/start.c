@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* From entry.asm to main: exceptions first, then the Multiboot hand-over. */
 #include <guest.h>
+#include <internal.h>
 
-void idt_init(void);
 __attribute__((noreturn)) void guest_start(uint32_t magic, uint32_t mbi);
 
 void guest_start(uint32_t magic, uint32_t mbi)

@@ -12,6 +12,7 @@ COM1          equ 0x3F8
 COM1_LSR      equ COM1 + 5
 LSR_THRE      equ 1 << 5
 EXIT_PORT     equ 0xF4
+BOCHS_SHUTDOWN_PORT equ 0x8900
 EXIT_EXCEPTION equ 2            ; GUEST_EXIT_EXCEPTION (guest.h)
 
 bits 32
@@ -122,6 +123,15 @@ long_entry:
 exit64:
 	mov dx, EXIT_PORT
 	out dx, eax
+	; No exit device (bare Bochs): its shutdown port, like guest_exit (serial.c).
+	lea rsi, [rel msg_shutdown]
+	mov dx, BOCHS_SHUTDOWN_PORT
+.shutdown:
+	lodsb
+	test al, al
+	jz .hang
+	out dx, al
+	jmp .shutdown
 .hang:
 	cli
 	hlt
@@ -308,6 +318,7 @@ stubs64:
 %assign v v + 1
 %endrep
 msg_hello:  db "longmode: now in 64-bit mode", 0
+msg_shutdown: db "Shutdown", 0
 msg_efer:   db "longmode: EFER 0x", 0
 msg_vendor: db "longmode: CPUID vendor from 64-bit mode: ", 0
 msg_pass:   db "PASS: ", 0

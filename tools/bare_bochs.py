@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Boot a Multiboot kernel in Bochs WITHOUT nestvisor: the reference run.
+
+The kernel runs directly on Bochs' emulated CPU (with its own VMX), so what it
+observes is the architecture as Bochs implements it, not nestvisor's emulation.
+Boot path: the legacy Bochs BIOS starts GRUB from an ATAPI CD made with
+grub-mkrescue; GRUB's grub.cfg loads the kernel with `multiboot` and `boot`s it.
+The kernel ends the run by writing "Shutdown" to port 0x8900 (guest_exit in
+tests/guest/lib/serial.c), which makes Bochs exit.
+
+The serial log (COM1) is streamed and kept; the result is the last
+"SUMMARY: N tests, N failures" line. Exit status: 0 iff a SUMMARY line with
+0 failures appeared, 1 if it reported failures, 2 if there was none (time
+limit, crash, or the kernel never got that far), 3 if the boot media could not
+be made.
+
+Needs the Debian packages bochs, bochs-term, bochsbios, vgabios, grub-pc-bin,
+grub-common, xorriso and mtools. Standard library only.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIOS = "/usr/share/bochs/BIOS-bochs-latest"
+VGABIOS = "/usr/share/vgabios/vgabios.bin"
+BOCHS_CPU = "corei7_haswell_4770"  # the model tools/nvrun.py gives nestvisor
+SUMMARY = re.compile(r"SUMMARY: (\d+) tests, (\d+) failures")
+# After the SUMMARY line, give the kernel this long to power Bochs off itself.
+SHUTDOWN_GRACE_S = 3.0
+
+EXIT_PASS, EXIT_FAILURES, EXIT_NO_SUMMARY, EXIT_SETUP = range(4)
+
+
+def ascii_clean(text):
+    """Serial text without terminal escape sequences and carriage returns."""
+    text = re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", text)
+    return text.replace("\r", "")
+
+
+def grub_cfg(kernel_name, cmdline):
+    # Top-level commands, no menu: GRUB runs them as soon as it has read the file.
+    # GRUB 2 gives a Multiboot v1 kernel only the words after the file name; QEMU's
+    # -kernel and nestvisor pass "<path> <args>". Repeating the path makes GRUB's
+    # command line the same "/boot/<name> <args>".
+    path = "/boot/" + kernel_name
+    line = "multiboot %s %s%s" % (path, path, " " + cmdline if cmdline else "")
+    return "set timeout=0\n%s\nboot\n" % line
+
+
+def make_iso(kernel, cmdline, workdir):
+    """A GRUB (i386-pc) rescue CD holding the kernel; returns its path."""
+    tree = os.path.join(workdir, "iso")
+    shutil.rmtree(tree, ignore_errors=True)
+    os.makedirs(os.path.join(tree, "boot", "grub"))
+    name = os.path.basename(kernel)
+    shutil.copyfile(kernel, os.path.join(tree, "boot", name))
+    with open(os.path.join(tree, "boot", "grub", "grub.cfg"), "w") as f:
+        f.write(grub_cfg(name, cmdline))
+    iso = os.path.join(workdir, "boot.iso")
+    r = subprocess.run(["grub-mkrescue", "-o", iso, tree], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    if r.returncode != 0 or not os.path.exists(iso):
+        raise RuntimeError("grub-mkrescue failed:\n" + r.stdout.decode(errors="replace"))
+    return iso
+
+
+def bochs_config(workdir, iso, megs, cpu):
+    return "\n".join([
+        "megs: %d" % megs,
+        "cpu: model=%s, count=1, ips=50000000" % cpu,
+        "romimage: file=%s" % BIOS,
+        "vgaromimage: file=%s" % VGABIOS,
+        "pci: enabled=1, chipset=i440fx",
+        "display_library: term",
+        "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
+        "ata0-slave: type=cdrom, path=%s, status=inserted" % iso,
+        "boot: cdrom",
+        "com1: enabled=1, mode=file, dev=%s" % os.path.join(workdir, "serial.txt"),
+        "clock: sync=none",
+        "port_e9_hack: enabled=1",
+        "log: %s" % os.path.join(workdir, "bochs.log"),
+        "debug: action=ignore",
+        "info: action=ignore",
+        "",
+    ])
+
+
+def missing_tools():
+    need = ["bochs", "grub-mkrescue", "xorriso", "mformat"]
+    gone = [t for t in need if shutil.which(t) is None]
+    gone += [p for p in (BIOS, VGABIOS, "/usr/lib/grub/i386-pc") if not os.path.exists(p)]
+    return gone
+
+
+def run(kernel, cmdline="", timeout=300, workdir=None, stream=sys.stdout, megs=256,
+        cpu=BOCHS_CPU):
+    """Boot once; returns (exit status, serial text, how the run ended)."""
+    workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="bare-bochs-"))
+    os.makedirs(workdir, exist_ok=True)
+    iso = make_iso(kernel, cmdline, workdir)
+    rc = os.path.join(workdir, "bochsrc")
+    cont = os.path.join(workdir, "bochs-continue")
+    serial_path = os.path.join(workdir, "serial.txt")
+    with open(rc, "w") as f:
+        f.write(bochs_config(workdir, iso, megs, cpu))
+    with open(cont, "w") as f:
+        f.write("c\n")  # the debugger is compiled in: tell it to continue
+    open(serial_path, "w").close()
+
+    # setsid: own session, so the kill below reaches everything; -s KILL:
+    # Bochs ignores SIGTERM; TERM: the term display needs it.
+    cmd = ["setsid", "-w", "env", "TERM=xterm", "timeout", "-s", "KILL", str(int(timeout) + 5),
+           "bochs", "-q", "-f", rc, "-rc", cont]
+    start = time.monotonic()
+    with open(os.path.join(workdir, "emulator.out"), "wb") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
+    seen = 0
+    summary_at = None
+    ended = "time limit of %ds reached" % timeout
+    while True:
+        time.sleep(0.2)
+        with open(serial_path, "rb") as f:
+            text = ascii_clean(f.read().decode("latin-1"))
+        if stream and len(text) > seen:
+            cut = text.rfind("\n", seen) + 1  # whole lines only
+            if cut > seen:
+                stream.write(text[seen:cut])
+                stream.flush()
+                seen = cut
+        if summary_at is None and SUMMARY.search(text):
+            summary_at = time.monotonic()
+        if proc.poll() is not None:
+            ended = "Bochs exited with status %d" % proc.returncode
+            break
+        if summary_at is not None and time.monotonic() - summary_at > SHUTDOWN_GRACE_S:
+            ended = "stopped %gs after the SUMMARY line (no shutdown)" % SHUTDOWN_GRACE_S
+            break
+        if time.monotonic() - start > timeout:
+            break
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    with open(serial_path, "rb") as f:
+        text = ascii_clean(f.read().decode("latin-1"))
+    if stream and len(text) > seen:
+        stream.write(text[seen:])
+        if not text.endswith("\n"):
+            stream.write("\n")
+        stream.flush()
+    sums = SUMMARY.findall(text)
+    if not sums:
+        status = EXIT_NO_SUMMARY
+    else:
+        status = EXIT_PASS if int(sums[-1][1]) == 0 else EXIT_FAILURES
+    return status, text, "%s after %.1fs (workdir %s)" % (ended, time.monotonic() - start, workdir)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("kernel", help="Multiboot v1 ELF32 kernel")
+    ap.add_argument("--cmdline", default="", help="kernel arguments (after its path)")
+    ap.add_argument("--timeout", type=float, default=300, help="hard time limit in seconds")
+    ap.add_argument("--workdir", help="keep the ISO, bochsrc and logs here (default: a new "
+                                      "temporary directory, removed after a passing run)")
+    ap.add_argument("--cpu", default=BOCHS_CPU, help="Bochs CPU model")
+    ap.add_argument("--megs", type=int, default=256, help="guest RAM in MiB")
+    ap.add_argument("--quiet", action="store_true", help="do not stream the serial log")
+    args = ap.parse_args()
+
+    gone = missing_tools()
+    if gone:
+        print("bare_bochs: missing: %s (apt-get install bochs bochs-term bochsbios vgabios "
+              "grub-pc-bin grub-common xorriso mtools)" % ", ".join(gone), file=sys.stderr)
+        return EXIT_SETUP
+    if not os.path.isfile(args.kernel):
+        print("bare_bochs: no such kernel: %s" % args.kernel, file=sys.stderr)
+        return EXIT_SETUP
+    own_dir = args.workdir is None
+    workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="bare-bochs-"))
+    try:
+        status, text, ended = run(args.kernel, args.cmdline, args.timeout, workdir,
+                                  None if args.quiet else sys.stdout, args.megs, args.cpu)
+    except RuntimeError as e:
+        print("bare_bochs: %s" % e, file=sys.stderr)
+        return EXIT_SETUP
+    sums = SUMMARY.findall(text)
+    print("bare_bochs: %s" % ended)
+    if sums:
+        print("bare_bochs: SUMMARY: %s tests, %s failures" % sums[-1])
+    else:
+        print("bare_bochs: no SUMMARY line")
+    if own_dir and status == EXIT_PASS:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
