@@ -42,11 +42,8 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 
 	if (!nested_check_vmx_root())
 		return;
-	if (nested.current_ptr == VMPTR_INVALID) {
-		vm_fail_invalid();
-		vcpu_skip_instruction(x);
+	if (!nested_require_current_vmcs(x))
 		return;
-	}
 	if (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
 		vm_fail_valid(VMERR_ENTRY_MOV_SS_BLOCKING);
 		vcpu_skip_instruction(x);

@@ -8,6 +8,10 @@
 /* #UD/#GP(0) checks of every VMX instruction but VMXON; false if a fault was injected. */
 bool nested_check_vmx_root(void);
 
+/* VMREAD, VMWRITE, VMLAUNCH, VMRESUME with no current VMCS: VMfailInvalid,
+ * the instruction completes. False then. */
+bool nested_require_current_vmcs(const struct exit_ctx *x);
+
 /* L1 state VMCS02 inherits when VMCS12 does not load it (read from VMCS01). */
 struct l1_inherited {
 	uint64_t efer, pat, dr7, debugctl;

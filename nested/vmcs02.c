@@ -94,26 +94,6 @@ static void copy_guest_state(const struct vmcs12 *v12)
 #undef VMCS_FIELD
 }
 
-#define PDPTE_P        1ull
-#define PDPTE_RESERVED 0xfff00000000001e6ull
-
-/* PAE paging without IA-32e mode: EPT makes the CPU take PDPTEs from the VMCS (26.3.2.4). */
-static bool load_l2_pdptes(const struct vmcs12 *v12)
-{
-	uint64_t pdpte[4];
-
-	if (!nested_read_l1(v12->GUEST_CR3 & 0xffffffe0ull, pdpte, sizeof(pdpte)))
-		return false;
-	for (int i = 0; i < 4; i++)
-		if ((pdpte[i] & PDPTE_P) && (pdpte[i] & PDPTE_RESERVED))
-			return false;
-	vmwrite64(VMCS_GUEST_PDPTE0, pdpte[0]);
-	vmwrite64(VMCS_GUEST_PDPTE1, pdpte[1]);
-	vmwrite64(VMCS_GUEST_PDPTE2, pdpte[2]);
-	vmwrite64(VMCS_GUEST_PDPTE3, pdpte[3]);
-	return true;
-}
-
 static bool setup_guest_state(const struct vmcs12 *v12, const struct l1_inherited *inh)
 {
 	uint32_t entry = v12->VM_ENTRY_CONTROLS;
@@ -132,7 +112,7 @@ static bool setup_guest_state(const struct vmcs12 *v12, const struct l1_inherite
 	}
 	vmwrite64(VMCS_VMCS_LINK_POINTER, ~0ull);
 	if ((v12->GUEST_CR0 & CR0_PG) && (v12->GUEST_CR4 & CR4_PAE) && !ia32e)
-		return load_l2_pdptes(v12);
+		return l1_load_pdptes(v12->GUEST_CR3);  /* L2's CR3 is an L1 address */
 	return true;
 }
 

@@ -52,6 +52,15 @@ static void done(const struct exit_ctx *x)
 	vcpu_skip_instruction(x);
 }
 
+bool nested_require_current_vmcs(const struct exit_ctx *x)
+{
+	if (nested.current_ptr != VMPTR_INVALID)
+		return true;
+	vm_fail_invalid();
+	done(x);
+	return false;
+}
+
 /* The #UD checks shared by every VMX instruction (first lines of each pseudocode). */
 static bool mode_allows_vmx(void)
 {
@@ -253,11 +262,8 @@ void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 
 	if (!nested_check_vmx_root())
 		return;
-	if (nested.current_ptr == VMPTR_INVALID) {
-		vm_fail_invalid();
-		done(x);
+	if (!nested_require_current_vmcs(x))
 		return;
-	}
 	f = field_for(v, ii.reg2, &high);
 	if (!f) {
 		vm_fail_valid(VMERR_UNSUPPORTED_FIELD);
@@ -285,11 +291,8 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 
 	if (!nested_check_vmx_root())
 		return;
-	if (nested.current_ptr == VMPTR_INVALID) {
-		vm_fail_invalid();
-		done(x);
+	if (!nested_require_current_vmcs(x))
 		return;
-	}
 	if (ii.reg_form)
 		value = gpr_read(v, ii.reg1);
 	else if (!vmx_operand_read(v, &ii, x->qualification, &value, bits / 8, x->rip))

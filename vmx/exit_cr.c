@@ -9,6 +9,7 @@
 #include "nested/nested.h"
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
+#include "vmx/guest_mem.h"
 #include "vmx/guest_regs.h"
 #include "vmx/caps.h"
 #include "vmx/l1.h"
@@ -30,16 +31,15 @@ static uint64_t guest_visible(uint64_t real, uint64_t shadow, uint64_t mask)
 }
 
 /* PAE paging with EPT: the CPU takes the PDPTEs from the VMCS (SDM 26.3.2.4);
- * after an emulated CR write L0 must load them from L1's CR3. */
+ * after an emulated CR write, a nested entry or a nested exit, L0 loads them
+ * from the guest's CR3 into the current VMCS. */
 bool l1_load_pdptes(uint64_t cr3)
 {
-	uint64_t gpa = cr3 & 0xffffffe0ull, pdpte[4];
-	struct ept_walk w;
+	uint64_t pdpte[4];
 
-	ept_translate(&l1.ept01, gpa, &w);
-	if (!w.present || !(w.leaf & EPT_R))
+	if (!l1_is_ram(cr3 & 0xffffffe0ull, sizeof(pdpte)) ||
+	    l1_read_phys(cr3 & 0xffffffe0ull, pdpte, sizeof(pdpte)))
 		return false;
-	memcpy(pdpte, (void *)(uintptr_t)w.hpa, sizeof(pdpte));
 	for (int i = 0; i < 4; i++)
 		if ((pdpte[i] & PDPTE_P) && (pdpte[i] & PDPTE_RESERVED))
 			return false;
