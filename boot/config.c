@@ -7,7 +7,10 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-enum key_id { KEY_L1, KEY_CMDLINE, KEY_L1_MEMORY, KEY_L0_MEMORY, KEY_MODULE, KEY_LOG, KEY_COUNT };
+enum key_id {
+	KEY_L1, KEY_CMDLINE, KEY_L1_MEMORY, KEY_L0_MEMORY, KEY_MODULE, KEY_LOG, KEY_SELFTEST,
+	KEY_COUNT
+};
 
 static const struct {
 	const char *name;
@@ -20,6 +23,7 @@ static const struct {
 	[KEY_L0_MEMORY] = { "l0_memory", false, false },
 	[KEY_MODULE] = { "module", true, false },
 	[KEY_LOG] = { "log", false, false },
+	[KEY_SELFTEST] = { "selftest", false, false },
 };
 
 static const char *const log_names[] = {
@@ -27,6 +31,11 @@ static const char *const log_names[] = {
 	[NV_LOG_INFO] = "info",
 	[NV_LOG_DEBUG] = "debug",
 	[NV_LOG_TRACE] = "trace",
+};
+
+static const char *const selftest_names[] = {
+	[NV_SELFTEST_NONE] = "none",
+	[NV_SELFTEST_L0_FAULT] = "l0-fault",
 };
 
 /* A slice of the file: not NUL-terminated. */
@@ -229,6 +238,17 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 		}
 		return fail(ps, "unknown log level '%s' (want quiet, info, debug or trace)",
 			    quote(v, q, sizeof(q)));
+	}
+	case KEY_SELFTEST: {
+		char q[48];
+
+		for (uint32_t i = 0; i < sizeof(selftest_names) / sizeof(selftest_names[0]); i++) {
+			if (span_eq(v, selftest_names[i])) {
+				cfg->selftest = i;
+				return 0;
+			}
+		}
+		return fail(ps, "unknown selftest '%s' (want none or l0-fault)", quote(v, q, sizeof(q)));
 	}
 	case KEY_COUNT:
 		break;

@@ -24,6 +24,7 @@ struct nv_config {
 	uint64_t l1_memory;         /* 0 = all RAM L0 does not use */
 	uint64_t l0_memory;         /* bytes of L0's page pool */
 	uint32_t log_level;         /* enum nv_log_level */
+	uint32_t selftest;          /* enum nv_selftest */
 	uint32_t nmodules;
 	struct nv_config_module modules[NV_L1_MAX_MODULES];
 };

@@ -289,6 +289,7 @@ static EFI_STATUS build_bootinfo(void)
 	bi->rsdp = find_rsdp();
 	bi->efi_reset_system = (uint64_t)(uintptr_t)nv_st->RuntimeServices->ResetSystem;
 	bi->log_level = L.cfg.log_level;
+	bi->selftest = L.cfg.selftest;
 	/* Same layout as before, now with the staging addresses as sources. */
 	if (nv_l1_plan_layout(&L.in, &bi->l1, L.err, sizeof(L.err))) {
 		nv_error("%s", L.err);

@@ -161,6 +161,9 @@ def emulator_tests(build):
         l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nthis line has no equals sign\n", **q)
     emu("qemu/loader-missing-l1-key", expect_loader_error(r"nestvisor\.cfg: .*l1"),
         l1=bench, cfg_text="cmdline = hello\n", **q)
+    emu("qemu/loader-bad-selftest",
+        expect_loader_error(r"nestvisor\.cfg: line 2: unknown selftest 'crash'"),
+        l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nselftest = crash\n", **q)
     emu("qemu/loader-bad-size",
         expect_loader_error(r"nestvisor\.cfg: line 2: .*l1_memory"),
         l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nl1_memory = lots\n", **q)
@@ -194,6 +197,12 @@ def emulator_tests(build):
     emu("bochs/triple-fault", expect_failure(r"L1 triple fault"), l1=g("triplefault"), **b)
     emu("bochs/halt", expect_failure(r"L1 halted with interrupts disabled"), l1=g("halt"), **b)
     emu("bochs/bench", expect_status(1, r"bench: done"), l1=bench, **b)
+    # L0's own fault path: register dump, backtrace, L1's state, then the end line.
+    emu("bochs/l0-fault",
+        expect_failure(r"L0 panic: #PF page fault", r"PANIC: #PF page fault .* in L0",
+                       r"cr2=0xdead000000", r"rip=0xffffffff8", r"called from 0xffffffff8",
+                       r"L1 state: "),
+        l1=bench, cfg_extra=["selftest = l0-fault"], **b)
     # The L1 VMX test hypervisor: nested VMX as L1 sees it.
     emu("bochs/vmx", expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
                                    r"nestvisor: nested: \d+ entries to L2"),

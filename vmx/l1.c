@@ -14,6 +14,9 @@
 #include <nestvisor/memmap.h>
 #include <nestvisor/string.h>
 
+/* Far above any identity-mapped memory: not present in L0's page tables. */
+#define SELFTEST_FAULT_ADDR 0xdead000000ul
+
 struct l1_env l1;
 
 static uint64_t ept_alloc(void *ctx)
@@ -88,9 +91,15 @@ void l1_start(const struct nv_bootinfo *bi)
 
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
 	nested_init(l1.vcpu.vmcs_phys);
+	current_vcpu = &l1.vcpu;
 	panic_set_dump_hook(dump_on_panic);
 	run_set_end_hook(print_exit_stats);
 	pr_info("starting L1 %s at 0x%lx (Multiboot info at 0x%lx)", bi->l1.path, bi->l1.entry,
 		l1.mbi);
+	if (bi->selftest == NV_SELFTEST_L0_FAULT) {
+		/* The panic path on purpose: a page fault in L0 with L1's VMCS loaded. */
+		log_line("selftest: faulting in L0 at 0x%lx", SELFTEST_FAULT_ADDR);
+		*(volatile uint64_t *)SELFTEST_FAULT_ADDR = 0;
+	}
 	exit_loop(&l1.vcpu);
 }

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define NV_BOOTINFO_MAGIC   0x4f464e49544f4f42ULL /* "BOOTINFO" little-endian */
-#define NV_BOOTINFO_VERSION 1
+#define NV_BOOTINFO_VERSION 2
 
 /* Link address of the core: it runs in the top 2 GiB (-mcmodel=kernel). */
 #define NV_CORE_VBASE 0xffffffff80000000ULL
@@ -88,6 +88,8 @@ struct nv_l1_plan {
 
 /* L0 options from nestvisor.cfg. */
 enum nv_log_level { NV_LOG_QUIET = 0, NV_LOG_INFO = 1, NV_LOG_DEBUG = 2, NV_LOG_TRACE = 3 };
+/* Diagnostics: make L0 exercise a failure path on purpose (the tests use it). */
+enum nv_selftest { NV_SELFTEST_NONE = 0, NV_SELFTEST_L0_FAULT = 1 };
 
 struct nv_bootinfo {
 	uint64_t magic;         /* NV_BOOTINFO_MAGIC */
@@ -104,7 +106,9 @@ struct nv_bootinfo {
 	 * uint64_t data_size, void *data); 0 if unavailable. */
 	uint64_t efi_reset_system;
 	uint32_t log_level;     /* enum nv_log_level */
+	uint32_t selftest;      /* enum nv_selftest */
 	uint32_t mmap_count;
+	uint32_t reserved;
 	struct nv_mem_range mmap[NV_MMAP_MAX];
 	struct nv_l1_plan l1;
 };

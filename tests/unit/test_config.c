@@ -83,6 +83,17 @@ TEST(config_sizes)
 	CHECK_EQ(nv_parse_size("18446744073709551615", &v), 0);
 }
 
+TEST(config_selftest)
+{
+	CHECK_EQ(parse("l1=/k\n"), 0);
+	CHECK_EQ(cfg.selftest, NV_SELFTEST_NONE);
+	CHECK_EQ(parse("l1=/k\nselftest = l0-fault\n"), 0);
+	CHECK_EQ(cfg.selftest, NV_SELFTEST_L0_FAULT);
+	CHECK(parse("l1=/k\nselftest = crash\n") < 0);
+	CHECK_CONTAINS(err, "line 2: unknown selftest 'crash'");
+	CHECK(parse("l1=/k\nselftest = none\nselftest = none\n") < 0);  /* not repeatable */
+}
+
 TEST(config_unknown_key)
 {
 	CHECK(parse("l1 = /k\n\nfoo = 1\n") < 0);
