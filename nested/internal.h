@@ -39,6 +39,9 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 /* An L2 exit L1 asked for: VMCS12 updated, L1 resumes at its host RIP (VMCS01 current). */
 void nested_reflect_to_l1(struct vcpu *v);
 
+/* L1's I/O and MSR bitmaps as snapshotted at the last entry (for exit decisions). */
+bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len);
+
 /* Reads of L1 memory for bitmaps and pointers (false if not L1's). */
 bool nested_read_l1(uint64_t gpa, void *buf, unsigned len);
 

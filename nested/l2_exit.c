@@ -83,7 +83,7 @@ void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		if (cr.type == CR_MOV_TO)
 			e.cr_value = gpr_read(v, cr.gpr);
 	}
-	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1))
+	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1_bitmap))
 		nested_reflect_to_l1(v);
 	else
 		l0_handles(v, x);

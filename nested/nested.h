@@ -58,6 +58,9 @@ struct nested_vmx {
 	bool vmcs02_launched;         /* VMCS02's own launch state (VMRESUME it) */
 	uint64_t vmcs01, vmcs02;      /* physical addresses */
 	uint64_t msr_bitmap02, io_bitmap02_a, io_bitmap02_b;
+	/* L1's bitmaps as read at the last VM entry: exits are decided on these,
+	 * never on a second read of L1 memory that L2 may have changed since. */
+	uint64_t msr_bitmap12_copy, io_bitmap12_a_copy, io_bitmap12_b_copy;
 	uint64_t l2_entries, l2_exits_reflected, l2_exits_l0;
 };
 

@@ -21,7 +21,7 @@ struct l2_exit {
 	uint64_t cr_value;        /* MOV to CR: the source register's value */
 };
 
-/* Reads L1 memory (bitmaps); false if the address is not L1's. */
+/* Reads L1's bitmaps (L0 passes its entry-time snapshots); false = unreadable. */
 typedef bool (*l1_reader_fn)(uint64_t gpa, void *buf, unsigned len);
 
 bool nested_l1_wants_exit(const struct vmcs12 *v, const struct l2_exit *e, l1_reader_fn read);

@@ -20,19 +20,41 @@
 
 #include <nestvisor/string.h>
 
-/* dst |= L1's bitmap page (or all ones if L1 does not use it) | L0's. */
-static void merge_bitmap(uint64_t dst, bool l1_uses, uint64_t l1_page, uint64_t l0_page,
-			 bool l1_all)
+/*
+ * Snapshot L1's bitmap page (all ones when L1 wants every access, zeros when
+ * it uses none; an unreadable page counts as all ones), then VMCS02's page =
+ * the snapshot | L0's own intercepts.
+ */
+static void merge_bitmap(uint64_t dst, uint64_t snapshot, bool l1_uses, uint64_t l1_page,
+			 uint64_t l0_page, bool l1_all)
 {
-	uint64_t *d = phys_to_virt(dst);
+	uint64_t *d = phys_to_virt(dst), *copy = phys_to_virt(snapshot);
 	const uint64_t *l0 = phys_to_virt(l0_page);
 
 	if (l1_all)
-		memset(d, 0xff, 4096);
-	else if (!l1_uses || !nested_read_l1(l1_page, d, 4096))
-		memset(d, l1_uses ? 0xff : 0, 4096);  /* an unreadable bitmap: exit on all */
+		memset(copy, 0xff, 4096);
+	else if (!l1_uses || !nested_read_l1(l1_page, copy, 4096))
+		memset(copy, l1_uses ? 0xff : 0, 4096);
 	for (unsigned i = 0; i < 512; i++)
-		d[i] |= l0[i];
+		d[i] = copy[i] | l0[i];
+}
+
+bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len)
+{
+	const struct vmcs12 *v12 = nested.vmcs12;
+	const struct { uint64_t page, copy; } snap[] = {
+		{ v12->MSR_BITMAP, nested.msr_bitmap12_copy },
+		{ v12->IO_BITMAP_A, nested.io_bitmap12_a_copy },
+		{ v12->IO_BITMAP_B, nested.io_bitmap12_b_copy },
+	};
+
+	for (unsigned i = 0; i < sizeof(snap) / sizeof(snap[0]); i++) {
+		if (gpa >= snap[i].page && gpa + len <= snap[i].page + 4096) {
+			memcpy(buf, (char *)phys_to_virt(snap[i].copy) + (gpa - snap[i].page), len);
+			return true;
+		}
+	}
+	return false;  /* not a bitmap L0 read at entry: treated as "exit" */
 }
 
 static void setup_controls(const struct vmcs12 *v12)
@@ -73,12 +95,12 @@ static void setup_controls(const struct vmcs12 *v12)
 	vmwrite32(VMCS_VM_ENTRY_INSTRUCTION_LEN, v12->VM_ENTRY_INSTRUCTION_LEN);
 
 	/* Without MSR bitmaps every RDMSR/WRMSR of L2 is L1's (25.1.3). */
-	merge_bitmap(nested.msr_bitmap02, c.msr_bitmap_from_l1, v12->MSR_BITMAP, l1.msr_bitmap,
-		     !c.msr_bitmap_from_l1);
-	merge_bitmap(nested.io_bitmap02_a, c.io_bitmaps_from_l1, v12->IO_BITMAP_A, l1.io_bitmap_a,
-		     c.io_all_exit);
-	merge_bitmap(nested.io_bitmap02_b, c.io_bitmaps_from_l1, v12->IO_BITMAP_B, l1.io_bitmap_b,
-		     c.io_all_exit);
+	merge_bitmap(nested.msr_bitmap02, nested.msr_bitmap12_copy, c.msr_bitmap_from_l1,
+		     v12->MSR_BITMAP, l1.msr_bitmap, !c.msr_bitmap_from_l1);
+	merge_bitmap(nested.io_bitmap02_a, nested.io_bitmap12_a_copy, c.io_bitmaps_from_l1,
+		     v12->IO_BITMAP_A, l1.io_bitmap_a, c.io_all_exit);
+	merge_bitmap(nested.io_bitmap02_b, nested.io_bitmap12_b_copy, c.io_bitmaps_from_l1,
+		     v12->IO_BITMAP_B, l1.io_bitmap_b, c.io_all_exit);
 	vmwrite64(VMCS_MSR_BITMAP, nested.msr_bitmap02);
 	vmwrite64(VMCS_IO_BITMAP_A, nested.io_bitmap02_a);
 	vmwrite64(VMCS_IO_BITMAP_B, nested.io_bitmap02_b);
@@ -134,6 +156,9 @@ int nested_build_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 		nested.msr_bitmap02 = alloc_page();
 		nested.io_bitmap02_a = alloc_page();
 		nested.io_bitmap02_b = alloc_page();
+		nested.msr_bitmap12_copy = alloc_page();
+		nested.io_bitmap12_a_copy = alloc_page();
+		nested.io_bitmap12_b_copy = alloc_page();
 	} else {
 		vmx_load_vmcs(nested.vmcs02);
 	}
