@@ -8,6 +8,7 @@
 #include "nested/operand.h"
 #include "vmx/guest_mem.h"
 #include "vmx/guest_regs.h"
+#include "vmx/l1.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
@@ -146,6 +147,7 @@ void handle_vmxon(struct vcpu *v, const struct exit_ctx *x)
 		return;
 	}
 	nested.vmxon = true;
+	l1_vmx_operation_changed(true);
 	nested.vmxon_ptr = ptr;
 	nested.current_ptr = VMPTR_INVALID;
 	pr_debug("nested: L1 VMXON (region 0x%lx)", ptr);
@@ -159,6 +161,7 @@ void handle_vmxoff(struct vcpu *v, const struct exit_ctx *x)
 		return;
 	flush_current();
 	nested.vmxon = false;
+	l1_vmx_operation_changed(false);
 	nested.current_ptr = VMPTR_INVALID;
 	pr_debug("nested: L1 VMXOFF");
 	vm_succeed();

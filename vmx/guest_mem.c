@@ -16,8 +16,10 @@
 #define PTE_A   (1ull << 5)
 #define PTE_D   (1ull << 6)
 #define PTE_PS  (1ull << 7)
+#define PTE_NX  (1ull << 63)
 #define PF_P    (1u << 0)
 #define PF_W    (1u << 1)
+#define PF_RSVD (1u << 3)
 
 bool l1_is_ram(uint64_t gpa, uint64_t len)
 {
@@ -108,12 +110,36 @@ static enum gm_status page_fault(uint64_t la, uint32_t code, struct gm_error *er
 	return GM_EXCEPTION;
 }
 
+/*
+ * Reserved bits of a paging-structure entry (SDM Vol. 3A, 4.4.2 "Linear-Address
+ * Translation with PAE Paging", 4.5.4 "Linear-Address Translation with 4-Level
+ * Paging", Tables 4-8..4-20): address bits at or above MAXPHYADDR, XD without
+ * IA32_EFER.NXE, PS in a PML4E, and the low address bits of large pages.
+ */
+static uint64_t reserved_bits(uint64_t e, int level, bool wide, bool long_mode, bool large,
+			      bool nxe)
+{
+	uint64_t rsvd;
+
+	if (!wide)  /* 32-bit paging: only a 4-MiB PDE has a reserved bit (21) */
+		return large ? (1ull << 21) : 0;
+	rsvd = ((1ull << 52) - 1) & ~((1ull << l1_maxphyaddr()) - 1);
+	if (!nxe)
+		rsvd |= PTE_NX;
+	if (long_mode && level == 4)
+		rsvd |= PTE_PS;
+	if (large)
+		rsvd |= level == 3 ? 0x3fffe000ull : 0x1fe000ull;  /* bits 29:13 / 20:13 */
+	return rsvd;
+}
+
 /* Translate one linear address of L1 at CPL 0. */
 static enum gm_status translate(uint64_t la, bool write, uint64_t *gpa, struct gm_error *err)
 {
 	uint64_t cr0 = vmreadnat(VMCS_GUEST_CR0), cr4 = vmreadnat(VMCS_GUEST_CR4);
 	uint64_t cr3 = vmreadnat(VMCS_GUEST_CR3);
-	bool wp = cr0 & CR0_WP, writable = true;
+	bool wp = cr0 & CR0_WP, writable = true, lm = l1_long_mode();
+	bool nxe = vmread64(VMCS_GUEST_IA32_EFER) & EFER_NXE;
 	uint64_t table, e, entry_gpa;
 	int levels, shift;
 	bool wide;
@@ -122,7 +148,7 @@ static enum gm_status translate(uint64_t la, bool write, uint64_t *gpa, struct g
 		*gpa = la & 0xffffffffu;
 		return GM_OK;
 	}
-	if (l1_long_mode()) {
+	if (lm) {
 		levels = 4, wide = true, table = cr3 & 0x000ffffffffff000ull;
 	} else if (cr4 & CR4_PAE) {
 		/* PAE: the PDPTEs are the ones the CPU holds (saved in the VMCS with EPT). */
@@ -147,9 +173,11 @@ static enum gm_status translate(uint64_t la, bool write, uint64_t *gpa, struct g
 			return GM_NOT_L1_MEMORY;
 		if (!(e & PTE_P))
 			return page_fault(la, write ? PF_W : 0, err);
-		writable &= !!(e & PTE_RW);
 		bool large = level > 1 && (e & PTE_PS) &&
 			     (wide ? level <= 3 : (cr4 & CR4_PSE));
+		if (e & reserved_bits(e, level, wide, lm, large, nxe))
+			return page_fault(la, PF_P | PF_RSVD | (write ? PF_W : 0), err);
+		writable &= !!(e & PTE_RW);
 		if (level == 1 || large) {
 			uint64_t base;
 

@@ -37,6 +37,8 @@ void vmcs_write_host_state(struct vcpu *v);
 /* L0's guest/host masks for L1: the CR0/CR4 bits fixed in VMX operation. */
 uint64_t vmcs01_cr0_mask(void);
 uint64_t vmcs01_cr4_mask(void);
+/* L1 entered or left VMX operation (VMCS01 current): adjust L0's CR0 mask. */
+void l1_vmx_operation_changed(bool in_vmx_operation);
 /* The CR0 L1's guest really runs with, for a CR0 value it wants. */
 uint64_t l1_real_cr0(uint64_t visible);
 /* Load the PAE PDPTEs for guest CR3 into the current VMCS; false if invalid. */

@@ -63,6 +63,20 @@ uint64_t vmcs01_cr0_mask(void)
 	return (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG)) | (~vmx_caps.cr0_fixed1 & 0xffffffffu);
 }
 
+void l1_vmx_operation_changed(bool in_vmx_operation)
+{
+	/* In VMX operation CR0.PE and PG are fixed for L1 too (its CR0_FIXED0, SDM
+	 * 24.8): own them so that a change exits to L0's check. The read shadow
+	 * must hold their current values first. */
+	uint64_t mask = vmreadnat(VMCS_CR0_GUEST_HOST_MASK);
+	uint64_t visible = (vmreadnat(VMCS_GUEST_CR0) & ~mask) |
+			   (vmreadnat(VMCS_CR0_READ_SHADOW) & mask);
+
+	vmwritenat(VMCS_CR0_READ_SHADOW, visible);
+	vmwritenat(VMCS_CR0_GUEST_HOST_MASK,
+		   vmcs01_cr0_mask() | (in_vmx_operation ? CR0_PE | CR0_PG : 0));
+}
+
 uint64_t vmcs01_cr4_mask(void)
 {
 	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffu);
