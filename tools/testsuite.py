@@ -207,19 +207,50 @@ def emulator_tests(build):
     emu("bochs/vmx", expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
                                    r"nestvisor: nested: \d+ entries to L2"),
         l1=g("vmx"), timeout=300, emulator="bochs")
+    # VMX from a 32-bit L1 with PAE paging: 32-bit operands, segments, PAE walks.
+    emu("bochs/vmx32", expect_status(1, r"SUMMARY: \d+ tests, 0 failures"),
+        l1=g("vmx32"), **b)
+    # A hostile L1: VMX pointers and VMCS addresses aimed at L0 memory, MMIO, the
+    # flash, beyond RAM. Each gets nestvisor's documented answer and L0 goes on.
+    emu("bochs/vmx-hostile", expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
+                                           r"vmxhostile: L0 memory: 0x[0-9a-f]+"),
+        l1=g("vmxhostile"), **b)
+    # ... and the operations nestvisor answers by ending the run (mode=<m>).
+    emu("bochs/vmx-hostile-vmread-l0",
+        expect_failure(r"not L1's memory", r"vmxhostile: mode=vmread-l0: "),
+        l1=g("vmxhostile"), cmdline="mode=vmread-l0", **b)
+    emu("bochs/vmx-hostile-vmwrite-l0",
+        expect_failure(r"not L1's memory", r"vmxhostile: mode=vmwrite-l0: "),
+        l1=g("vmxhostile"), cmdline="mode=vmwrite-l0", **b)
+    emu("bochs/vmx-hostile-exit-msr-store-l0",
+        expect_failure(r"VMX abort \(indicator 1\)", r"vmxhostile: mode=exit-msr-store-l0: "),
+        l1=g("vmxhostile"), cmdline="mode=exit-msr-store-l0", **b)
+    emu("bochs/vmx-hostile-exit-msr-load-l0",
+        expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
+        l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", **b)
+    # The seeded VMCS fuzzer (stress): L1 gets control back after every VMLAUNCH.
+    for name, seed in (("bochs/vmx-fuzz", 1), ("bochs/vmx-fuzz-seed2", 2)):
+        emu(name, expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
+                                r"vmxfuzz: outcome histogram \(300 iterations\)"),
+            l1=g("vmxfuzz"), cmdline="seed=%d iterations=300" % seed, **b)
     return T
 
 
 def reference_tests(build):
     """The guest suites on bare Bochs VMX (GRUB, no nestvisor): their expectations
-    must hold on a real VMX implementation, not only on nestvisor."""
-    return [("bare/vmx", os.path.join(build, "guest", "vmx.elf"))]
+    must hold on a real VMX implementation, not only on nestvisor.
+    Each is (name, kernel) or (name, kernel, command line)."""
+    return [("bare/vmx", os.path.join(build, "guest", "vmx.elf")),
+            ("bare/vmx32", os.path.join(build, "guest", "vmx32.elf")),
+            ("bare/vmx-fuzz", os.path.join(build, "guest", "vmxfuzz.elf"),
+             "seed=1 iterations=300")]
 
 
-def run_reference(kernel, workdir):
+def run_reference(kernel, workdir, cmdline=""):
     start = time.monotonic()
     p = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "bare_bochs.py"),
-                        kernel, "--workdir", workdir, "--timeout", "240"],
+                        kernel, "--workdir", workdir, "--timeout", "240"] +
+                       (["--cmdline", cmdline] if cmdline else []),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     summary = re.findall(r"SUMMARY: \d+ tests, \d+ failures", p.stdout)
     msg = "%s on bare Bochs [%.0fs]" % (summary[-1] if summary else "no SUMMARY",
@@ -273,10 +304,10 @@ def main():
             return name, ok, "%s [%.0fs]" % (msg, r.elapsed), tail
 
         def ref(t):
-            name, kernel = t
+            name, kernel = t[:2]
             workdir = os.path.join(logs, name.replace("/", "-"))
             shutil.rmtree(workdir, ignore_errors=True)
-            ok, msg, tail = run_reference(kernel, workdir)
+            ok, msg, tail = run_reference(kernel, workdir, *t[2:])
             return name, ok, msg, tail + ([] if ok else ["(logs: %s)" % workdir])
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:

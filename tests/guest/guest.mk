@@ -8,10 +8,20 @@
 # library (without the 32-bit entry, exception and libgcc files, with lib/64/)
 # are built for -m64 under $(BUILD)/guest-obj64/, linked as ELF64 and converted
 # to ELF32 (Multiboot v1 loads ELF32 only; the loader uses p_paddr).
+# A directory holding a file LIBRARY (e.g. vmxlib/) is not a kernel but shared
+# sources: a kernel whose file LIBS names it (one name a word) is built with its
+# *.c and *.asm, and every library directory is on the include path.
 
 GUEST_LIBDIR := tests/guest/lib
 
-GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I$(GUEST_LIBDIR)
+# Shared source directories (a file LIBRARY) and the sources a kernel takes from
+# them: $(1) = kernel source directory.
+GUEST_SUBLIB_DIRS := $(patsubst %/LIBRARY,%,$(wildcard tests/guest/*/LIBRARY))
+guest_srcs = $(sort $(wildcard $(1)/*.c $(1)/*.asm)) \
+	$(foreach l,$(if $(wildcard $(1)/LIBS),$(shell cat $(1)/LIBS)),\
+		$(sort $(wildcard tests/guest/$(l)/*.c tests/guest/$(l)/*.asm)))
+
+GUEST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I$(GUEST_LIBDIR) $(addprefix -I,$(GUEST_SUBLIB_DIRS))
 GUEST_CFLAGS += -m32 -march=i686            # Multiboot enters in 32-bit protected mode
 GUEST_CFLAGS += -ffreestanding              # no hosted libc: lib/ brings string/printf
 GUEST_CFLAGS += -fno-pic -fno-pie           # linked at a fixed address (guest.ld)
@@ -45,7 +55,7 @@ $(BUILD)/guest-obj/%.asm.o: %.asm
 
 # $(1) = kernel source directory, $(2) = output ELF.
 define guest_kernel
-$(2): $(call guest_objs,$(sort $(wildcard $(1)/*.c $(1)/*.asm))) $(GUEST_LIB_OBJS) \
+$(2): $(call guest_objs,$(call guest_srcs,$(1))) $(GUEST_LIB_OBJS) \
 		$(GUEST_LIBDIR)/guest.ld $(GUEST_LIBDIR)/check_guest.sh
 	@mkdir -p $$(dir $$@)
 	@echo "  LD-M32  $$@"
@@ -54,11 +64,11 @@ $(2): $(call guest_objs,$(sort $(wildcard $(1)/*.c $(1)/*.asm))) $(GUEST_LIB_OBJ
 GUEST_ELFS += $(2)
 endef
 
-GUEST_TEST_DIRS := $(filter-out $(GUEST_LIBDIR),$(patsubst %/,%,$(sort $(wildcard tests/guest/*/))))
+GUEST_TEST_DIRS := $(filter-out $(GUEST_LIBDIR) $(GUEST_SUBLIB_DIRS),$(patsubst %/,%,$(sort $(wildcard tests/guest/*/))))
 GUEST_L1_DIRS   := $(patsubst %/,%,$(sort $(wildcard guests/*/)))
 
 # ---- 64-bit kernels ---------------------------------------------------------
-GUEST64_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I$(GUEST_LIBDIR)
+GUEST64_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I$(GUEST_LIBDIR) $(addprefix -I,$(GUEST_SUBLIB_DIRS))
 GUEST64_CFLAGS += -m64 -mcmodel=small       # linked below 2 GiB: 32-bit absolute addresses
 GUEST64_CFLAGS += -mno-red-zone             # exceptions push onto the current stack
 GUEST64_CFLAGS += -ffreestanding            # no hosted libc: lib/ brings string/printf
@@ -95,7 +105,7 @@ $(BUILD)/guest-obj64/%.asm.o: %.asm
 # $(1) = kernel source directory, $(2) = output ELF32; the ELF64 (with its
 # debug information, for gdb/objdump) stays next to the objects.
 define guest_kernel64
-$(BUILD)/guest-obj64/$(1).elf64: $(call guest64_objs,$(sort $(wildcard $(1)/*.c $(1)/*.asm))) \
+$(BUILD)/guest-obj64/$(1).elf64: $(call guest64_objs,$(call guest_srcs,$(1))) \
 		$(GUEST_LIB64_OBJS) $(GUEST_LIBDIR)/64/guest64.ld
 	@mkdir -p $$(dir $$@)
 	@echo "  LD-M64  $$@"

@@ -7,42 +7,6 @@
  */
 #include "vmx.h"
 
-struct vmx_region vmxon_region;
-bool vmx_is_on;
-
-uint64_t region_pa(struct vmx_region *r)
-{
-	return (uintptr_t)r;            /* identity map */
-}
-
-void region_init(struct vmx_region *r, uint32_t revision)
-{
-	memset(r, 0, sizeof(*r));
-	memcpy(r->bytes, &revision, sizeof(revision));
-}
-
-/* CR0 and CR4 as VMX operation needs them (A.7, A.8), CR4.VMXE included. */
-static void fix_control_registers(void)
-{
-	write_cr0(cr0_fixed(read_cr0()));
-	write_cr4(cr4_fixed(read_cr4() | CR4_VMXE));
-}
-
-bool vmx_ensure_on(void)
-{
-	struct vmx_res r;
-
-	if (vmx_is_on)
-		return true;
-	fix_control_registers();
-	region_init(&vmxon_region, caps.revision);
-	r = vmxon(region_pa(&vmxon_region));
-	if (r.outcome != VMX_OK)
-		report(false, "set-up: VMXON -> VMsucceed (got %s)", res_str(r));
-	vmx_is_on = r.outcome == VMX_OK;
-	return vmx_is_on;
-}
-
 /* Every VMX instruction but VMXON raises #UD outside VMX operation (31.3). */
 static void outside_vmx_operation(const char *when)
 {

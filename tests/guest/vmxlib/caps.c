@@ -4,10 +4,9 @@
  * Facility"): read once, printed, and asked by every case what it may use.
  * The suite adapts to them: under nestvisor L1 sees a subset of Bochs' VMX.
  */
-#include "vmx.h"
+#include "vmxlib.h"
 
 struct vmx_caps caps;
-bool bare_metal_bochs;
 
 static struct ctl_cap split(uint64_t msr)
 {

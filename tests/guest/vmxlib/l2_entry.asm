@@ -1,7 +1,7 @@
 ; SPDX-License-Identifier: MIT
 ; VM entry and exit for the L2 guest, C-callable (SDM Vol. 3C, 31.3: VMLAUNCH,
 ; VMRESUME). The guest's general registers come from and go back to a struct
-; l2_regs (vmx.h; l2.c asserts these offsets). HOST_RSP points at this
+; l2_regs (vmxlib.h; l2.c asserts these offsets). HOST_RSP points at this
 ; function's frame, whose top holds the struct's address; HOST_RIP is
 ; vmx_exit_point (written by l2.c). Returns 0 after a VM exit, else the RFLAGS
 ; the failed VMLAUNCH/VMRESUME left.

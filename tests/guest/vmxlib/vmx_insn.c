@@ -5,9 +5,9 @@
  * "Conventions": VMsucceed clears CF, PF, AF, ZF, SF, OF; VMfailInvalid sets
  * CF and clears the rest; VMfailValid sets ZF, clears the rest and stores the
  * error number in the VM-instruction error field. Anything else is
- * VMX_BAD_FLAGS. Memory operands use one of several addressing forms (vmx.h).
+ * VMX_BAD_FLAGS. Memory operands use one of several addressing forms (vmxlib.h).
  */
-#include "vmx.h"
+#include "vmxlib.h"
 
 #define RFLAGS_CF    (1ull << 0)
 #define RFLAGS_FIXED (1ull << 1)

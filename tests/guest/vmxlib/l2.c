@@ -5,7 +5,7 @@
  * l2_entry.asm. l2_init writes every field it relies on into a freshly cleared
  * VMCS, so that cases do not depend on each other.
  */
-#include "vmx.h"
+#include "vmxlib.h"
 
 #define TSS64_LIMIT 0x67u
 #define L2_IDT_VECTORS 256

@@ -4,7 +4,7 @@
 ; check the guest RIP and instruction length of the exit it gets, and ends in
 ; a VMCALL at a "..._done" label: an exit anywhere else is one L1 did not ask
 ; for. Inputs come in the registers L1 puts in struct l2_regs.
-; Also L2's IDT stubs, which log the event in l2_events (vmx.h).
+; Also L2's IDT stubs, which log the event in l2_events (vmxlib.h).
 bits 64
 %include "x86.inc"
 

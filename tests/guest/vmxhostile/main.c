@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmxhostile: an L1 that points nestvisor's VMX emulation at memory that is
+ * not L1's: L0's own memory (a reserved range of L1's memory map), the local
+ * APIC's MMIO page, the first page above RAM, the firmware flash. Every such
+ * VMX operation must get nestvisor's documented architectural answer (README
+ * "Nested VMX: what L1's VMX looks like": such a pointer is an invalid
+ * address) and leave L0 running; L1 then goes on to use VMX normally.
+ *
+ * The expectations are nestvisor's (on a real CPU a VMCS may lie anywhere in
+ * physical memory), so the kernel checks the CPUID 0x40000000 signature
+ * first and reports a single FAIL without it.
+ *
+ * The command line word mode=<m> runs one operation that nestvisor answers by
+ * ending the run (tools/testsuite.py expects L0's report):
+ *   mode=vmread-l0             VMREAD to a memory operand in L0 memory
+ *                              ("... not L1's memory")
+ *   mode=vmwrite-l0            VMWRITE from a memory operand in L0 memory
+ *                              (the same, for L0's read of an operand)
+ *   mode=exit-msr-store-l0     VM-exit MSR-store list in L0 memory (VMX abort)
+ *   mode=exit-msr-load-l0      VM-exit MSR-load list in L0 memory (VMX abort)
+ */
+#include "vmxlib.h"
+
+#define PAGE            0x1000ull
+#define ONE_MIB         0x100000ull
+#define APIC_MMIO_PAGE  0xFEE00000ull   /* the local APIC's default base */
+#define FLASH_PAGE      0xFFFFF000ull   /* the last page below 4 GiB: firmware flash */
+
+/* The addresses the cases aim at (all 4 KiB aligned). */
+static struct {
+	uint64_t l0, l0_end;            /* a reserved range holding L0 memory */
+	uint64_t ram_top;               /* end of the highest usable range */
+	bool usable_below_l0;           /* [l0 - 16, l0) is usable RAM */
+} t;
+
+struct bad_ptr {
+	const char *what;
+	uint64_t pa;
+};
+static struct bad_ptr bad[4];
+
+static struct l2 g;
+static struct vmx_region vmcs_a, io_a, io_b, msr_bitmap;
+
+/* L2 program of l2_hostile.asm. */
+L2_SYM(l2_in80); L2_SYM(l2_in80_insn); L2_SYM(l2_in80_done);
+
+static uint64_t align_up(uint64_t a)
+{
+	return (a + PAGE - 1) & ~(PAGE - 1);
+}
+
+static bool usable(const struct multiboot_info *mbi, uint64_t start, uint64_t end)
+{
+	const struct multiboot_mmap_entry *e;
+
+	mmap_for_each(mbi, e)
+		if (e->type == MMAP_TYPE_USABLE && e->base <= start && end <= e->base + e->length)
+			return true;
+	return false;
+}
+
+/* As tests/guest/l0mem does: the first reserved range at or above 1 MiB below
+ * the top of usable RAM holds L0 memory. */
+static bool find_targets(const struct multiboot_info *mbi)
+{
+	const struct multiboot_mmap_entry *e;
+
+	if (!mbi || !(mbi->flags & MBI_FLAG_MMAP))
+		return false;
+	mbi_print_mmap(mbi);
+	mmap_for_each(mbi, e)
+		if (e->type == MMAP_TYPE_USABLE && e->length && e->base + e->length > t.ram_top)
+			t.ram_top = e->base + e->length;
+	mmap_for_each(mbi, e) {
+		uint64_t start = align_up(e->base), end = e->base + e->length;
+
+		if (e->type != MMAP_TYPE_RESERVED || e->base < ONE_MIB || e->base >= t.ram_top)
+			continue;
+		if (end > t.ram_top)
+			end = t.ram_top;
+		if (start + 4 * PAGE > end)
+			continue;               /* too small for the bitmap cases */
+		t.l0 = start;
+		t.l0_end = end;
+		break;
+	}
+	if (!t.l0)
+		return false;
+	t.usable_below_l0 = usable(mbi, t.l0 - 16, t.l0);
+	printf("vmxhostile: L0 memory: 0x%llx (the reserved range 0x%llx-0x%llx, the first at or "
+	       "above 1 MiB below the top of usable RAM 0x%llx)\n", U64(t.l0), U64(t.l0),
+	       U64(t.l0_end - 1), U64(t.ram_top));
+	bad[0] = (struct bad_ptr){ "into L0 memory", t.l0 };
+	bad[1] = (struct bad_ptr){ "to the local APIC (MMIO)", APIC_MMIO_PAGE };
+	bad[2] = (struct bad_ptr){ "to the first page above RAM", align_up(t.ram_top) };
+	bad[3] = (struct bad_ptr){ "to the firmware flash", FLASH_PAGE };
+	return true;
+}
+
+static uint64_t current_vmcs(void)
+{
+	struct vmx_res r = vmptrst();
+
+	return r.outcome == VMX_OK ? r.value : 0xBAD;
+}
+
+/* VMXON of each bad pointer: VMfailInvalid, still outside VMX operation. */
+static bool vmxon_cases(void)
+{
+	struct vmx_res r;
+
+	printf("vmxhostile: --- VMXON pointers that are not L1's RAM ---\n");
+	for (unsigned i = 0; i < 4; i++) {
+		r = vmxon(bad[i].pa);
+		check_res(r, WANT_INVALID, "VMXON with a pointer %s (0x%llx)", bad[i].what,
+			  U64(bad[i].pa));
+		if (r.outcome == VMX_OK)
+			vmxoff();       /* L0 took it: leave again so the next case is meaningful */
+	}
+	check_res(vmxoff(), WANT_EXC(VEC_UD), "VMXOFF after the failed VMXONs (not in VMX operation)");
+	region_init(&vmxon_region, caps.revision);
+	r = vmxon(region_pa(&vmxon_region));
+	vmx_is_on = r.outcome == VMX_OK;
+	return check_res(r, WANT_OK, "VMXON with a proper region after them");
+}
+
+/* VMCLEAR and VMPTRLD of each bad pointer, without and with a current VMCS. */
+static void vmcs_pointer_cases(void)
+{
+	uint64_t a = region_pa(&vmcs_a), cur;
+	struct vmx_res r;
+
+	printf("vmxhostile: --- VMCLEAR/VMPTRLD pointers that are not L1's RAM ---\n");
+	for (unsigned i = 0; i < 4; i++) {
+		check_res(vmclear(bad[i].pa), WANT_INVALID,
+			  "VMCLEAR of a pointer %s (0x%llx), no current VMCS", bad[i].what,
+			  U64(bad[i].pa));
+		check_res(vmptrld(bad[i].pa), WANT_INVALID,
+			  "VMPTRLD of a pointer %s (0x%llx), no current VMCS", bad[i].what,
+			  U64(bad[i].pa));
+		cur = current_vmcs();
+		report(cur == ~0ull, "... VMPTRST still stores 0xffffffffffffffff (got 0x%llx)",
+		       U64(cur));
+	}
+
+	region_init(&vmcs_a, caps.revision);
+	vmclear(a);
+	if (!check_res(vmptrld(a), WANT_OK, "VMPTRLD of a proper VMCS (0x%llx)", U64(a)))
+		return;
+	vmw(VMCS_GUEST_RIP, 0x1234567ull);
+	for (unsigned i = 0; i < 4; i++) {
+		check_res(vmclear(bad[i].pa), WANT_VALID(VMXERR_VMCLEAR_BAD_ADDR),
+			  "VMCLEAR of a pointer %s (0x%llx)", bad[i].what, U64(bad[i].pa));
+		cur = current_vmcs();
+		report(cur == a, "... the current VMCS is unchanged (VMPTRST 0x%llx, got 0x%llx)",
+		       U64(a), U64(cur));
+		check_res(vmptrld(bad[i].pa), WANT_VALID(VMXERR_VMPTRLD_BAD_ADDR),
+			  "VMPTRLD of a pointer %s (0x%llx)", bad[i].what, U64(bad[i].pa));
+		cur = current_vmcs();
+		report(cur == a, "... the current VMCS is unchanged (VMPTRST 0x%llx, got 0x%llx)",
+		       U64(a), U64(cur));
+	}
+	r = vmread(VMCS_GUEST_RIP);
+	report(r.outcome == VMX_OK && r.value == 0x1234567ull,
+	       "the current VMCS keeps its contents: VMREAD GUEST_RIP -> 0x1234567 (got %s, 0x%llx)",
+	       res_str(r), U64(r.value));
+	check_res(vmclear(a), WANT_OK, "VMCLEAR of the proper VMCS");
+}
+
+/* Runs L2 program `entry` with I/O and MSR bitmaps at io_a_pa/io_b_pa/msr_pa;
+ * false (reported as a SKIP) if the controls cannot be set. */
+static bool run_with_bitmaps(const void *entry, uint64_t io_a_pa, uint64_t io_b_pa,
+			     uint64_t msr_pa, uint32_t msr)
+{
+	l2_init(&g, entry);
+	if (!l2_set_ctl(VMCS_PROC_CONTROLS, PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS)) {
+		report_skip("I/O and MSR bitmaps: the controls are not offered");
+		return false;
+	}
+	vmw(VMCS_IO_BITMAP_A, io_a_pa);
+	vmw(VMCS_IO_BITMAP_B, io_b_pa);
+	vmw(VMCS_MSR_BITMAP, msr_pa);
+	g.regs.rcx = msr;
+	l2_run(&g);
+	return true;
+}
+
+static void check_io_exit(unsigned port)
+{
+	uint64_t q = g.exit.qual;
+
+	report(IO_QUAL_PORT(q) == port && (q & IO_QUAL_IN) && IO_QUAL_SIZE(q) == 1,
+	       "... exit qualification: IN, 1 byte, port 0x%x (got 0x%llx)", port, U64(q));
+}
+
+static void bitmap_cases(void)
+{
+	uint64_t l0a = t.l0, l0b = t.l0 + PAGE, l0m = t.l0 + 2 * PAGE;
+	uint64_t ia = region_pa(&io_a), ib = region_pa(&io_b), mb = region_pa(&msr_bitmap);
+
+	printf("vmxhostile: --- I/O and MSR bitmaps in L0 memory (0x%llx, 0x%llx, 0x%llx) ---\n",
+	       U64(l0a), U64(l0b), U64(l0m));
+	memset(&io_a, 0, sizeof(io_a));
+	memset(&io_b, 0, sizeof(io_b));
+	memset(&msr_bitmap, 0, sizeof(msr_bitmap));
+
+	/* Control: the same programs with zeroed bitmaps in L1's RAM do not exit. */
+	if (!run_with_bitmaps(l2_rdmsr, ia, ib, mb, MSR_IA32_SYSENTER_CS))
+		return;
+	check_exit(&g, EXIT_REASON_VMCALL, l2_rdmsr_done,
+		   "control: L2 RDMSR 0x174 with a zeroed MSR bitmap in L1's RAM does not exit");
+	run_with_bitmaps(l2_in80, ia, ib, mb, 0);
+	check_exit(&g, EXIT_REASON_VMCALL, l2_in80_done,
+		   "control: L2 IN from port 0x80 with zeroed I/O bitmaps in L1's RAM does not exit");
+
+	/* Unreadable bitmaps: every access exits (nestvisor reads them as all ones). */
+	run_with_bitmaps(l2_rdmsr, l0a, l0b, l0m, MSR_IA32_SYSENTER_CS);
+	check_exit(&g, EXIT_REASON_RDMSR, l2_rdmsr_insn,
+		   "L2 RDMSR 0x174 with the MSR bitmap in L0 memory exits to L1");
+	run_with_bitmaps(l2_rdmsr, l0a, l0b, l0m, MSR_STAR);
+	check_exit(&g, EXIT_REASON_RDMSR, l2_rdmsr_insn,
+		   "L2 RDMSR 0xc0000081 (high MSR range) with the MSR bitmap in L0 memory exits to L1");
+	run_with_bitmaps(l2_in80, l0a, l0b, l0m, 0);
+	if (check_exit(&g, EXIT_REASON_IO, l2_in80_insn,
+		       "L2 IN from port 0x80 with I/O bitmap A in L0 memory exits to L1"))
+		check_io_exit(0x80);
+	run_with_bitmaps(l2_in9000, l0a, l0b, l0m, 0);
+	if (check_exit(&g, EXIT_REASON_IO, l2_in9000_insn,
+		       "L2 IN from port 0x9000 with I/O bitmap B in L0 memory exits to L1"))
+		check_io_exit(0x9000);
+	/* The same bitmaps aimed at MMIO and the flash. */
+	run_with_bitmaps(l2_in80, APIC_MMIO_PAGE, FLASH_PAGE, APIC_MMIO_PAGE, 0);
+	check_exit(&g, EXIT_REASON_IO, l2_in80_insn,
+		   "L2 IN from port 0x80 with I/O bitmap A at the local APIC page exits to L1");
+	run_with_bitmaps(l2_rdmsr, APIC_MMIO_PAGE, FLASH_PAGE, FLASH_PAGE, MSR_IA32_SYSENTER_CS);
+	check_exit(&g, EXIT_REASON_RDMSR, l2_rdmsr_insn,
+		   "L2 RDMSR 0x174 with the MSR bitmap at the firmware flash exits to L1");
+}
+
+/* 26.8 "VM-Entry Failures During or After Loading Guest State": a VM exit to
+ * HOST_RIP with the reason's bit 31 set and the given qualification. */
+static void check_entry_failure(uint32_t reason, uint64_t qual, const char *what)
+{
+	l2_run(&g);
+	if (check_exit(&g, reason | EXIT_REASON_ENTRY_FAILURE, NULL, "VMLAUNCH with %s", what))
+		report(g.exit.qual == qual, "... exit qualification %llu (got 0x%llx)", U64(qual),
+		       U64(g.exit.qual));
+	report(current_vmcs() == region_pa(g.vmcs), "... L1's current VMCS is unchanged (got 0x%llx)",
+	       U64(current_vmcs()));
+}
+
+struct msr_entry {
+	uint32_t index, reserved;
+	uint64_t value;
+};
+
+static void msr_list_and_link_cases(void)
+{
+	printf("vmxhostile: --- VM-entry MSR-load list and VMCS link pointer in L0 memory ---\n");
+	l2_init(&g, l2_vmcall_only);
+	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, t.l0);
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+	check_entry_failure(EXIT_REASON_MSR_LOADING, 1,
+			    "the VM-entry MSR-load list (count 1) in L0 memory");
+
+	/* A list whose first entry is L1's RAM and whose second is L0's. */
+	if (t.usable_below_l0) {
+		struct msr_entry *e = (struct msr_entry *)(uintptr_t)(t.l0 - 16);
+
+		*e = (struct msr_entry){ MSR_IA32_SYSENTER_CS, 0, 0 };
+		l2_init(&g, l2_vmcall_only);
+		vmw(VMCS_ENTRY_MSR_LOAD_ADDR, t.l0 - 16);
+		vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 2);
+		check_entry_failure(EXIT_REASON_MSR_LOADING, 2,
+				    "a VM-entry MSR-load list whose 2nd entry is in L0 memory");
+	} else {
+		report_skip("MSR-load list straddling into L0 memory: 0x%llx is not usable RAM",
+			    U64(t.l0 - 16));
+	}
+
+	for (unsigned i = 0; i < 4; i++) {
+		char what[96];
+
+		l2_init(&g, l2_vmcall_only);
+		vmw(VMCS_VMCS_LINK_POINTER, bad[i].pa);
+		nv_snprintf(what, sizeof(what), "the VMCS link pointer %s (0x%llx)", bad[i].what,
+			    U64(bad[i].pa));
+		check_entry_failure(EXIT_REASON_INVALID_GUEST, ENTRY_FAIL_QUAL_LINK_PTR, what);
+	}
+}
+
+static void normal_run(void)
+{
+	struct vmx_res r;
+
+	printf("vmxhostile: --- VMX still works ---\n");
+	l2_init(&g, l2_cpuid);
+	l2_run(&g);
+	check_exit(&g, EXIT_REASON_CPUID, l2_cpuid_insn, "afterwards: L2 CPUID exits to L1");
+	l2_skip(&g);
+	l2_run(&g);
+	check_exit(&g, EXIT_REASON_VMCALL, l2_cpuid_done, "afterwards: VMRESUME, L2 runs to its VMCALL");
+	r = vmxoff();
+	if (check_res(r, WANT_OK, "afterwards: VMXOFF"))
+		vmx_is_on = false;
+}
+
+/* ---- The modes that end the run ------------------------------------------ */
+
+static void mode_operand_l0(bool read)
+{
+	const char *insn = read ? "VMREAD" : "VMWRITE";
+	struct vmx_res r;
+
+	region_init(&vmcs_a, caps.revision);
+	vmclear(region_pa(&vmcs_a));
+	vmptrld(region_pa(&vmcs_a));
+	printf("vmxhostile: mode=%s-l0: %s GUEST_RIP %s the memory operand [0x%llx] (L0 memory): "
+	       "nestvisor must end the run\n", read ? "vmread" : "vmwrite", insn,
+	       read ? "to" : "from", U64(t.l0));
+	if (read)
+		r = vmread_to(VMCS_GUEST_RIP, (void *)(uintptr_t)t.l0);
+	else
+		r = vmwrite_from(VMCS_GUEST_RIP, (const void *)(uintptr_t)t.l0);
+	report(false, "%s with its memory operand in L0 memory ends the run (got %s, L1 went on)",
+	       insn, res_str(r));
+}
+
+static void mode_exit_msr_list_l0(bool store)
+{
+	l2_init(&g, l2_vmcall_only);
+	vmw(store ? VMCS_EXIT_MSR_STORE_ADDR : VMCS_EXIT_MSR_LOAD_ADDR, t.l0);
+	vmw(store ? VMCS_EXIT_MSR_STORE_COUNT : VMCS_EXIT_MSR_LOAD_COUNT, 1);
+	printf("vmxhostile: mode=exit-msr-%s-l0: the VM-exit MSR-%s list (count 1) at 0x%llx "
+	       "(L0 memory), L2 exits: VMX abort, nestvisor must end the run\n",
+	       store ? "store" : "load", store ? "store" : "load", U64(t.l0));
+	l2_run(&g);
+	report(false, "the VM exit with the MSR-%s list in L0 memory ends the run (got: %s, "
+	       "exit reason 0x%x)", store ? "store" : "load", res_str(g.entry), g.exit.reason);
+}
+
+int main(struct multiboot_info *mbi)
+{
+	const char *cmdline = mbi_cmdline(mbi);
+	unsigned failures;
+
+	printf("vmxhostile: VMX operations on memory that is not L1's (64-bit L1)\n");
+	if (!detect_environment("vmxhostile")) {
+		report(false, "CPUID 0x40000000 signature \"nestvisor\": these expectations are "
+		       "nestvisor's, not the architecture's; run this kernel under nestvisor only");
+		report_summary();
+		return GUEST_EXIT_FAIL;
+	}
+	quiesce_interrupts();
+	read_descriptor_tables();
+	enable_caches();
+	if (!report(find_targets(mbi), "the memory map shows a reserved range of L0 memory "
+		    "(at or above 1 MiB, below the top of usable RAM, at least 16 KiB)") ||
+	    !report(caps_read(), "the VMX capability MSRs can be read") ||
+	    !report(feature_control_enable(), "IA32_FEATURE_CONTROL allows VMXON")) {
+		report_summary();
+		return GUEST_EXIT_FAIL;
+	}
+	fix_control_registers();
+	region_init(&vmxon_region, caps.revision);
+
+	if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0") ||
+	    has_word(cmdline, "mode=exit-msr-store-l0") || has_word(cmdline, "mode=exit-msr-load-l0")) {
+		if (vmx_ensure_on()) {
+			if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0"))
+				mode_operand_l0(has_word(cmdline, "mode=vmread-l0"));
+			else
+				mode_exit_msr_list_l0(has_word(cmdline, "mode=exit-msr-store-l0"));
+		}
+	} else if (vmxon_cases()) {
+		vmcs_pointer_cases();
+		bitmap_cases();
+		msr_list_and_link_cases();
+		normal_run();
+	}
+	failures = report_summary();
+	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
+}
