@@ -23,26 +23,21 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nvrun  # noqa: E402  (shared Bochs configuration and run loop)
 
 BIOS = "/usr/share/bochs/BIOS-bochs-latest"
-VGABIOS = "/usr/share/vgabios/vgabios.bin"
-BOCHS_CPU = "corei7_haswell_4770"  # the model tools/nvrun.py gives nestvisor
+VGABIOS = nvrun.VGABIOS
+BOCHS_CPU = nvrun.BOCHS_CPU  # the same CPU nestvisor runs on
 SUMMARY = re.compile(r"SUMMARY: (\d+) tests, (\d+) failures")
 # After the SUMMARY line, give the kernel this long to power Bochs off itself.
 SHUTDOWN_GRACE_S = 3.0
 
 EXIT_PASS, EXIT_FAILURES, EXIT_NO_SUMMARY, EXIT_SETUP = range(4)
-
-
-def ascii_clean(text):
-    """Serial text without terminal escape sequences and carriage returns."""
-    text = re.sub(r"\x1b\[[0-9;=?]*[A-Za-z]", "", text)
-    return text.replace("\r", "")
 
 
 def grub_cfg(kernel_name, cmdline):
@@ -73,24 +68,9 @@ def make_iso(kernel, cmdline, workdir):
 
 
 def bochs_config(workdir, iso, megs, cpu):
-    return "\n".join([
-        "megs: %d" % megs,
-        "cpu: model=%s, count=1, ips=50000000" % cpu,
-        "romimage: file=%s" % BIOS,
-        "vgaromimage: file=%s" % VGABIOS,
-        "pci: enabled=1, chipset=i440fx",
-        "display_library: term",
-        "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
-        "ata0-slave: type=cdrom, path=%s, status=inserted" % iso,
-        "boot: cdrom",
-        "com1: enabled=1, mode=file, dev=%s" % os.path.join(workdir, "serial.txt"),
-        "clock: sync=none",
-        "port_e9_hack: enabled=1",
-        "log: %s" % os.path.join(workdir, "bochs.log"),
-        "debug: action=ignore",
-        "info: action=ignore",
-        "",
-    ])
+    return nvrun.bochs_config(
+        workdir, megs, cpu, ["romimage: file=%s" % BIOS, "vgaromimage: file=%s" % VGABIOS],
+        ["ata0-slave: type=cdrom, path=%s, status=inserted" % iso, "boot: cdrom"])
 
 
 def missing_tools():
@@ -106,62 +86,16 @@ def run(kernel, cmdline="", timeout=300, workdir=None, stream=sys.stdout, megs=2
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="bare-bochs-"))
     os.makedirs(workdir, exist_ok=True)
     iso = make_iso(kernel, cmdline, workdir)
-    rc = os.path.join(workdir, "bochsrc")
-    cont = os.path.join(workdir, "bochs-continue")
-    serial_path = os.path.join(workdir, "serial.txt")
-    with open(rc, "w") as f:
-        f.write(bochs_config(workdir, iso, megs, cpu))
-    with open(cont, "w") as f:
-        f.write("c\n")  # the debugger is compiled in: tell it to continue
-    open(serial_path, "w").close()
-
-    # setsid: own session, so the kill below reaches everything; -s KILL:
-    # Bochs ignores SIGTERM; TERM: the term display needs it.
-    cmd = ["setsid", "-w", "env", "TERM=xterm", "timeout", "-s", "KILL", str(int(timeout) + 5),
-           "bochs", "-q", "-f", rc, "-rc", cont]
-    start = time.monotonic()
-    with open(os.path.join(workdir, "emulator.out"), "wb") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
-    seen = 0
-    summary_at = None
-    ended = "time limit of %ds reached" % timeout
-    while True:
-        time.sleep(0.2)
-        with open(serial_path, "rb") as f:
-            text = ascii_clean(f.read().decode("latin-1"))
-        if stream and len(text) > seen:
-            cut = text.rfind("\n", seen) + 1  # whole lines only
-            if cut > seen:
-                stream.write(text[seen:cut])
-                stream.flush()
-                seen = cut
-        if summary_at is None and SUMMARY.search(text):
-            summary_at = time.monotonic()
-        if proc.poll() is not None:
-            ended = "Bochs exited with status %d" % proc.returncode
-            break
-        if summary_at is not None and time.monotonic() - summary_at > SHUTDOWN_GRACE_S:
-            ended = "stopped %gs after the SUMMARY line (no shutdown)" % SHUTDOWN_GRACE_S
-            break
-        if time.monotonic() - start > timeout:
-            break
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-    with open(serial_path, "rb") as f:
-        text = ascii_clean(f.read().decode("latin-1"))
-    if stream and len(text) > seen:
-        stream.write(text[seen:])
-        if not text.endswith("\n"):
-            stream.write("\n")
-        stream.flush()
+    cmd = nvrun.bochs_command(workdir, bochs_config(workdir, iso, megs, cpu))
+    # After the SUMMARY line the kernel powers Bochs off itself (port 0x8900).
+    text, ended, elapsed = nvrun.watch(cmd, workdir, SUMMARY, timeout, stream,
+                                       grace=SHUTDOWN_GRACE_S)
     sums = SUMMARY.findall(text)
     if not sums:
         status = EXIT_NO_SUMMARY
     else:
         status = EXIT_PASS if int(sums[-1][1]) == 0 else EXIT_FAILURES
-    return status, text, "%s after %.1fs (workdir %s)" % (ended, time.monotonic() - start, workdir)
+    return status, text, "%s after %.1fs (workdir %s)" % (ended, elapsed, workdir)
 
 
 def main():

@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 OVMF = "/usr/share/ovmf/OVMF.fd"
@@ -33,6 +32,7 @@ BOCHS_CPU = "corei7_haswell_4770"
 END_STATUS = re.compile(r"nestvisor: end: l1-exit-status=0x([0-9a-fA-F]+)")
 END_FAILURE = re.compile(r"nestvisor: end: failure: (.*)")
 LOADER_ERROR = re.compile(r"nestvisor-boot: error: (.*)")
+END_ANY = re.compile("|".join(r.pattern for r in (END_STATUS, END_FAILURE, LOADER_ERROR)))
 
 # Exit codes of the command-line tool.
 EXIT_PASS, EXIT_STATUS_MISMATCH, EXIT_LOADER_ERROR, EXIT_L0_FAILURE, EXIT_NO_END = range(5)
@@ -149,18 +149,17 @@ def write_dir(esp, outdir):
                 f.write(src.encode() if isinstance(src, str) else src)
 
 
-def bochs_config(workdir, image, megs, cpu):
+def bochs_config(workdir, megs, cpu, rom_lines, disk_lines):
+    """A Bochs configuration (PLATFORM.md's working set) around firmware and disks."""
     return "\n".join([
         "megs: %d" % megs,
         "cpu: model=%s, count=1, ips=50000000" % cpu,
-        "romimage: file=%s, address=0xffe00000" % OVMF,
-        "vgaromimage: file=%s" % VGABIOS,
+        *rom_lines,
         "pci: enabled=1, chipset=i440fx",
         "display_library: term",
         "com1: enabled=1, mode=file, dev=%s" % os.path.join(workdir, "serial.txt"),
         "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
-        "ata0-master: type=disk, path=%s, mode=flat" % image,
-        "boot: disk",
+        *disk_lines,
         "clock: sync=none",
         "port_e9_hack: enabled=1",
         "log: %s" % os.path.join(workdir, "bochs.log"),
@@ -170,19 +169,72 @@ def bochs_config(workdir, image, megs, cpu):
     ])
 
 
+def bochs_command(workdir, config):
+    """Write the config and the debugger's "continue" script; the command to run."""
+    rc = os.path.join(workdir, "bochsrc")
+    cont = os.path.join(workdir, "bochs-continue")
+    with open(rc, "w") as f:
+        f.write(config)
+    with open(cont, "w") as f:
+        f.write("c\n")
+    # The Debian build has the debugger compiled in: -rc feeds it "continue".
+    # TERM: the term display needs it.
+    return ["env", "TERM=xterm", "bochs", "-q", "-f", rc, "-rc", cont]
+
+
+def watch(cmd, workdir, end_re, timeout, stream=None, grace=3.0):
+    """Run an emulator, following workdir/serial.txt until end_re has been seen
+    for `grace` seconds, the emulator exits, or `timeout` passes (then it is
+    killed: Bochs ignores SIGTERM). Streams whole lines to `stream`.
+    Returns (serial text, how the run ended, seconds)."""
+    serial_path = os.path.join(workdir, "serial.txt")
+    open(serial_path, "w").close()
+    start = time.monotonic()
+    with open(os.path.join(workdir, "emulator.out"), "wb") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                cwd=workdir, start_new_session=True)
+    ended = "time limit of %ds reached" % timeout
+    seen, end_seen_at = 0, None
+    while True:
+        time.sleep(0.2)
+        with open(serial_path, "rb") as f:
+            text = ascii_clean(f.read().decode("latin-1"))
+        if stream and len(text) > seen:
+            cut = text.rfind("\n", seen) + 1  # whole lines only
+            if cut > seen:
+                stream.write(text[seen:cut])
+                stream.flush()
+                seen = cut
+        if end_seen_at is None and end_re.search(text):
+            end_seen_at = time.monotonic()
+        if proc.poll() is not None:
+            ended = "emulator exited with status %d" % proc.returncode
+            break
+        if end_seen_at is not None and time.monotonic() - end_seen_at > grace:
+            ended = "stopped after the end marker"
+            break
+        if time.monotonic() - start > timeout:
+            break
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    with open(serial_path, "rb") as f:
+        text = ascii_clean(f.read().decode("latin-1"))
+    if stream and len(text) > seen:
+        stream.write(text[seen:] + ("" if text.endswith("\n") else "\n"))
+        stream.flush()
+    return text, ended, time.monotonic() - start
+
+
 def emulator_command(emulator, workdir, image, megs, cpu):
-    serial = os.path.join(workdir, "serial.txt")
     if emulator == "bochs":
-        rc = os.path.join(workdir, "bochsrc")
-        cont = os.path.join(workdir, "bochs-continue")
-        with open(rc, "w") as f:
-            f.write(bochs_config(workdir, image, megs, cpu))
-        with open(cont, "w") as f:
-            f.write("c\n")
-        # The Debian build has the debugger compiled in: -rc feeds it "continue".
-        return ["env", "TERM=xterm", "bochs", "-q", "-f", rc, "-rc", cont]
+        return bochs_command(workdir, bochs_config(
+            workdir, megs, cpu, ["romimage: file=%s, address=0xffe00000" % OVMF,
+                                 "vgaromimage: file=%s" % VGABIOS],
+            ["ata0-master: type=disk, path=%s, mode=flat" % image, "boot: disk"]))
     qemu = ["qemu-system-x86_64", "-machine", "q35", "-m", str(megs), "-bios", OVMF,
-            "-drive", "file=%s,format=raw" % image, "-serial", "file:" + serial,
+            "-drive", "file=%s,format=raw" % image,
+            "-serial", "file:" + os.path.join(workdir, "serial.txt"),
             "-display", "none", "-no-reboot", "-monitor", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if emulator == "kvm":
@@ -215,58 +267,16 @@ def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="nvrun-"))
     build = os.path.abspath(build)
     os.makedirs(workdir, exist_ok=True)
-    serial_path = os.path.join(workdir, "serial.txt")
-    if os.path.exists(serial_path):
-        os.unlink(serial_path)
-    open(serial_path, "w").close()
-
     esp = esp_files(build, l1, cmdline, cfg_extra, cfg_text, modules, files, omit, l1_name)
     image = os.path.join(workdir, "esp.img")
     make_esp(image, esp)
 
     cmd = emulator_command(emulator, workdir, image, megs, cpu)
-    start = time.monotonic()
-    with open(os.path.join(workdir, "emulator.out"), "wb") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                cwd=workdir, start_new_session=True)
-    finished = "time limit of %ds reached" % timeout
-    seen = 0
-    end_seen_at = None
-    text = ""
-    while True:
-        time.sleep(0.2)
-        with open(serial_path, "rb") as f:
-            raw = f.read()
-        text = ascii_clean(raw.decode("latin-1"))
-        if stream and len(text) > seen:
-            new = text[seen:]
-            cut = new.rfind("\n") + 1  # whole lines only
-            stream.write(new[:cut])
-            stream.flush()
-            seen += cut
-        if end_seen_at is None and (END_STATUS.search(text) or END_FAILURE.search(text)
-                                    or LOADER_ERROR.search(text)):
-            end_seen_at = time.monotonic()
-        if proc.poll() is not None:
-            finished = "emulator exited with status %d" % proc.returncode
-            break
-        # After the end line: let L0 finish powering off, then stop the emulator
-        # (a loader error returns to the firmware, which would go on booting).
-        if end_seen_at is not None and time.monotonic() - end_seen_at > 3:
-            finished = "stopped after the end marker"
-            break
-        if time.monotonic() - start > timeout:
-            break
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)  # Bochs ignores SIGTERM
-        proc.wait()
-    with open(serial_path, "rb") as f:
-        text = ascii_clean(f.read().decode("latin-1"))
-    if stream and len(text) > seen:
-        stream.write(text[seen:])
-        stream.flush()
+    # After the end line L0 powers off; a loader error returns to the firmware,
+    # which would go on booting: either way stop shortly after the marker.
+    text, finished, elapsed = watch(cmd, workdir, END_ANY, timeout, stream)
     outcome, detail, status = classify(text, finished)
-    result = RunResult(outcome, text, detail, status, time.monotonic() - start, workdir)
+    result = RunResult(outcome, text, detail, status, elapsed, workdir)
     if own_dir and outcome != "timeout":
         shutil.rmtree(workdir, ignore_errors=True)
         result.workdir = None
