@@ -43,8 +43,9 @@ static struct bad_ptr bad[4];
 static struct l2 g;
 static struct vmx_region vmcs_a, io_a, io_b, msr_bitmap;
 
-/* L2 program of l2_hostile.asm. */
+/* L2 programs of l2_hostile.asm. */
 L2_SYM(l2_in80); L2_SYM(l2_in80_insn); L2_SYM(l2_in80_done);
+L2_SYM(l2_flip_in80); L2_SYM(l2_flip_in80_insn); L2_SYM(l2_flip_in80_done);
 
 static uint64_t align_up(uint64_t a)
 {
@@ -237,6 +238,28 @@ static void bitmap_cases(void)
 	run_with_bitmaps(l2_rdmsr, APIC_MMIO_PAGE, FLASH_PAGE, FLASH_PAGE, MSR_IA32_SYSENTER_CS);
 	check_exit(&g, EXIT_REASON_RDMSR, l2_rdmsr_insn,
 		   "L2 RDMSR 0x174 with the MSR bitmap at the firmware flash exits to L1");
+
+	/* L2 rewrites L1's bitmap while it runs (it shares L1's memory): nestvisor
+	 * decides on the bitmap as read at VM entry, so the change takes effect at
+	 * the next entry, and L0 never acts on a value read twice. */
+	memset(&io_a, 0, sizeof(io_a));
+	((uint8_t *)&io_a)[0x80 / 8] = 1u << (0x80 % 8);
+	l2_init(&g, l2_flip_in80);
+	if (l2_set_ctl(VMCS_PROC_CONTROLS, PROC_USE_IO_BITMAPS)) {
+		vmw(VMCS_IO_BITMAP_A, ia);
+		vmw(VMCS_IO_BITMAP_B, ib);
+		g.regs.rbx = (uintptr_t)&io_a + 0x80 / 8;
+		l2_run(&g);
+		if (check_exit(&g, EXIT_REASON_IO, l2_flip_in80_insn,
+			       "L2 clears port 0x80's bit in L1's I/O bitmap, then IN 0x80: exits to L1 "
+			       "(the bitmap as of VM entry)"))
+			check_io_exit(0x80);
+		report(((uint8_t *)&io_a)[0x80 / 8] == 0,
+		       "... L2's write reached L1's bitmap (byte 0x%02x)", ((uint8_t *)&io_a)[0x80 / 8]);
+		run_with_bitmaps(l2_in80, ia, ib, mb, 0);
+		check_exit(&g, EXIT_REASON_VMCALL, l2_in80_done,
+			   "... at the next VM entry the cleared bit holds: IN 0x80 does not exit");
+	}
 }
 
 /* 26.8 "VM-Entry Failures During or After Loading Guest State": a VM exit to
