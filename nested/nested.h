@@ -68,12 +68,6 @@ extern struct nested_vmx nested;
 
 void nested_init(uint64_t vmcs01);
 
-/* Is L1 allowed to set CR4.VMXE / does it see VMX? */
-static inline bool nested_vmx_visible(void)
-{
-	return true;
-}
-
 /* L1's view of the MSRs L0 owns. false = #GP. */
 bool nested_rdmsr(uint32_t msr, uint64_t *value);
 bool nested_wrmsr(uint32_t msr, uint64_t value);

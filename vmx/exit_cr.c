@@ -89,10 +89,9 @@ static bool emulate_cr0_write(uint64_t val)
 
 static bool emulate_cr4_write(uint64_t val)
 {
+	/* L1 has VMX (nested/): VMXE is one of the bits it may set. */
 	uint64_t allowed = vmx_caps.cr4_fixed1;
 
-	if (!nested_vmx_visible())
-		allowed &= ~CR4_VMXE;  /* without VMX for L1, VMXE is a reserved bit */
 	if (!l1_long_mode())
 		val &= 0xffffffffu;
 	if (val & ~allowed)
