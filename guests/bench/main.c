@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench: the bundled L1 for `make run`, the seed of a VM-exit cost benchmark.
+ * A 64-bit kernel (BITS64) using vmxlib (LIBS) for its nested measurements.
  * Times a few operations with the TSC, SAMPLES times each after WARMUP
  * untimed rounds, and prints one line per operation:
  *     bench: <name> min=<n> median=<n> mean=<n> max=<n> samples=<N>
@@ -12,8 +13,13 @@
  * later ones (the timed operation) from starting before it has (SDM Vol. 2B,
  * RDTSC). CPUID would serialize too but is itself a VM exit, and RDTSCP only
  * orders one side. Without SSE2 there is no LFENCE: plain RDTSC.
+ *
+ * Nested measurements (VMX in L1, emulated by L0): VMREAD and VMWRITE of
+ * GUEST_RIP by L1, and the L1 -> L2 -> L1 round trip of an L2 CPUID or VMCALL
+ * exit that L0 reflects to L1 (l2_bench.asm: VMRESUME between the two
+ * timestamps, the second one taken at HOST_RIP).
  */
-#include <guest.h>
+#include "vmxlib.h"
 
 #define SAMPLES 1000
 #define WARMUP  100
@@ -57,6 +63,23 @@ static inline __attribute__((always_inline)) void op_add_x100(void)
 	asm volatile(".rept 100\n\taddl $1, %0\n\t.endr" : "+r"(x));
 }
 
+/* The current VMCS is the L2's (set up by measure_nested). */
+static inline __attribute__((always_inline)) void op_l1_vmread(void)
+{
+	uint64_t enc = VMCS_GUEST_RIP, val;
+
+	asm volatile("vmread %1, %0" : "=r"(val) : "r"(enc) : "cc", "memory");
+}
+
+static uint64_t l2_guest_rip;
+
+static inline __attribute__((always_inline)) void op_l1_vmwrite(void)
+{
+	uint64_t enc = VMCS_GUEST_RIP;
+
+	asm volatile("vmwrite %0, %1" : : "r"(l2_guest_rip), "r"(enc) : "cc", "memory");
+}
+
 #define TIMED_LOOP(fenced, op)                                           \
 	for (unsigned i = 0; i < WARMUP + SAMPLES; i++) {               \
 		uint64_t t0 = stamp(fenced);                             \
@@ -81,6 +104,8 @@ DEFINE_MEASURE(op_rdtsc_pair)
 DEFINE_MEASURE(op_cpuid_0)
 DEFINE_MEASURE(op_rdmsr_feature_control)
 DEFINE_MEASURE(op_add_x100)
+DEFINE_MEASURE(op_l1_vmread)
+DEFINE_MEASURE(op_l1_vmwrite)
 
 static void sort(uint32_t *v, unsigned n)
 {
@@ -106,6 +131,77 @@ static void print_stats(const char *name)
 			     : (uint32_t)(((uint64_t)samples[SAMPLES / 2 - 1] + samples[SAMPLES / 2]) / 2);
 	printf("bench: %s min=%u median=%u mean=%llu max=%u samples=%u\n", name, samples[0],
 	       median, (unsigned long long)(sum / SAMPLES), samples[SAMPLES - 1], SAMPLES);
+}
+
+/* l2_bench.asm */
+uint64_t bench_l2_round(uint64_t *t0);
+extern char bench_exit_point[], bench_l2_cpuid[], bench_l2_vmcall[];
+extern uint64_t bench_host_rsp;
+
+/*
+ * A fresh L2 at `loop` (l2_init: 64-bit, L1's page tables, nothing but the
+ * unconditional exits), launched once through vmxlib to check that it exits
+ * with `reason`; then HOST_RIP is pointed at bench_exit_point for the timed
+ * VMRESUMEs. false (with a message) if L2 does not run as expected.
+ */
+static bool l2_setup(struct l2 *g, const void *loop, uint32_t reason, const char *name)
+{
+	l2_init(g, loop);
+	if (!l2_run(g) || g->exit.reason != reason || g->exit.rip != (uintptr_t)loop) {
+		printf("bench: %s skipped (L2 set-up: entry %s, exit reason 0x%x at 0x%llx)\n", name,
+		       res_str(g->entry), g->exit.reason, U64(g->exit.rip));
+		return false;
+	}
+	vmw(VMCS_HOST_RIP, (uintptr_t)bench_exit_point);
+	bench_host_rsp = 0;     /* vmx_launch wrote its own HOST_RSP */
+	return true;
+}
+
+/* L1 VMRESUME -> L2 exits at once -> L0 reflects the exit -> L1 at HOST_RIP. */
+static bool measure_l2_round(const char *name)
+{
+	for (unsigned i = 0; i < WARMUP + SAMPLES; i++) {
+		uint64_t t0 = 0, t1 = bench_l2_round(&t0);
+
+		if (!t1) {
+			printf("bench: %s stopped: VMRESUME failed (VM-instruction error %llu)\n",
+			       name, U64(vmr(VMCS_VM_INSTRUCTION_ERROR)));
+			return false;
+		}
+		if (i >= WARMUP)
+			samples[i - WARMUP] = (uint32_t)(t1 - t0);
+	}
+	return true;
+}
+
+static void measure_nested(bool fenced)
+{
+	static struct l2 g;
+
+	if (!(cpuid(1).ecx & CPUID_1_ECX_VMX)) {
+		printf("bench: nested measurements skipped (no VMX in CPUID.1:ECX)\n");
+		return;
+	}
+	quiesce_interrupts();
+	read_descriptor_tables();
+	if (!caps_read() || !vmx_ensure_on()) {
+		printf("bench: nested measurements skipped (VMXON failed)\n");
+		return;
+	}
+	if (l2_setup(&g, bench_l2_cpuid, EXIT_REASON_CPUID, "l2-cpuid-reflected") &&
+	    measure_l2_round("l2-cpuid-reflected"))
+		print_stats("l2-cpuid-reflected");
+	if (l2_setup(&g, bench_l2_vmcall, EXIT_REASON_VMCALL, "l2-vmcall-reflected") &&
+	    measure_l2_round("l2-vmcall-reflected"))
+		print_stats("l2-vmcall-reflected");
+	/* The current VMCS is still the L2's: read and write back its RIP. */
+	l2_guest_rip = vmr(VMCS_GUEST_RIP);
+	measure_op_l1_vmread(fenced);
+	print_stats("l1-vmread");
+	measure_op_l1_vmwrite(fenced);
+	print_stats("l1-vmwrite");
+	if (res_is(vmxoff(), WANT_OK))
+		vmx_is_on = false;
 }
 
 static void print_machine(const struct multiboot_info *mbi)
@@ -153,6 +249,7 @@ int main(struct multiboot_info *mbi)
 	}
 	measure_op_add_x100(fenced);
 	print_stats("add-x100");
+	measure_nested(fenced);
 
 	printf("bench: done\n");
 	guest_exit(GUEST_EXIT_PASS);
