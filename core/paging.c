@@ -27,13 +27,8 @@ uint64_t core_virt_to_phys(const void *p)
 
 static uint64_t *table_at(uint64_t *entry)
 {
-	if (!(*entry & PTE_P)) {
-		uint64_t page = pmm_alloc_page();
-
-		if (!page)
-			panic("paging: L0 pool exhausted");
-		*entry = page | PTE_P | PTE_RW;
-	}
+	if (!(*entry & PTE_P))
+		*entry = pmm_alloc_page_or_panic("paging") | PTE_P | PTE_RW;
 	return phys_to_virt(*entry & PTE_ADDR);
 }
 
@@ -66,14 +61,12 @@ static void map_core_page(uint64_t *pml4, uint64_t va, uint64_t pa, uint64_t fla
 
 void paging_init(const struct nv_bootinfo *bi)
 {
-	uint64_t pml4_phys = pmm_alloc_page();
+	uint64_t pml4_phys = pmm_alloc_page_or_panic("paging");
 	uint64_t *pml4 = phys_to_virt(pml4_phys);
 	bool gib_pages = cpuid(0x80000000, 0).eax >= 0x80000001 &&
 			 (cpuid(0x80000001, 0).edx & CPUID80000001_EDX_PDPE1GB);
 	uint64_t top = 4 * GIB;
 
-	if (!pml4_phys)
-		panic("paging: L0 pool exhausted");
 	core_phys_base = bi->core_phys;
 	if (cpuid(0x80000001, 0).edx & CPUID80000001_EDX_NX) {
 		wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);

@@ -26,6 +26,8 @@ size_t pmm_init(const struct nv_mem_range *map, uint32_t count);
 uint64_t pmm_alloc_aligned(size_t count, size_t align_pages);
 uint64_t pmm_alloc_pages(size_t count);
 uint64_t pmm_alloc_page(void);
+/* For L0's fixed structures: a page, or a panic naming who ran out (the pool is sized by l0_memory). */
+uint64_t pmm_alloc_page_or_panic(const char *who);
 void pmm_free_pages(uint64_t phys, size_t count);
 size_t pmm_free_count(void);
 /* Is [phys, phys+size) inside L0's pool? */

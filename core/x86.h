@@ -90,6 +90,27 @@ enum x86_vector {
 	VEC_VE = 20, VEC_CP = 21,
 };
 
+/* IA32_EFER bits this code knows (the rest are reserved). */
+#define EFER_DEFINED (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+
+/* 48-bit canonical address (SDM Vol. 1, 3.3.7.1 "Canonical Addressing"). */
+static inline bool x86_canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
+/* Each PAT entry a valid memory type: 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A, 13.12.2). */
+static inline bool x86_pat_valid(uint64_t pat)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned t = (pat >> (8 * i)) & 0xff;
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };

@@ -107,24 +107,6 @@ const char *nested_check_controls(const struct vmcs12 *v, const struct entry_che
 	return 0;
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
-/* PAT entries must be memory types 0, 1, 4, 5, 6 or 7 (26.2.2, 26.3.1.1). */
-static bool pat_ok(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		unsigned t = (pat >> (8 * i)) & 0xff;
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
-#define EFER_RESERVED (~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
 #define SEL_RPL_TI 7u
 
 const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_check_env *env)
@@ -139,12 +121,12 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 	CHECK((v->HOST_CR4 & c->cr4_fixed0) == c->cr4_fixed0 && !(v->HOST_CR4 & ~c->cr4_fixed1),
 	      "host CR4 violates IA32_VMX_CR4_FIXED0/1");
 	CHECK(!(v->HOST_CR3 >> env->maxphyaddr), "host CR3 beyond the physical-address width");
-	CHECK(canonical(v->HOST_IA32_SYSENTER_ESP) && canonical(v->HOST_IA32_SYSENTER_EIP),
+	CHECK(x86_canonical(v->HOST_IA32_SYSENTER_ESP) && x86_canonical(v->HOST_IA32_SYSENTER_EIP),
 	      "host IA32_SYSENTER_ESP/EIP not canonical");
-	CHECK(!(v->VM_EXIT_CONTROLS & EXIT_LOAD_PAT) || pat_ok(v->HOST_IA32_PAT),
+	CHECK(!(v->VM_EXIT_CONTROLS & EXIT_LOAD_PAT) || x86_pat_valid(v->HOST_IA32_PAT),
 	      "host IA32_PAT has an invalid memory type");
 	if (v->VM_EXIT_CONTROLS & EXIT_LOAD_EFER) {
-		CHECK(!(v->HOST_IA32_EFER & EFER_RESERVED), "host IA32_EFER reserved bits set");
+		CHECK(!(v->HOST_IA32_EFER & ~(uint64_t)EFER_DEFINED), "host IA32_EFER reserved bits set");
 		CHECK(!!(v->HOST_IA32_EFER & EFER_LMA) == host64 &&
 			      !!(v->HOST_IA32_EFER & EFER_LME) == host64,
 		      "host IA32_EFER.LMA/LME differ from host address-space size");
@@ -158,9 +140,9 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 	CHECK(v->HOST_CS_SELECTOR, "host CS selector is 0");
 	CHECK(v->HOST_TR_SELECTOR, "host TR selector is 0");
 	CHECK(host64 || v->HOST_SS_SELECTOR, "host SS selector is 0 without a 64-bit host");
-	CHECK(canonical(v->HOST_FS_BASE) && canonical(v->HOST_GS_BASE) &&
-		      canonical(v->HOST_GDTR_BASE) && canonical(v->HOST_IDTR_BASE) &&
-		      canonical(v->HOST_TR_BASE),
+	CHECK(x86_canonical(v->HOST_FS_BASE) && x86_canonical(v->HOST_GS_BASE) &&
+		      x86_canonical(v->HOST_GDTR_BASE) && x86_canonical(v->HOST_IDTR_BASE) &&
+		      x86_canonical(v->HOST_TR_BASE),
 	      "host FS/GS/GDTR/IDTR/TR base not canonical");
 
 	/* 26.2.4 "Checks Related to Address-Space Size" */
@@ -171,7 +153,7 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 		      "IA-32e mode guest or host address-space size outside IA-32e mode");
 	if (host64) {
 		CHECK(v->HOST_CR4 & CR4_PAE, "64-bit host without CR4.PAE");
-		CHECK(canonical(v->HOST_RIP), "host RIP not canonical");
+		CHECK(x86_canonical(v->HOST_RIP), "host RIP not canonical");
 	} else {
 		CHECK(!(v->HOST_CR4 & CR4_PCIDE), "host CR4.PCIDE without a 64-bit host");
 		CHECK(!(v->HOST_RIP >> 32), "host RIP above 4 GiB without a 64-bit host");
@@ -195,12 +177,12 @@ const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_
 	      "guest CR0 violates IA32_VMX_CR0_FIXED0/1");
 	CHECK((v->GUEST_CR4 & c->cr4_fixed0) == c->cr4_fixed0 && !(v->GUEST_CR4 & ~c->cr4_fixed1),
 	      "guest CR4 violates IA32_VMX_CR4_FIXED0/1");
-	CHECK(!(v->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT) || pat_ok(v->GUEST_IA32_PAT),
+	CHECK(!(v->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT) || x86_pat_valid(v->GUEST_IA32_PAT),
 	      "guest IA32_PAT has an invalid memory type");
 	/* 26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP" (Bochs 2.7 omits the
 	 * canonical check, so L0 must make it for L1's CPU to be right). */
 	if ((v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST) && (v->GUEST_CS_AR_BYTES & AR_L))
-		CHECK(canonical(v->GUEST_RIP), "guest RIP not canonical for a 64-bit guest");
+		CHECK(x86_canonical(v->GUEST_RIP), "guest RIP not canonical for a 64-bit guest");
 	else
 		CHECK(!(v->GUEST_RIP >> 32), "guest RIP above 4 GiB outside 64-bit mode");
 	/* 26.3.1.5 "Checks on Guest Non-Register State": the VMCS link pointer. */

@@ -17,11 +17,6 @@
 #include "core/log.h"
 #include "core/x86.h"
 
-static bool read_l1_for_checks(uint64_t gpa, void *buf, unsigned len)
-{
-	return nested_read_l1(gpa, buf, len);
-}
-
 static void fail_entry_check(const struct exit_ctx *x, enum vm_insn_error e, const char *check)
 {
 	pr_info("nested: VM entry check failed: %s (VMfailValid %u)", check, e);
@@ -33,7 +28,7 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
 	struct entry_check_env env = { &nested.caps, l1_maxphyaddr(), l1_long_mode(),
-				       read_l1_for_checks };
+				       nested_read_l1 };
 	struct l1_inherited inh;
 	uint64_t qual, l1_cr0, l1_efer;
 	const char *why;

@@ -30,31 +30,6 @@ static bool list_may_load(uint32_t msr)
 	       msr != MSR_IA32_UCODE_WRITE && msr != MSR_FS_BASE && msr != MSR_GS_BASE;
 }
 
-static bool l0_owned(uint32_t msr)
-{
-	return msr == MSR_IA32_FEATURE_CONTROL ||
-	       (msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST);
-}
-
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
-/* PAT entries must be memory types 0, 1, 4, 5, 6 or 7 (SDM Vol. 3A, 13.12.2). */
-static bool pat_valid(uint64_t pat)
-{
-	for (int i = 0; i < 8; i++) {
-		unsigned t = (pat >> (8 * i)) & 0xff;
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
-#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-
 /*
  * Write an MSR the way the guest whose state is in the current VMCS would
  * see it: VMCS-managed MSRs go to the VMCS guest fields, L0-owned ones to
@@ -65,12 +40,12 @@ static bool write_msr(uint32_t msr, uint64_t value)
 	/* Each with the check WRMSR itself makes (#GP = a failed entry). */
 	switch (msr) {
 	case MSR_IA32_EFER:
-		if (value & ~(uint64_t)EFER_WRITABLE)
+		if (value & ~(uint64_t)EFER_DEFINED)
 			return false;
 		vmwrite64(VMCS_GUEST_IA32_EFER, value);
 		return true;
 	case MSR_IA32_PAT:
-		if (!pat_valid(value))
+		if (!x86_pat_valid(value))
 			return false;
 		vmwrite64(VMCS_GUEST_IA32_PAT, value);
 		return true;
@@ -86,7 +61,7 @@ static bool write_msr(uint32_t msr, uint64_t value)
 		return true;
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!canonical(value))
+		if (!x86_canonical(value))
 			return false;
 		if (msr == MSR_IA32_SYSENTER_ESP)
 			vmwritenat(VMCS_GUEST_SYSENTER_ESP, value);
@@ -94,7 +69,7 @@ static bool write_msr(uint32_t msr, uint64_t value)
 			vmwritenat(VMCS_GUEST_SYSENTER_EIP, value);
 		return true;
 	default:
-		if (l0_owned(msr))
+		if (nested_msr_is_l0s(msr))
 			return nested_wrmsr(msr, value);
 		return wrmsr_safe(msr, value) < 0;
 	}
@@ -110,7 +85,7 @@ static bool read_msr(uint32_t msr, uint64_t *value)
 	case MSR_IA32_SYSENTER_ESP: *value = vmreadnat(VMCS_GUEST_SYSENTER_ESP); return true;
 	case MSR_IA32_SYSENTER_EIP: *value = vmreadnat(VMCS_GUEST_SYSENTER_EIP); return true;
 	default:
-		if (l0_owned(msr))
+		if (nested_msr_is_l0s(msr))
 			return nested_rdmsr(msr, value);
 		return rdmsr_safe(msr, value) < 0;
 	}

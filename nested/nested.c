@@ -2,27 +2,17 @@
 /* L1's VMX state and its view of the MSRs L0 owns. */
 #include "nested/nested.h"
 #include "vmx/caps.h"
-#include "core/panic.h"
 #include "core/pmm.h"
 #include "core/x86.h"
 
 struct nested_vmx nested;
 
-static void *alloc_page(void)
-{
-	uint64_t p = pmm_alloc_page();
-
-	if (!p)
-		panic("nested: L0 pool exhausted");
-	return phys_to_virt(p);
-}
-
 void nested_init(uint64_t vmcs01)
 {
 	nested_caps_init(&nested.caps, &vmx_caps);
 	nested.current_ptr = VMPTR_INVALID;
-	nested.vmcs12 = alloc_page();
-	nested.staging = alloc_page();
+	nested.vmcs12 = phys_to_virt(pmm_alloc_page_or_panic("nested"));
+	nested.staging = phys_to_virt(pmm_alloc_page_or_panic("nested"));
 	nested.vmcs01 = vmcs01;
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;

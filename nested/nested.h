@@ -68,6 +68,13 @@ extern struct nested_vmx nested;
 
 void nested_init(uint64_t vmcs01);
 
+/* The MSRs L0 owns for L1: IA32_FEATURE_CONTROL and the VMX capabilities. */
+static inline bool nested_msr_is_l0s(uint32_t msr)
+{
+	return msr == MSR_IA32_FEATURE_CONTROL ||
+	       (msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST);
+}
+
 /* L1's view of the MSRs L0 owns. false = #GP. */
 bool nested_rdmsr(uint32_t msr, uint64_t *value);
 bool nested_wrmsr(uint32_t msr, uint64_t value);

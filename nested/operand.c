@@ -29,11 +29,6 @@ static struct segment read_segment(enum seg_reg s)
 	}
 }
 
-static bool canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
-}
-
 static enum gm_status fault(enum seg_reg s, struct gm_error *err)
 {
 	/* A stack-segment violation is #SS(0), any other #GP(0). */
@@ -66,7 +61,7 @@ enum gm_status vmx_operand_address(const struct vcpu *v, const struct vmx_insn_i
 	if (guest_64bit_mode()) {
 		/* Only FS and GS have bases in 64-bit mode; no limits, canonical addresses. */
 		*la = (ii->segment == SEG_FS || ii->segment == SEG_GS) ? seg.base + ea : ea;
-		if (!canonical(*la) || !canonical(*la + len - 1))
+		if (!x86_canonical(*la) || !x86_canonical(*la + len - 1))
 			return fault(ii->segment, err);
 		return GM_OK;
 	}

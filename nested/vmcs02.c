@@ -138,27 +138,18 @@ static bool setup_guest_state(const struct vmcs12 *v12, const struct l1_inherite
 	return true;
 }
 
-static uint64_t alloc_page(void)
-{
-	uint64_t p = pmm_alloc_page();
-
-	if (!p)
-		panic("nested: L0 pool exhausted");
-	return p;
-}
-
 int nested_build_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 {
 	const struct vmcs12 *v12 = nested.vmcs12;
 
 	if (!nested.vmcs02) {
 		nested.vmcs02 = vmx_new_vmcs();  /* also makes it current */
-		nested.msr_bitmap02 = alloc_page();
-		nested.io_bitmap02_a = alloc_page();
-		nested.io_bitmap02_b = alloc_page();
-		nested.msr_bitmap12_copy = alloc_page();
-		nested.io_bitmap12_a_copy = alloc_page();
-		nested.io_bitmap12_b_copy = alloc_page();
+		nested.msr_bitmap02 = pmm_alloc_page_or_panic("VMCS02");
+		nested.io_bitmap02_a = pmm_alloc_page_or_panic("VMCS02");
+		nested.io_bitmap02_b = pmm_alloc_page_or_panic("VMCS02");
+		nested.msr_bitmap12_copy = pmm_alloc_page_or_panic("VMCS02");
+		nested.io_bitmap12_a_copy = pmm_alloc_page_or_panic("VMCS02");
+		nested.io_bitmap12_b_copy = pmm_alloc_page_or_panic("VMCS02");
 	} else {
 		vmx_load_vmcs(nested.vmcs02);
 	}

@@ -24,12 +24,6 @@
 #define PDPTE_P             1ull
 #define PDPTE_RESERVED      0xfff00000000001e6ull  /* bits 2:1, 8:5, 63:52 */
 
-/* The CR0 value L1 believes it has. */
-static uint64_t guest_visible(uint64_t real, uint64_t shadow, uint64_t mask)
-{
-	return (real & ~mask) | (shadow & mask);
-}
-
 /* PAE paging with EPT: the CPU takes the PDPTEs from the VMCS (SDM 26.3.2.4);
  * after an emulated CR write, a nested entry or a nested exit, L0 loads them
  * from the guest's CR3 into the current VMCS. */
@@ -53,8 +47,7 @@ bool l1_load_pdptes(uint64_t cr3)
 /* MOV to CR0 with the checks of SDM Vol. 2B "MOV—Move to/from Control Registers". */
 static bool emulate_cr0_write(uint64_t val)
 {
-	uint64_t mask = vmreadnat(VMCS_CR0_GUEST_HOST_MASK);
-	uint64_t old = guest_visible(vmreadnat(VMCS_GUEST_CR0), vmreadnat(VMCS_CR0_READ_SHADOW), mask);
+	uint64_t old = guest_visible_cr0();
 	uint64_t efer = vmread64(VMCS_GUEST_IA32_EFER);
 	uint32_t entry = vmread32(VMCS_VM_ENTRY_CONTROLS);
 
@@ -112,8 +105,7 @@ static bool emulate_cr4_write(uint64_t val)
 void handle_cr_access(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct cr_access_info cr = decode_cr_access(x->qualification);
-	uint64_t mask = vmreadnat(VMCS_CR0_GUEST_HOST_MASK);
-	uint64_t cr0 = guest_visible(vmreadnat(VMCS_GUEST_CR0), vmreadnat(VMCS_CR0_READ_SHADOW), mask);
+	uint64_t cr0 = guest_visible_cr0();
 	bool ok;
 
 	switch (cr.type) {

@@ -10,20 +10,13 @@
 #include "core/log.h"
 #include "core/x86.h"
 
-/* The MSRs L0 owns: IA32_FEATURE_CONTROL and the VMX capabilities (nested/nested.c). */
-static bool l0_owned(uint32_t msr)
-{
-	return msr == MSR_IA32_FEATURE_CONTROL ||
-	       (msr >= MSR_IA32_VMX_FIRST && msr <= MSR_IA32_VMX_LAST);
-}
-
 void handle_rdmsr(struct vcpu *v, const struct exit_ctx *x)
 {
 	uint64_t *r = v->frame.regs.r;
 	uint32_t msr = (uint32_t)r[GPR_RCX];
 	uint64_t value;
 
-	if (l0_owned(msr)) {
+	if (nested_msr_is_l0s(msr)) {
 		if (!nested_rdmsr(msr, &value)) {
 			vcpu_inject_gp0();
 			return;
@@ -44,7 +37,7 @@ void handle_wrmsr(struct vcpu *v, const struct exit_ctx *x)
 	uint32_t msr = (uint32_t)r[GPR_RCX];
 	uint64_t value = ((r[GPR_RDX] & 0xffffffffu) << 32) | (r[GPR_RAX] & 0xffffffffu);
 
-	if (l0_owned(msr)) {
+	if (nested_msr_is_l0s(msr)) {
 		if (!nested_wrmsr(msr, value))
 			vcpu_inject_gp0();
 		else

@@ -8,6 +8,7 @@
 #include "vmx/caps.h"
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
+#include "vmx/guest_regs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
 #include "core/desc.h"
@@ -47,15 +48,6 @@ static void msr_intercept(uint8_t *bitmap, uint32_t msr)
 	bitmap[2048 + base + bit / 8] |= (uint8_t)(1u << (bit % 8));   /* writes */
 }
 
-static uint64_t alloc_zeroed_page(void)
-{
-	uint64_t p = pmm_alloc_page();
-
-	if (!p)
-		panic("vmcs01: L0 pool exhausted");
-	return p;
-}
-
 /* CR0.NE and CR4.VMXE are fixed in VMX operation: owned by L0, shadowed for L1
  * (unrestricted guest frees PE and PG). Bits the CPU cannot set are L0's too. */
 uint64_t vmcs01_cr0_mask(void)
@@ -68,11 +60,7 @@ void l1_vmx_operation_changed(bool in_vmx_operation)
 	/* In VMX operation CR0.PE and PG are fixed for L1 too (its CR0_FIXED0, SDM
 	 * 24.8): own them so that a change exits to L0's check. The read shadow
 	 * must hold their current values first. */
-	uint64_t mask = vmreadnat(VMCS_CR0_GUEST_HOST_MASK);
-	uint64_t visible = (vmreadnat(VMCS_GUEST_CR0) & ~mask) |
-			   (vmreadnat(VMCS_CR0_READ_SHADOW) & mask);
-
-	vmwritenat(VMCS_CR0_READ_SHADOW, visible);
+	vmwritenat(VMCS_CR0_READ_SHADOW, guest_visible_cr0());
 	vmwritenat(VMCS_CR0_GUEST_HOST_MASK,
 		   vmcs01_cr0_mask() | (in_vmx_operation ? CR0_PE | CR0_PG : 0));
 }
@@ -94,8 +82,8 @@ static void setup_controls(uint64_t eptp)
 			      PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES;
 	uint32_t proc2 = settle("secondary processor-based", c->proc2, proc2_want,
 				PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
-	uint64_t msr_bitmap = alloc_zeroed_page(), io_a = alloc_zeroed_page(),
-		 io_b = alloc_zeroed_page();
+	uint64_t msr_bitmap = pmm_alloc_page_or_panic("VMCS01"),
+		 io_a = pmm_alloc_page_or_panic("VMCS01"), io_b = pmm_alloc_page_or_panic("VMCS01");
 	uint8_t *io = phys_to_virt(io_a);
 
 	vmwrite32(VMCS_PIN_BASED_VM_EXEC_CONTROL, settle("pin-based", c->pin, 0, 0));

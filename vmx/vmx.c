@@ -66,9 +66,7 @@ void vmx_enable(void)
 	write_cr0(cr0);
 	write_cr4(cr4);
 
-	vmxon_region = pmm_alloc_page();
-	if (!vmxon_region)
-		panic("vmx: L0 pool exhausted");
+	vmxon_region = pmm_alloc_page_or_panic("VMXON region");
 	*(uint32_t *)phys_to_virt(vmxon_region) = c->revision;
 	__asm__ volatile("vmxon %1; setna %0" : "=q"(fail) : "m"(vmxon_region) : "cc", "memory");
 	if (fail)
@@ -78,11 +76,9 @@ void vmx_enable(void)
 
 uint64_t vmx_new_vmcs(void)
 {
-	uint64_t vmcs = pmm_alloc_page();
+	uint64_t vmcs = pmm_alloc_page_or_panic("VMCS");
 	uint8_t fail;
 
-	if (!vmcs)
-		panic("vmx: L0 pool exhausted");
 	*(uint32_t *)phys_to_virt(vmcs) = vmx_caps.revision;
 	__asm__ volatile("vmclear %1; setna %0" : "=q"(fail) : "m"(vmcs) : "cc", "memory");
 	if (fail)
