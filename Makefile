@@ -136,8 +136,10 @@ L1      ?= $(BUILD)/guests/exitbench.elf
 RESULTS ?= results
 RUN_WORKDIR := $(BUILD)/run
 check_on_off = $(if $(filter-out on off,$($(1))),$(error $(1) must be on or off, not '$($(1))'))
+ifneq ($(filter run,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
 $(call check_on_off,ACCT)
+endif
 RUN_L1_CMDLINE = $(strip $(if $(OPS),ops=$(OPS)) $(if $(N),n=$(N)))
 RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESULTS) \
 	$(if $(EMU),--emulator $(EMU)) $(if $(CPU),--cpu $(CPU)) \

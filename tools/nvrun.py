@@ -82,8 +82,8 @@ class RunResult:
         self.config = config
 
     def all_text(self):
-        """COM1 followed by L0's own log, if it had one: everything the run printed."""
-        return self.serial if self.l0_log is None else self.serial + "\n" + self.l0_log
+        """Everything the run printed (see joined_logs)."""
+        return joined_logs(self.serial, self.l0_log)
 
     def describe(self):
         if self.outcome == "status":
@@ -101,13 +101,18 @@ def ascii_clean(text):
     return text.replace("\r", "")
 
 
+def joined_logs(serial, l0_log):
+    """COM1 followed by L0's own log, if it had one."""
+    return serial if l0_log is None else serial + "\n" + l0_log
+
+
 def classify(serial, finished_reason, l0_log=None):
     """(outcome, detail, status) of a run from COM1 and L0's own log, if any:
     loader errors are on COM1, L0's end line on L0's log port."""
     m = LOADER_ERROR.search(serial)
     if m:
         return "loader-error", m.group(1).strip(), None
-    l0_text = serial if l0_log is None else serial + "\n" + l0_log
+    l0_text = joined_logs(serial, l0_log)
     m = END_STATUS.search(l0_text)
     if m:
         return "status", "", int(m.group(1), 16)
@@ -478,7 +483,7 @@ def write_report(r, args, emulator, code):
         report.report(r.serial, r.l0_log, args.report,
                       platform=PLATFORMS[emulator],
                       emulated_cpu=args.cpu if emulator == "bochs" else None,
-                      cpu_options=args.cpu_option if emulator == "bochs" else (),
+                      cpu_options=args.cpu_option,
                       nestvisor_cfg=r.config, command=shlex.join(sys.argv))
     except report.NothingToReport as e:
         print("nvrun: no report: %s" % e)

@@ -21,8 +21,9 @@ LINE_DELAY_S = 0.002
 def port_files(bochsrc):
     """{'com1': path, 'com2': path} from the bochsrc's comN lines."""
     with open(bochsrc) as f:
-        return {m.group(1): m.group(2)
-                for m in re.finditer(r"^(com[12]): enabled=1, mode=file, dev=(\S+)$", f.read(), re.M)}
+        text = f.read()
+    return {m.group(1): m.group(2)
+            for m in re.finditer(r"^(com[12]): enabled=1, mode=file, dev=(\S+)$", text, re.M)}
 
 
 def play(fixture, dest):
