@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "core/run.h"
 
+#include <nestvisor/hypercall.h>
+
 /* Exits from L2 that only L0's intercepts caused. */
 static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 {
@@ -50,7 +52,7 @@ static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 	vcpu_reinject_idt_vectoring(x);
 }
 
-void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
+unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct l2_exit e;
 
@@ -63,7 +65,7 @@ void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		v->launched = true;
 		nested_entry_failure_to_l1(v, x->reason, qual, vmreadnat(VMCS_GUEST_CR0),
 					   vmread64(VMCS_GUEST_IA32_EFER));
-		return;
+		return NV_ACCT_L2_REFLECTED;
 	}
 	nested.vmcs02_launched = true;
 	if (nested.launching) {
@@ -83,8 +85,10 @@ void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		if (cr.type == CR_MOV_TO)
 			e.cr_value = gpr_read(v, cr.gpr);
 	}
-	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1_bitmap))
+	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1_bitmap)) {
 		nested_reflect_to_l1(v);
-	else
-		l0_handles(v, x);
+		return NV_ACCT_L2_REFLECTED;
+	}
+	l0_handles(v, x);
+	return NV_ACCT_L2_ABSORBED;
 }

@@ -57,6 +57,12 @@ struct nested_vmx {
 	bool launching;               /* VMLAUNCH: mark VMCS12 launched once L2 ran */
 	bool vmcs02_launched;         /* VMCS02's own launch state (VMRESUME it) */
 	uint64_t vmcs01, vmcs02;      /* physical addresses */
+	/* nested/sync.c: the VMCS12 whose state VMCS02 holds (VMPTR_INVALID: build
+	 * VMCS02 anew at the next entry), the fields L1 changed since (one bit per
+	 * enum vmcs12_index), and whether VMCS12's cold guest state is behind VMCS02's. */
+	uint64_t vmcs02_owner;
+	uint64_t dirty[4];
+	bool cold_stale;
 	uint64_t msr_bitmap02, io_bitmap02_a, io_bitmap02_b;
 	/* L1's bitmaps as read at the last VM entry: exits are decided on these,
 	 * never on a second read of L1 memory that L2 may have changed since. */
@@ -67,6 +73,9 @@ struct nested_vmx {
 extern struct nested_vmx nested;
 
 void nested_init(uint64_t vmcs01);
+
+/* L1's VMREAD/VMWRITE run through a shadow VMCS (the CPU has it and nestvisor.cfg wants it). */
+bool nested_shadowing_on(void);
 
 /* The MSRs L0 owns for L1: IA32_FEATURE_CONTROL and the VMX capabilities. */
 static inline bool nested_msr_is_l0s(uint32_t msr)
@@ -99,8 +108,12 @@ void handle_vmcall(struct vcpu *v, const struct exit_ctx *x);
  */
 void nested_vmcs02_refused(struct vcpu *v, bool fail_valid);
 
-/* An exit while L2 runs (the run loop calls this instead of the L1 table). */
-void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x);
+/*
+ * An exit while L2 runs (the exit handler calls this instead of the L1
+ * table). Returns its accounting level: NV_ACCT_L2_REFLECTED (L1 resumes at
+ * its host RIP) or NV_ACCT_L2_ABSORBED (L0 handled it, L2 resumes).
+ */
+unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x);
 
 /* VMsucceed / VMfailInvalid / VMfailValid / VMfail (SDM Vol. 3C, 31.2 "Conventions"). */
 void vm_succeed(void);
