@@ -118,11 +118,12 @@ include tests/unit/unit.mk
 UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
+# UNIT_DEPS_NAME: sources a test #includes itself (rebuild on change, not compiled apart).
 $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h $$(UNIT_SRCS_$$*) \
-		$(wildcard include/nestvisor/*.h)
+		$$(UNIT_DEPS_$$*) $(wildcard include/nestvisor/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $(filter %.c,$^) -o $@
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< tests/unit/unit.c $(UNIT_SRCS_$*) -o $@
 
 # ---------------------------------------------------------------------------
 # make run: the benchmark L1 under nestvisor in Bochs + OVMF, then its report

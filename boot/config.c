@@ -9,6 +9,7 @@
 
 enum key_id {
 	KEY_L1, KEY_CMDLINE, KEY_L1_MEMORY, KEY_L0_MEMORY, KEY_MODULE, KEY_LOG, KEY_SELFTEST,
+	KEY_ACCOUNTING, KEY_VMCS_SHADOWING, KEY_LOG_PORT,
 	KEY_COUNT
 };
 
@@ -24,6 +25,9 @@ static const struct {
 	[KEY_MODULE] = { "module", true, false },
 	[KEY_LOG] = { "log", false, false },
 	[KEY_SELFTEST] = { "selftest", false, false },
+	[KEY_ACCOUNTING] = { "accounting", false, false },
+	[KEY_VMCS_SHADOWING] = { "vmcs_shadowing", false, false },
+	[KEY_LOG_PORT] = { "log_port", false, false },
 };
 
 static const char *const log_names[] = {
@@ -37,6 +41,23 @@ static const char *const selftest_names[] = {
 	[NV_SELFTEST_NONE] = "none",
 	[NV_SELFTEST_L0_FAULT] = "l0-fault",
 };
+
+static const char *const switch_names[] = { [0] = "off", [1] = "on" };
+
+static const char *const port_names[] = {
+	[NV_LOG_PORT_COM1] = "com1",
+	[NV_LOG_PORT_COM2] = "com2",
+};
+
+/* Keys whose value is one word of a list: the list, and what to call it in errors. */
+struct choice {
+	const char *const *names;
+	uint32_t count;
+	const char *what;
+	const char *want;
+};
+
+#define CHOICE(list, what, want) { list, sizeof(list) / sizeof(list[0]), what, want }
 
 /* A slice of the file: not NUL-terminated. */
 struct span {
@@ -183,6 +204,19 @@ static int parse_size_value(struct parser *ps, const char *key, struct span v, u
 		    quote(v, q, sizeof(q)), key);
 }
 
+static int set_choice(struct parser *ps, struct span v, uint32_t *out, const struct choice *c)
+{
+	char q[48];
+
+	for (uint32_t i = 0; i < c->count; i++) {
+		if (span_eq(v, c->names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	return fail(ps, "unknown %s '%s' (want %s)", c->what, quote(v, q, sizeof(q)), c->want);
+}
+
 static int set_value(struct parser *ps, enum key_id k, struct span v)
 {
 	struct nv_config *cfg = ps->cfg;
@@ -227,29 +261,23 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 		cfg->nmodules++;
 		return 0;
 	}
-	case KEY_LOG: {
-		char q[48];
-
-		for (uint32_t i = 0; i < sizeof(log_names) / sizeof(log_names[0]); i++) {
-			if (span_eq(v, log_names[i])) {
-				cfg->log_level = i;
-				return 0;
-			}
-		}
-		return fail(ps, "unknown log level '%s' (want quiet, info, debug or trace)",
-			    quote(v, q, sizeof(q)));
-	}
-	case KEY_SELFTEST: {
-		char q[48];
-
-		for (uint32_t i = 0; i < sizeof(selftest_names) / sizeof(selftest_names[0]); i++) {
-			if (span_eq(v, selftest_names[i])) {
-				cfg->selftest = i;
-				return 0;
-			}
-		}
-		return fail(ps, "unknown selftest '%s' (want none or l0-fault)", quote(v, q, sizeof(q)));
-	}
+	case KEY_LOG:
+		return set_choice(ps, v, &cfg->log_level,
+				  &(struct choice)CHOICE(log_names, "log level",
+							 "quiet, info, debug or trace"));
+	case KEY_SELFTEST:
+		return set_choice(ps, v, &cfg->selftest,
+				  &(struct choice)CHOICE(selftest_names, "selftest",
+							 "none or l0-fault"));
+	case KEY_ACCOUNTING:
+		return set_choice(ps, v, &cfg->accounting,
+				  &(struct choice)CHOICE(switch_names, "accounting", "on or off"));
+	case KEY_VMCS_SHADOWING:
+		return set_choice(ps, v, &cfg->vmcs_shadowing,
+				  &(struct choice)CHOICE(switch_names, "vmcs_shadowing", "on or off"));
+	case KEY_LOG_PORT:
+		return set_choice(ps, v, &cfg->log_port,
+				  &(struct choice)CHOICE(port_names, "log_port", "com1 or com2"));
 	case KEY_COUNT:
 		break;
 	}
@@ -315,6 +343,9 @@ int nv_config_parse(const char *text, size_t len, struct nv_config *cfg, char *e
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->l0_memory = NV_L0_MEMORY_DEFAULT;
 	cfg->log_level = NV_LOG_INFO;
+	cfg->accounting = 1;
+	cfg->vmcs_shadowing = 1;
+	cfg->log_port = NV_LOG_PORT_COM1;
 	/* Editors on Windows start UTF-8 files with a byte-order mark: skip it. */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		pos = 3;

@@ -25,6 +25,9 @@ struct nv_config {
 	uint64_t l0_memory;         /* bytes of L0's page pool */
 	uint32_t log_level;         /* enum nv_log_level */
 	uint32_t selftest;          /* enum nv_selftest */
+	uint32_t accounting;        /* 1 = L0 counts exits and their cost (default) */
+	uint32_t vmcs_shadowing;    /* 1 = a shadow VMCS for L1 when the CPU has it (default) */
+	uint32_t log_port;          /* enum nv_log_port */
 	uint32_t nmodules;
 	struct nv_config_module modules[NV_L1_MAX_MODULES];
 };

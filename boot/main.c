@@ -290,6 +290,9 @@ static EFI_STATUS build_bootinfo(void)
 	bi->efi_reset_system = (uint64_t)(uintptr_t)nv_st->RuntimeServices->ResetSystem;
 	bi->log_level = L.cfg.log_level;
 	bi->selftest = L.cfg.selftest;
+	bi->accounting = L.cfg.accounting;
+	bi->vmcs_shadowing = L.cfg.vmcs_shadowing;
+	bi->log_port = L.cfg.log_port;
 	/* Same layout as before, now with the staging addresses as sources. */
 	if (nv_l1_plan_layout(&L.in, &bi->l1, L.err, sizeof(L.err))) {
 		nv_error("%s", L.err);

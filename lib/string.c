@@ -3,13 +3,29 @@
 #include <nestvisor/string.h>
 #include <stdint.h>
 
+/*
+ * memcpy and memset move machine words with REP MOVS/STOS: every iteration
+ * of a REP string instruction retires as one instruction (in Bochs' count
+ * too), so a word per iteration is 8 (or 4) times cheaper than bytes. The
+ * direction flag is clear in all code that calls these (the ABIs require it).
+ */
+#if defined(__x86_64__)
+#define REP_MOVS_WORD "rep movsq"
+#define REP_STOS_WORD "rep stosq"
+#else
+#define REP_MOVS_WORD "rep movsl"
+#define REP_STOS_WORD "rep stosl"
+#endif
+
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
+	void *d = dst;
+	size_t words = n / sizeof(long), bytes = n % sizeof(long);
 
-	while (n--)
-		*d++ = *s++;
+	__asm__ volatile(REP_MOVS_WORD "; mov %3, %%ecx; rep movsb"
+			 : "+D"(d), "+S"(src), "+c"(words)
+			 : "r"((unsigned)bytes)
+			 : "memory");
 	return dst;
 }
 
@@ -29,10 +45,14 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
+	void *d = dst;
+	size_t words = n / sizeof(long), bytes = n % sizeof(long);
+	unsigned long pattern = (unsigned char)c * (~0ul / 0xff);
 
-	while (n--)
-		*d++ = (unsigned char)c;
+	__asm__ volatile(REP_STOS_WORD "; mov %3, %%ecx; rep stosb"
+			 : "+D"(d), "+c"(words)
+			 : "a"(pattern), "r"((unsigned)bytes)
+			 : "memory");
 	return dst;
 }
 

@@ -77,7 +77,7 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 	}
 	inh = (struct l1_inherited){ l1_efer, vmread64(VMCS_GUEST_IA32_PAT),
 				     vmreadnat(VMCS_GUEST_DR7), vmread64(VMCS_GUEST_IA32_DEBUGCTL) };
-	fail = nested_build_vmcs02(v, &inh);
+	fail = nested_prepare_vmcs02(v, &inh);
 	if (fail) {
 		pr_info("nested: L2's PDPTEs cannot be loaded: VM-entry failure");
 		nested_entry_failure_to_l1(v, EXIT_REASON_INVALID_GUEST_STATE, fail - 1, l1_cr0,

@@ -131,56 +131,10 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 	v12->VM_EXIT_REASON = reason | EXIT_REASON_ENTRY_FAILURE;
 	v12->EXIT_QUALIFICATION = qualification;
 	v12->VM_EXIT_INTR_INFO = 0;
+	nested_vmcs02_invalidate();
 	pr_debug("nested: VM entry to L2 failed (reason %u, qualification %lu): exit to L1",
 		 reason, qualification);
 	nested_load_l1_host_state(v, prev_cr0, prev_efer);
-}
-
-/* Guest-state fields whose VMCS12 value is not a plain copy of VMCS02's. */
-static bool synced_specially(uint32_t enc)
-{
-	switch (enc) {
-	case VMCS_GUEST_CR0:
-	case VMCS_GUEST_CR4:
-	case VMCS_GUEST_IA32_EFER:
-	case VMCS_GUEST_IA32_PAT:
-	case VMCS_GUEST_IA32_DEBUGCTL:
-	case VMCS_GUEST_DR7:
-	case VMCS_VMCS_LINK_POINTER:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* VMCS02 (current) -> VMCS12: guest state (28.3 "Saving Guest State") and exit information. */
-static void sync_to_vmcs12(struct vmcs12 *v12)
-{
-	uint32_t exit12 = v12->VM_EXIT_CONTROLS;
-	uint64_t mask0 = vmreadnat(VMCS_CR0_GUEST_HOST_MASK) & ~v12->CR0_GUEST_HOST_MASK;
-	uint64_t mask4 = vmreadnat(VMCS_CR4_GUEST_HOST_MASK) & ~v12->CR4_GUEST_HOST_MASK;
-
-#define VMCS_FIELD(name, enc, width, group, feat)                                 \
-	if ((group) == GUEST && nested.caps.feature[feat] && !synced_specially(enc)) \
-		v12->name = (vmcs12_##width)vmcs_read_raw(enc);                      \
-	if ((group) == EXIT && nested.caps.feature[feat] &&                       \
-	    (enc) != VMCS_VM_INSTRUCTION_ERROR)                                      \
-		v12->name = (vmcs12_##width)vmcs_read_raw(enc);
-#include "vmx/vmcs_fields.def"
-#undef VMCS_FIELD
-	/* Bits only L0 owns are not L2's to change: they keep L1's value. */
-	v12->GUEST_CR0 = (vmreadnat(VMCS_GUEST_CR0) & ~mask0) | (v12->GUEST_CR0 & mask0);
-	v12->GUEST_CR4 = (vmreadnat(VMCS_GUEST_CR4) & ~mask4) | (v12->GUEST_CR4 & mask4);
-	if (exit12 & EXIT_SAVE_EFER)
-		v12->GUEST_IA32_EFER = vmread64(VMCS_GUEST_IA32_EFER);
-	if (exit12 & EXIT_SAVE_PAT)
-		v12->GUEST_IA32_PAT = vmread64(VMCS_GUEST_IA32_PAT);
-	if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
-		v12->GUEST_DR7 = vmreadnat(VMCS_GUEST_DR7);
-		v12->GUEST_IA32_DEBUGCTL = vmread64(VMCS_GUEST_IA32_DEBUGCTL);
-	}
-	/* 28.2.? : every VM exit clears the valid bit of VM-entry interruption information. */
-	v12->VM_ENTRY_INTR_INFO &= ~INTR_INFO_VALID;
 }
 
 void nested_reflect_to_l1(struct vcpu *v)
@@ -188,7 +142,7 @@ void nested_reflect_to_l1(struct vcpu *v)
 	struct vmcs12 *v12 = nested.vmcs12;
 	uint64_t l2_cr0 = vmreadnat(VMCS_GUEST_CR0), l2_efer = vmread64(VMCS_GUEST_IA32_EFER);
 
-	sync_to_vmcs12(v12);
+	nested_sync_exit(v12);
 	/* 28.4 "Saving MSRs": L2's values, VMCS02 still current. */
 	if (!nested_store_msr_list(v12->VM_EXIT_MSR_STORE_ADDR, v12->VM_EXIT_MSR_STORE_COUNT)) {
 		vmx_load_vmcs(nested.vmcs01);

@@ -18,11 +18,12 @@ struct l1_inherited {
 };
 
 /*
- * Build VMCS02 from the current VMCS12 and make it current. Returns 0, or an
- * entry-failure exit qualification + 1 when L2's guest state cannot be loaded
- * (PDPTEs): VMCS01 is current again then.
+ * Bring VMCS02 up to the current VMCS12 (built anew for a new VMCS12, else
+ * only what L1 changed) and make it current. Returns 0, or an entry-failure
+ * exit qualification + 1 when L2's guest state cannot be loaded (PDPTEs):
+ * VMCS01 is current again then.
  */
-int nested_build_vmcs02(struct vcpu *v, const struct l1_inherited *inh);
+int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh);
 
 /* SDM 26.4 "Loading MSRs": 0, or the 1-based index of the failing entry. */
 uint32_t nested_load_msr_list(uint64_t addr, uint32_t count);
@@ -39,8 +40,54 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 /* An L2 exit L1 asked for: VMCS12 updated, L1 resumes at its host RIP (VMCS01 current). */
 void nested_reflect_to_l1(struct vcpu *v);
 
-/* L1's I/O and MSR bitmaps as snapshotted at the last entry (for exit decisions). */
+/* nested/sync.c: VMCS12 <-> VMCS02 without copying what did not change. */
+#define DIRTY_WORDS 4
+_Static_assert(V12_FIELDS <= DIRTY_WORDS * 64, "a dirty bit per VMCS field");
+
+struct field_masks {
+	uint64_t guest[DIRTY_WORDS];        /* every guest-state field L1 has */
+	uint64_t guest_plain[DIRTY_WORDS];  /* ... whose VMCS02 value is VMCS12's */
+	uint64_t host[DIRTY_WORDS];
+	uint64_t event[DIRTY_WORDS];        /* VM-entry event injection */
+	uint64_t controls[DIRTY_WORDS];     /* other control fields: VMCS02's controls are merged anew */
+	uint8_t hot[V12_FIELDS], cold[V12_FIELDS], exit[V12_FIELDS];  /* plain guest NC_HOT/NC_COLD, NC_EXIT */
+	unsigned nhot, ncold, nexit;
+};
+extern struct field_masks nested_masks;
+
+void nested_sync_init(void);
+static inline void nested_mark_dirty(unsigned index)
+{
+	nested.dirty[index / 64] |= 1ull << (index % 64);
+}
+static inline void nested_clear_dirty(void)
+{
+	for (unsigned w = 0; w < DIRTY_WORDS; w++)
+		nested.dirty[w] = 0;
+}
+bool nested_dirty_in(const uint64_t *mask);
+uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned index);
+/* VMCS02 current: exit information, hot guest state and saved MSRs into VMCS12. */
+void nested_sync_exit(struct vmcs12 *v12);
+/* VMCS01 current: the cold guest state into VMCS12, if it is behind. */
+void nested_sync_cold(void);
+/* VMCS02 current: L1's changed (or all) plain guest fields into it. */
+void nested_apply_dirty_guest(const struct vmcs12 *v12);
+void nested_write_all_guest(const struct vmcs12 *v12);
+/* VMCS01 current: VMCS02's state no longer counts; the next entry builds it anew. */
+void nested_vmcs02_invalidate(void);
+
+/* nested/bitmaps.c */
+void nested_bitmaps_init(void);
+/* VMCS02 current: merge L1's MSR bitmap if its pointer or page changed. */
+void nested_setup_bitmaps(const struct vmcs12 *v12);
+void nested_write_bitmap_addresses(void);
+/* L1's bitmaps for exit decisions: MSR bits as merged at entry, I/O bits as they are now. */
 bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len);
+/* An I/O of L2 that neither L1 nor L0 wants: done for L2 (VMCS02 current). */
+void nested_l2_io_for_l1(struct vcpu *v, const struct exit_ctx *x);
+/* Any exit of L2: INS/OUTS passthrough ends (VMCS02 current). */
+void nested_io_passthrough_end(void);
 
 /* Reads of L1 memory for bitmaps and pointers (false if not L1's). */
 bool nested_read_l1(uint64_t gpa, void *buf, unsigned len);

@@ -8,12 +8,15 @@
 #include "nested/reflect.h"
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
+#include "vmx/l1.h"
 #include "vmx/guest_regs.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
 #include "core/run.h"
+
+#include <nestvisor/hypercall.h>
 
 /* Exits from L2 that only L0's intercepts caused. */
 static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
@@ -28,8 +31,11 @@ static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 		handle_ept_misconfig(v, x);
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
-		/* The test exit port: L1 let L2 reach the machine's device. */
-		handle_io(v, x);
+		/* L0's own port (the test exit port), or one L1 lets L2 use. */
+		if (l1_io_port_is_l0s(decode_io(x->qualification).port))
+			handle_io(v, x);
+		else
+			nested_l2_io_for_l1(v, x);
 		break;
 	case EXIT_REASON_MSR_READ:
 		handle_rdmsr(v, x);  /* L0-owned MSRs: L2 sees what L1 would */
@@ -50,7 +56,7 @@ static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 	vcpu_reinject_idt_vectoring(x);
 }
 
-void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
+unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct l2_exit e;
 
@@ -63,9 +69,10 @@ void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		v->launched = true;
 		nested_entry_failure_to_l1(v, x->reason, qual, vmreadnat(VMCS_GUEST_CR0),
 					   vmread64(VMCS_GUEST_IA32_EFER));
-		return;
+		return NV_ACCT_L2_REFLECTED;
 	}
 	nested.vmcs02_launched = true;
+	nested_io_passthrough_end();
 	if (nested.launching) {
 		nested.vmcs12->launch_state = VMCS12_LAUNCHED;
 		nested.launching = false;
@@ -83,8 +90,10 @@ void nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		if (cr.type == CR_MOV_TO)
 			e.cr_value = gpr_read(v, cr.gpr);
 	}
-	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1_bitmap))
+	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1_bitmap)) {
 		nested_reflect_to_l1(v);
-	else
-		l0_handles(v, x);
+		return NV_ACCT_L2_REFLECTED;
+	}
+	l0_handles(v, x);
+	return NV_ACCT_L2_ABSORBED;
 }

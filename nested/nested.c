@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* L1's VMX state and its view of the MSRs L0 owns. */
-#include "nested/nested.h"
+#include "nested/internal.h"
 #include "vmx/caps.h"
 #include "core/pmm.h"
 #include "core/x86.h"
@@ -14,8 +14,16 @@ void nested_init(uint64_t vmcs01)
 	nested.vmcs12 = phys_to_virt(pmm_alloc_page_or_panic("nested"));
 	nested.staging = phys_to_virt(pmm_alloc_page_or_panic("nested"));
 	nested.vmcs01 = vmcs01;
+	nested.vmcs02_owner = VMPTR_INVALID;
+	nested_sync_init();
+	nested_bitmaps_init();
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;
+}
+
+bool nested_shadowing_on(void)
+{
+	return false;
 }
 
 /* Bits L1 may set in IA32_FEATURE_CONTROL: lock and VMX outside SMX (no SMX here). */

@@ -20,41 +20,12 @@
 
 #include <nestvisor/string.h>
 
-/*
- * Snapshot L1's bitmap page (all ones when L1 wants every access, zeros when
- * it uses none; an unreadable page counts as all ones), then VMCS02's page =
- * the snapshot | L0's own intercepts.
- */
-static void merge_bitmap(uint64_t dst, uint64_t snapshot, bool l1_uses, uint64_t l1_page,
-			 uint64_t l0_page, bool l1_all)
+/* Events L1 injects (26.6 "Event Injection"): passed on as they are. */
+static void write_event_injection(const struct vmcs12 *v12)
 {
-	uint64_t *d = phys_to_virt(dst), *copy = phys_to_virt(snapshot);
-	const uint64_t *l0 = phys_to_virt(l0_page);
-
-	if (l1_all)
-		memset(copy, 0xff, 4096);
-	else if (!l1_uses || !nested_read_l1(l1_page, copy, 4096))
-		memset(copy, l1_uses ? 0xff : 0, 4096);
-	for (unsigned i = 0; i < 512; i++)
-		d[i] = copy[i] | l0[i];
-}
-
-bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len)
-{
-	const struct vmcs12 *v12 = nested.vmcs12;
-	const struct { uint64_t page, copy; } snap[] = {
-		{ v12->MSR_BITMAP, nested.msr_bitmap12_copy },
-		{ v12->IO_BITMAP_A, nested.io_bitmap12_a_copy },
-		{ v12->IO_BITMAP_B, nested.io_bitmap12_b_copy },
-	};
-
-	for (unsigned i = 0; i < sizeof(snap) / sizeof(snap[0]); i++) {
-		if (gpa >= snap[i].page && gpa + len <= snap[i].page + 4096) {
-			memcpy(buf, (char *)phys_to_virt(snap[i].copy) + (gpa - snap[i].page), len);
-			return true;
-		}
-	}
-	return false;  /* not a bitmap L0 read at entry: treated as "exit" */
+	vmwrite32(VMCS_VM_ENTRY_INTR_INFO, v12->VM_ENTRY_INTR_INFO);
+	vmwrite32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, v12->VM_ENTRY_EXCEPTION_ERROR_CODE);
+	vmwrite32(VMCS_VM_ENTRY_INSTRUCTION_LEN, v12->VM_ENTRY_INSTRUCTION_LEN);
 }
 
 static void setup_controls(const struct vmcs12 *v12)
@@ -90,74 +61,70 @@ static void setup_controls(const struct vmcs12 *v12)
 	vmwrite32(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite32(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite32(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);
-	vmwrite32(VMCS_VM_ENTRY_INTR_INFO, v12->VM_ENTRY_INTR_INFO);
-	vmwrite32(VMCS_VM_ENTRY_EXCEPTION_ERROR_CODE, v12->VM_ENTRY_EXCEPTION_ERROR_CODE);
-	vmwrite32(VMCS_VM_ENTRY_INSTRUCTION_LEN, v12->VM_ENTRY_INSTRUCTION_LEN);
-
-	/* Without MSR bitmaps every RDMSR/WRMSR of L2 is L1's (25.1.3). */
-	merge_bitmap(nested.msr_bitmap02, nested.msr_bitmap12_copy, c.msr_bitmap_from_l1,
-		     v12->MSR_BITMAP, l1.msr_bitmap, !c.msr_bitmap_from_l1);
-	merge_bitmap(nested.io_bitmap02_a, nested.io_bitmap12_a_copy, c.io_bitmaps_from_l1,
-		     v12->IO_BITMAP_A, l1.io_bitmap_a, c.io_all_exit);
-	merge_bitmap(nested.io_bitmap02_b, nested.io_bitmap12_b_copy, c.io_bitmaps_from_l1,
-		     v12->IO_BITMAP_B, l1.io_bitmap_b, c.io_all_exit);
-	vmwrite64(VMCS_MSR_BITMAP, nested.msr_bitmap02);
-	vmwrite64(VMCS_IO_BITMAP_A, nested.io_bitmap02_a);
-	vmwrite64(VMCS_IO_BITMAP_B, nested.io_bitmap02_b);
+	write_event_injection(v12);
 }
 
-/* Every guest-state field L1 can see, VMCS12 -> VMCS02 (generated from the table). */
-static void copy_guest_state(const struct vmcs12 *v12)
-{
-#define VMCS_FIELD(name, enc, width, group, feat)                    \
-	if ((group) == GUEST && nested.caps.feature[feat])           \
-		vmcs_write_raw((enc), v12->name);
-#include "vmx/vmcs_fields.def"
-#undef VMCS_FIELD
-}
-
-static bool setup_guest_state(const struct vmcs12 *v12, const struct l1_inherited *inh)
+/* The guest state VMCS02 takes from VMCS12 by a rule, not by copy: every entry. */
+static bool setup_special_guest_state(const struct vmcs12 *v12, const struct l1_inherited *inh)
 {
 	uint32_t entry = v12->VM_ENTRY_CONTROLS;
 	bool ia32e = entry & ENTRY_IA32E_MODE_GUEST;
 
-	copy_guest_state(v12);
+	vmwritenat(VMCS_GUEST_CR0, v12->GUEST_CR0);
+	vmwritenat(VMCS_GUEST_CR4, v12->GUEST_CR4);
 	/* What VMCS12 does not load, L2 inherits from L1 (26.3.2.1); with
 	 * "IA-32e mode guest", EFER.LMA and LME follow that control. */
 	vmwrite64(VMCS_GUEST_IA32_EFER,
 		  (entry & ENTRY_LOAD_EFER) ? v12->GUEST_IA32_EFER
 		  : (inh->efer & ~(EFER_LMA | EFER_LME)) | (ia32e ? EFER_LMA | EFER_LME : 0));
 	vmwrite64(VMCS_GUEST_IA32_PAT, (entry & ENTRY_LOAD_PAT) ? v12->GUEST_IA32_PAT : inh->pat);
-	if (!(entry & ENTRY_LOAD_DEBUG_CONTROLS)) {
+	if (entry & ENTRY_LOAD_DEBUG_CONTROLS) {
+		vmwritenat(VMCS_GUEST_DR7, v12->GUEST_DR7);
+		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, v12->GUEST_IA32_DEBUGCTL);
+	} else {
 		vmwritenat(VMCS_GUEST_DR7, inh->dr7);
 		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, inh->debugctl);
 	}
-	vmwrite64(VMCS_VMCS_LINK_POINTER, ~0ull);
 	if ((v12->GUEST_CR0 & CR0_PG) && (v12->GUEST_CR4 & CR4_PAE) && !ia32e)
 		return l1_load_pdptes(v12->GUEST_CR3);  /* L2's CR3 is an L1 address */
 	return true;
 }
 
-int nested_build_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
+static void alloc_vmcs02(void)
+{
+	nested.vmcs02 = vmx_new_vmcs();  /* also makes it current */
+	vmwrite64(VMCS_VMCS_LINK_POINTER, ~0ull);
+	nested_write_bitmap_addresses();
+}
+
+int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 {
 	const struct vmcs12 *v12 = nested.vmcs12;
+	bool full = nested.vmcs02_owner != nested.current_ptr;
 
-	if (!nested.vmcs02) {
-		nested.vmcs02 = vmx_new_vmcs();  /* also makes it current */
-		nested.msr_bitmap02 = pmm_alloc_page_or_panic("VMCS02");
-		nested.io_bitmap02_a = pmm_alloc_page_or_panic("VMCS02");
-		nested.io_bitmap02_b = pmm_alloc_page_or_panic("VMCS02");
-		nested.msr_bitmap12_copy = pmm_alloc_page_or_panic("VMCS02");
-		nested.io_bitmap12_a_copy = pmm_alloc_page_or_panic("VMCS02");
-		nested.io_bitmap12_b_copy = pmm_alloc_page_or_panic("VMCS02");
-	} else {
+	if (!nested.vmcs02)
+		alloc_vmcs02();
+	else
 		vmx_load_vmcs(nested.vmcs02);
+	if (full) {
+		vmcs_write_host_state(v);
+		setup_controls(v12);
+		nested_write_bitmap_addresses();
+		nested_write_all_guest(v12);
+	} else {
+		if (nested_dirty_in(nested_masks.controls))
+			setup_controls(v12);
+		else if (nested_dirty_in(nested_masks.event))
+			write_event_injection(v12);
+		nested_apply_dirty_guest(v12);
 	}
-	vmcs_write_host_state(v);
-	setup_controls(v12);
-	if (!setup_guest_state(v12, inh)) {
+	nested_setup_bitmaps(v12);
+	if (!setup_special_guest_state(v12, inh)) {
 		vmx_load_vmcs(nested.vmcs01);
+		nested.vmcs02_owner = VMPTR_INVALID;
 		return 2 + 1;  /* qualification 2: PDPTE loading failed (26.8) */
 	}
+	nested_clear_dirty();
+	nested.vmcs02_owner = nested.current_ptr;
 	return 0;
 }

@@ -3,14 +3,27 @@
 
 #include <nestvisor/string.h>
 
-#define VMCS_FIELD(name, enc, width, group, feature) \
+#define VMCS_FIELD(name, enc, width, group, feature, nested) \
 	_Static_assert(((enc) >> 1 & 0x1ff) < 32, #name ": index too large for VMCS12_SLOT");
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 
+_Static_assert(V12_FIELDS <= 256, "field index fits in uint8_t");
+
+#define FIELD_ROW(name, enc, width, group, feature, nested)                          \
+	{ offsetof(struct vmcs12, name), (width), (group), (feature), (nested), V12_##name, \
+	  (enc) }
+
+const struct vmcs12_field vmcs12_fields[V12_FIELDS] = {
+#define VMCS_FIELD(name, enc, width, group, feature, nested) \
+	[V12_##name] = FIELD_ROW(name, enc, width, group, feature, nested),
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
 static const struct vmcs12_field slots[VMCS12_SLOTS] = {
-#define VMCS_FIELD(name, enc, width, group, feature) \
-	[VMCS12_SLOT(enc)] = { offsetof(struct vmcs12, name), (width), (group), (feature) },
+#define VMCS_FIELD(name, enc, width, group, feature, nested) \
+	[VMCS12_SLOT(enc)] = FIELD_ROW(name, enc, width, group, feature, nested),
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };

@@ -29,7 +29,7 @@ struct vmcs12 {
 	uint32_t abort;           /* VMX-abort indicator (27.7 "VMX Aborts") */
 	uint32_t launch_state;    /* enum vmcs12_launch_state */
 	uint32_t reserved;
-#define VMCS_FIELD(name, enc, width, group, feature) vmcs12_##width name;
+#define VMCS_FIELD(name, enc, width, group, feature, nested) vmcs12_##width name;
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };
@@ -50,12 +50,26 @@ _Static_assert(sizeof(struct vmcs12) <= 4096, "VMCS12 fits in one VMCS region");
 #define VMCS12_SLOT(enc) ((((enc) >> 13) & 3) << 7 | (((enc) >> 10) & 3) << 5 | (((enc) >> 1) & 0x1f))
 #define VMCS12_SLOTS 512
 
+/* Each field's position in vmcs_fields.def: the index of its dirty bit. */
+enum vmcs12_index {
+#define VMCS_FIELD(name, enc, width, group, feature, nested) V12_##name,
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+	V12_FIELDS
+};
+
 struct vmcs12_field {
 	uint16_t offset;      /* in struct vmcs12; 0 = no such field */
 	uint8_t width;        /* enum vmcs_width */
 	uint8_t group;        /* enum vmcs_group */
 	uint8_t feature;      /* enum vmcs_feature */
+	uint8_t nested;       /* enum vmcs_nested_class */
+	uint8_t index;        /* enum vmcs12_index */
+	uint32_t encoding;    /* full encoding */
 };
+
+/* Every field, in table order (index = enum vmcs12_index). */
+extern const struct vmcs12_field vmcs12_fields[V12_FIELDS];
 
 /*
  * The field an encoding names, or NULL if the encoding is malformed or names

@@ -107,6 +107,8 @@ static void flush_current(void)
 {
 	if (nested.current_ptr == VMPTR_INVALID)
 		return;
+	nested_sync_cold();
+	nested.vmcs02_owner = VMPTR_INVALID;
 	if (l1_write_phys(nested.current_ptr, nested.vmcs12, sizeof(*nested.vmcs12)))
 		pr_info("nested: VMCS12 at 0x%lx is no longer L1 memory; not written back",
 			nested.current_ptr);
@@ -217,6 +219,8 @@ void handle_vmptrld(struct vcpu *v, const struct exit_ctx *x)
 			nested.vmcs12 = nested.staging;
 			nested.staging = t;
 			nested.current_ptr = ptr;
+			nested.vmcs02_owner = VMPTR_INVALID;
+			nested_clear_dirty();
 			vm_succeed();
 		}
 	}
@@ -273,6 +277,8 @@ void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 		done(x);
 		return;
 	}
+	if (f->group == GUEST && f->nested == NC_COLD)
+		nested_sync_cold();
 	value = vmcs12_read(nested.vmcs12, f, high);
 	if (bits == 32)
 		value &= 0xffffffffu;
@@ -307,6 +313,7 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 		vm_fail_valid(VMERR_VMWRITE_READ_ONLY);
 	else {
 		vmcs12_write(nested.vmcs12, f, high, value, bits);
+		nested_mark_dirty(f->index);
 		vm_succeed();
 	}
 	done(x);

@@ -2,57 +2,35 @@
 ; VM entry and exit for the L1 vCPU. Frame offsets come from asm_offsets.inc
 ; (generated from struct vcpu_frame), never typed here.
 ; SDM Vol. 3C, 26 "VM Entries", 28 "VM Exits"; 31.2 "Conventions" for VMfail.
+;
+; The exit path is the product's hot path: every instruction here is paid by
+; every VM exit L0 takes. A VM exit lands at vmx_exit_stub with RSP = HOST_RSP
+; = &frame->host_rsp; the guest's registers are pushed straight into the frame,
+; the exit is timestamped, and vmx_exit_handler (C) handles it on L0's stack.
+; Its return value says how to enter the guest again (VMRESUME or VMLAUNCH of
+; the current VMCS), and the registers are popped back from the frame.
 %include "asm_offsets.inc"
 
 bits 64
 section .text
 
-; int vmx_run(struct vcpu_frame *frame /* rdi */, int launched /* esi */)
-global vmx_run
-vmx_run:
-	push rbp
-	push rbx
-	push r12
-	push r13
-	push r14
-	push r15
-	mov [rdi + FRAME_HOST_RSP], rsp   ; the exit stub returns through this
+extern vmx_exit_handler        ; int vmx_exit_handler(struct vcpu_frame *)
+extern vmx_entry_failed        ; int vmx_entry_failed(struct vcpu_frame *, int result)
 
-	test esi, esi
-	; load the guest's registers; rdi last, it holds the frame
-	mov rax, [rdi + FRAME_RAX]
-	mov rcx, [rdi + FRAME_RCX]
-	mov rdx, [rdi + FRAME_RDX]
-	mov rbx, [rdi + FRAME_RBX]
-	mov rbp, [rdi + FRAME_RBP]
-	mov rsi, [rdi + FRAME_RSI]
-	mov r8,  [rdi + FRAME_R8]
-	mov r9,  [rdi + FRAME_R9]
-	mov r10, [rdi + FRAME_R10]
-	mov r11, [rdi + FRAME_R11]
-	mov r12, [rdi + FRAME_R12]
-	mov r13, [rdi + FRAME_R13]
-	mov r14, [rdi + FRAME_R14]
-	mov r15, [rdi + FRAME_R15]
-	mov rdi, [rdi + FRAME_RDI]        ; mov does not touch the flags of "test"
-	jnz .resume
-	vmlaunch
-	jmp .failed
-.resume:
-	vmresume
-.failed:
-	; VMfailInvalid sets CF, VMfailValid sets ZF. Guest values are in the
-	; registers now; the callee-saved host ones are on our stack.
-	mov eax, VMX_FAIL_VALID_CODE
-	mov edx, VMX_FAIL_INVALID_CODE
-	cmovc eax, edx
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbx
-	pop rbp
-	ret
+%if FRAME_RAX != 0 || FRAME_R15 != 15 * 8 || FRAME_HOST_RSP != 16 * 8 || FRAME_RDI != 7 * 8
+%error "vmx_exit_stub's pushes do not match struct vcpu_frame"
+%endif
+
+; void vmx_start(struct vcpu_frame *frame /* rdi */, int launch /* esi */)
+; Enter the guest for the first time; never returns. The stack it is called on
+; becomes L0's stack for every exit handler from now on.
+global vmx_start
+vmx_start:
+	mov rax, rsp
+	and rax, -16                      ; handlers are called with the ABI's alignment
+	mov [rdi + FRAME_HOST_RSP], rax
+	mov eax, esi
+	jmp enter_guest
 
 ; HOST_RIP. RSP = HOST_RSP = &frame->host_rsp: push the guest's registers
 ; straight into frame->regs, top (r15) first.
@@ -74,15 +52,51 @@ vmx_exit_stub:
 	push rdx
 	push rcx
 	push rax
-%if FRAME_RAX != 0 || FRAME_R15 != 15 * 8 || FRAME_HOST_RSP != 16 * 8 || FRAME_RDI != 7 * 8
-%error "vmx_exit_stub's pushes do not match struct vcpu_frame"
-%endif
-	mov rsp, [rsp + FRAME_HOST_RSP]   ; back on vmx_run's stack
-	pop r15
-	pop r14
-	pop r13
-	pop r12
+	rdtsc                             ; the exit's timestamp (exit accounting)
+	shl rdx, 32
+	or rax, rdx
+	mov rbx, rsp                      ; the frame, kept in a callee-saved register
+	mov [rbx + FRAME_EXIT_TSC], rax
+	mov rsp, [rbx + FRAME_HOST_RSP]   ; L0's stack
+	mov rdi, rbx
+	xor ebp, ebp                      ; ends panic's frame-pointer walk here
+	call vmx_exit_handler             ; eax = 1: VMLAUNCH, 0: VMRESUME
+	mov rdi, rbx
+
+; eax = launch?, rdi = frame
+enter_guest:
+	mov rsp, rdi
+	test eax, eax
+	pop rax                           ; pop and lea leave the flags of "test"
+	pop rcx
+	pop rdx
 	pop rbx
+	lea rsp, [rsp + 8]                ; the RSP slot: the guest's RSP is in the VMCS
 	pop rbp
-	xor eax, eax                      ; VMX_EXITED
-	ret
+	pop rsi
+	pop rdi
+	pop r8
+	pop r9
+	pop r10
+	pop r11
+	pop r12
+	pop r13
+	pop r14
+	pop r15
+	jnz .launch
+	vmresume
+	jmp .failed
+.launch:
+	vmlaunch
+.failed:
+	; VMfailInvalid sets CF, VMfailValid sets ZF. RSP = &frame->host_rsp.
+	mov esi, VMX_FAIL_VALID_CODE
+	mov edx, VMX_FAIL_INVALID_CODE
+	cmovc esi, edx
+	lea rbx, [rsp - FRAME_HOST_RSP]   ; the frame
+	mov rsp, [rsp]                    ; L0's stack
+	mov rdi, rbx
+	xor ebp, ebp
+	call vmx_entry_failed             ; eax = 1: VMLAUNCH, 0: VMRESUME (or no return)
+	mov rdi, rbx
+	jmp enter_guest

@@ -2,11 +2,14 @@
 /* The run loop and table-driven exit dispatch. */
 #include "vmx/exit.h"
 #include "nested/nested.h"
+#include "vmx/acct.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/run.h"
+
+#include <stddef.h>
 
 struct vcpu *current_vcpu;
 
@@ -96,6 +99,40 @@ void vcpu_reinject_idt_vectoring(const struct exit_ctx *x)
 	vmwrite32(VMCS_VM_ENTRY_INTR_INFO, idt & ~INTR_INFO_NMI_UNBLOCK_IRET);
 }
 
+/*
+ * Exits caused by executing an instruction (SDM Vol. 3C, 25.1 "Instructions
+ * That Cause VM Exits"). These never happen during event delivery, so their
+ * IDT-vectoring information is never valid and is not read (28.2.4
+ * "Information for VM Exits During Event Delivery").
+ */
+#define BIT(n) (1ull << (n))
+static const uint64_t instruction_exits =
+	BIT(EXIT_REASON_CPUID) | BIT(EXIT_REASON_GETSEC) | BIT(EXIT_REASON_HLT) |
+	BIT(EXIT_REASON_INVD) | BIT(EXIT_REASON_INVLPG) | BIT(EXIT_REASON_RDPMC) |
+	BIT(EXIT_REASON_RDTSC) | BIT(EXIT_REASON_VMCALL) | BIT(EXIT_REASON_VMCLEAR) |
+	BIT(EXIT_REASON_VMLAUNCH) | BIT(EXIT_REASON_VMPTRLD) | BIT(EXIT_REASON_VMPTRST) |
+	BIT(EXIT_REASON_VMREAD) | BIT(EXIT_REASON_VMRESUME) | BIT(EXIT_REASON_VMWRITE) |
+	BIT(EXIT_REASON_VMXOFF) | BIT(EXIT_REASON_VMXON) | BIT(EXIT_REASON_CR_ACCESS) |
+	BIT(EXIT_REASON_DR_ACCESS) | BIT(EXIT_REASON_IO_INSTRUCTION) |
+	BIT(EXIT_REASON_MSR_READ) | BIT(EXIT_REASON_MSR_WRITE) | BIT(EXIT_REASON_MWAIT) |
+	BIT(EXIT_REASON_MONITOR) | BIT(EXIT_REASON_PAUSE) | BIT(EXIT_REASON_GDTR_IDTR) |
+	BIT(EXIT_REASON_LDTR_TR) | BIT(EXIT_REASON_INVEPT) | BIT(EXIT_REASON_RDTSCP) |
+	BIT(EXIT_REASON_INVVPID) | BIT(EXIT_REASON_WBINVD) | BIT(EXIT_REASON_XSETBV) |
+	BIT(EXIT_REASON_RDRAND) | BIT(EXIT_REASON_INVPCID) | BIT(EXIT_REASON_VMFUNC) |
+	BIT(EXIT_REASON_RDSEED);
+#undef BIT
+
+static void read_exit(struct exit_ctx *x)
+{
+	x->raw_reason = vmread32(VMCS_VM_EXIT_REASON);
+	x->reason = x->raw_reason & EXIT_REASON_BASIC_MASK;
+	x->qualification = vmreadnat(VMCS_EXIT_QUALIFICATION);
+	x->insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
+	x->rip = vmreadnat(VMCS_GUEST_RIP);
+	x->idt_vectoring = x->reason < 64 && (instruction_exits >> x->reason & 1)
+				   ? 0 : vmread32(VMCS_IDT_VECTORING_INFO);
+}
+
 static void record(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct exit_record *r = &v->history[v->exits_total % EXIT_HISTORY];
@@ -108,8 +145,58 @@ static void record(struct vcpu *v, const struct exit_ctx *x)
 		v->exit_count[x->reason]++;
 }
 
-static __attribute__((noreturn)) void entry_failed(struct vcpu *v, int result)
+static struct vcpu *frame_vcpu(struct vcpu_frame *f)
 {
+	return (struct vcpu *)((char *)f - offsetof(struct vcpu, frame));
+}
+
+/* Every VM exit, called by vmx/entry.asm on L0's stack. */
+int vmx_exit_handler(struct vcpu_frame *f)
+{
+	struct vcpu *v = frame_vcpu(f);
+	struct exit_ctx x;
+	unsigned level;
+
+	v->launched = true;
+	read_exit(&x);
+	record(v, &x);
+	pr_trace("exit %s rip=0x%lx qual=0x%lx", exit_reason_name(x.reason), x.rip,
+		 x.qualification);
+
+	if (nested.in_l2) {
+		level = nested_l2_exit(v, &x);
+		acct_charge(f, level, x.reason);
+		if (level == NV_ACCT_L2_REFLECTED)
+			acct_l1_handles(x.reason);
+		return !v->launched;
+	}
+	level = acct_l1_level();
+	((x.raw_reason & EXIT_REASON_ENTRY_FAILURE) || x.reason >= EXIT_REASON_COUNT ||
+			 !exit_handlers[x.reason]
+		 ? handle_fatal
+		 : exit_handlers[x.reason])(v, &x);
+	/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
+	if (!nested.in_l2) {
+		if (x.idt_vectoring)
+			vcpu_reinject_idt_vectoring(&x);
+		acct_charge(f, level, x.reason);
+	} else {
+		acct_charge(f, level, x.reason);
+		acct_l2_entered();
+	}
+	return !v->launched;
+}
+
+/* A VM entry failed (vmx/entry.asm): a VMCS02 the CPU refused, or an L0 bug. */
+int vmx_entry_failed(struct vcpu_frame *f, int result)
+{
+	struct vcpu *v = frame_vcpu(f);
+
+	if (nested.in_l2) {
+		/* L1's VMCS12 got past L0's checks but not the CPU's. */
+		nested_vmcs02_refused(v, result == VMX_FAIL_VALID);
+		return !v->launched;
+	}
 	if (result == VMX_FAIL_VALID)
 		log_line("VM entry to L1 failed: VMfailValid, VM-instruction error %u",
 			 vmread32(VMCS_VM_INSTRUCTION_ERROR));
@@ -119,43 +206,8 @@ static __attribute__((noreturn)) void entry_failed(struct vcpu *v, int result)
 	run_end_failure("VM entry to L1 failed (L0 bug: VMCS01 is invalid)");
 }
 
-void exit_loop(struct vcpu *v)
+void vcpu_run(struct vcpu *v)
 {
 	current_vcpu = v;
-	for (;;) {
-		struct exit_ctx x;
-		int result = vmx_run(&v->frame, v->launched);
-		exit_handler_fn fn;
-
-		if (result != VMX_EXITED) {
-			if (nested.in_l2) {
-				/* L1's VMCS12 got past L0's checks but not the CPU's. */
-				nested_vmcs02_refused(v, result == VMX_FAIL_VALID);
-				continue;
-			}
-			entry_failed(v, result);
-		}
-		v->launched = true;
-		x.raw_reason = vmread32(VMCS_VM_EXIT_REASON);
-		x.reason = x.raw_reason & EXIT_REASON_BASIC_MASK;
-		x.qualification = vmreadnat(VMCS_EXIT_QUALIFICATION);
-		x.insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN);
-		x.rip = vmreadnat(VMCS_GUEST_RIP);
-		x.idt_vectoring = vmread32(VMCS_IDT_VECTORING_INFO);
-		record(v, &x);
-		pr_trace("exit %s rip=0x%lx qual=0x%lx", exit_reason_name(x.reason), x.rip,
-			 x.qualification);
-
-		if (nested.in_l2) {
-			nested_l2_exit(v, &x);
-			continue;
-		}
-		fn = (x.raw_reason & EXIT_REASON_ENTRY_FAILURE) || x.reason >= EXIT_REASON_COUNT
-			     ? handle_fatal
-			     : exit_handlers[x.reason];
-		(fn ? fn : handle_fatal)(v, &x);
-		/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
-		if (!nested.in_l2)
-			vcpu_reinject_idt_vectoring(&x);
-	}
+	vmx_start(&v->frame, !v->launched);
 }

@@ -26,8 +26,8 @@ typedef void (*exit_handler_fn)(struct vcpu *v, const struct exit_ctx *x);
 
 const char *exit_reason_name(uint32_t reason);
 
-/* The run loop: enter L1, dispatch each exit, forever (the run ends from a handler). */
-__attribute__((noreturn)) void exit_loop(struct vcpu *v);
+/* Enter L1; from then on every exit goes to the table (the run ends from a handler). */
+__attribute__((noreturn)) void vcpu_run(struct vcpu *v);
 
 /* Helpers for handlers. */
 void vcpu_skip_instruction(const struct exit_ctx *x);

@@ -4,12 +4,9 @@
  * hypervisor-present bit set, and nestvisor's leaves at 0x40000000.
  */
 #include "vmx/exit.h"
+#include "vmx/hypercall.h"
 #include "vmx/vmcs.h"
 #include "core/x86.h"
-
-#define NV_CPUID_BASE      0x40000000u
-#define NV_CPUID_MAX_LEAF  0x40000001u
-#define NV_CPUID_VERSION   1u
 
 void handle_cpuid(struct vcpu *v, const struct exit_ctx *x)
 {
@@ -18,16 +15,7 @@ void handle_cpuid(struct vcpu *v, const struct exit_ctx *x)
 	struct cpuid_regs c;
 
 	if ((leaf & 0xf0000000u) == NV_CPUID_BASE) {
-		c = (struct cpuid_regs){ 0 };
-		if (leaf == NV_CPUID_BASE) {
-			/* "nestvisor\0\0\0" in EBX, ECX, EDX as KVM does "KVMKVMKVM\0\0\0". */
-			c.eax = NV_CPUID_MAX_LEAF;
-			c.ebx = 0x7473656e;  /* "nest" */
-			c.ecx = 0x6f736976;  /* "viso" */
-			c.edx = 0x00000072;  /* "r" */
-		} else if (leaf == NV_CPUID_BASE + 1) {
-			c.eax = NV_CPUID_VERSION;
-		}
+		nv_cpuid_leaf(v, leaf, &c);
 	} else {
 		c = cpuid(leaf, subleaf);
 		if (leaf == 1) {

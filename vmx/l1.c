@@ -2,6 +2,7 @@
 /* Starting L1: memory, EPT01, VMCS01, then the run loop. */
 #include "vmx/l1.h"
 #include "nested/nested.h"
+#include "vmx/acct.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
 #include "vmx/vmx_bits.h"
@@ -61,6 +62,7 @@ static void print_exit_stats(bool failure)
 	}
 	if (len)
 		log_line("exits:%s", line);
+	acct_print();
 }
 
 static void dump_on_panic(void)
@@ -91,6 +93,10 @@ void l1_start(const struct nv_bootinfo *bi)
 
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
 	nested_init(l1.vcpu.vmcs_phys);
+	acct_init(bi->accounting);
+	log_line("config: vmcs_shadowing=%s accounting=%s log_port=%s",
+		 nested_shadowing_on() ? "on" : bi->vmcs_shadowing ? "unavailable" : "off",
+		 acct.on ? "on" : "off", bi->log_port == NV_LOG_PORT_COM2 ? "com2" : "com1");
 	current_vcpu = &l1.vcpu;
 	panic_set_dump_hook(dump_on_panic);
 	run_set_end_hook(print_exit_stats);
@@ -101,5 +107,5 @@ void l1_start(const struct nv_bootinfo *bi)
 		log_line("selftest: faulting in L0 at 0x%lx", SELFTEST_FAULT_ADDR);
 		*(volatile uint64_t *)SELFTEST_FAULT_ADDR = 0;
 	}
-	exit_loop(&l1.vcpu);
+	vcpu_run(&l1.vcpu);
 }

@@ -27,7 +27,8 @@ struct gpr_regs {
  */
 struct vcpu_frame {
 	struct gpr_regs regs;
-	uint64_t host_rsp;
+	uint64_t host_rsp;     /* L0's stack top for exit handlers */
+	uint64_t exit_tsc;     /* TSC when the exit stub had saved the registers */
 };
 _Static_assert(offsetof(struct vcpu_frame, host_rsp) == GPR_COUNT * 8,
 	       "exit stub pushes 16 registers directly below host_rsp");
@@ -50,9 +51,17 @@ struct vcpu {
 	struct exit_record history[EXIT_HISTORY];  /* ring, newest at exits_total-1 */
 };
 
-/* vmx/entry.asm: enter the guest; returns when it exits (VMX_EXITED) or entry fails. */
-enum vmx_run_result { VMX_EXITED = 0, VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
-int vmx_run(struct vcpu_frame *frame, int launched);
+/*
+ * vmx/entry.asm. vmx_start enters the guest (VMLAUNCH if launch, else
+ * VMRESUME) and never returns: every VM exit calls vmx_exit_handler(frame)
+ * on the stack vmx_start was called on, and a failed VM entry calls
+ * vmx_entry_failed(frame, result). Both return 1 to enter the guest of the
+ * current VMCS with VMLAUNCH, 0 for VMRESUME.
+ */
+enum vmx_run_result { VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
+__attribute__((noreturn)) void vmx_start(struct vcpu_frame *frame, int launch);
+int vmx_exit_handler(struct vcpu_frame *frame);
+int vmx_entry_failed(struct vcpu_frame *frame, int result);
 void vmx_exit_stub(void);
 
 #endif

@@ -23,8 +23,16 @@ enum vmcs_feature {
 	F_COUNT
 };
 
+/* How nested/ keeps a field between VMCS12 and VMCS02 (the nested column of vmcs_fields.def). */
+enum vmcs_nested_class {
+	NC_COLD,    /* guest state: into VMCS12 when needed; others: L0 reads VMCS12 */
+	NC_HOT,     /* guest state copied into VMCS12 at every reflected exit; shadowed */
+	NC_SHADOW,  /* a control L1 writes on its hot path; shadowed */
+	NC_EXIT,    /* exit information copied at every reflected exit; shadowed read-only */
+};
+
 enum vmcs_field {
-#define VMCS_FIELD(name, enc, width, group, feature) VMCS_##name = (enc),
+#define VMCS_FIELD(name, enc, width, group, feature, nested) VMCS_##name = (enc),
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };
@@ -41,6 +49,7 @@ struct vmcs_field_info {
 	uint8_t width;  /* enum vmcs_width */
 	uint8_t group;  /* enum vmcs_group */
 	uint8_t feature; /* enum vmcs_feature */
+	uint8_t nested;  /* enum vmcs_nested_class */
 	const char *name;
 };
 
@@ -52,9 +61,40 @@ const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding);
 const char *vmcs_field_name(uint32_t encoding);
 
 #ifndef NV_HOST_TEST
-/* Raw VMREAD/VMWRITE on the current VMCS. A failure is an L0 bug: panic. */
-uint64_t vmcs_read_raw(uint32_t encoding);
-void vmcs_write_raw(uint32_t encoding, uint64_t value);
+/* A failed VMREAD/VMWRITE of L0's own is an L0 bug: panic (vmcs.c). */
+__attribute__((noreturn, cold)) void vmcs_fail(const char *insn, uint32_t encoding);
+
+/*
+ * Raw VMREAD/VMWRITE on the current VMCS, inline: the exit path runs a few
+ * dozen of these, and each costs one instruction plus a never-taken branch
+ * (VMfail sets CF or ZF: "jna").
+ */
+static inline __attribute__((always_inline)) uint64_t vmcs_read_raw(uint32_t encoding)
+{
+	uint64_t v;
+
+	__asm__ goto("vmread %1, %0\n\tjna %l[fail]"
+		     : "=r"(v)
+		     : "r"((uint64_t)encoding)
+		     : "cc"
+		     : fail);
+	return v;
+fail:
+	vmcs_fail("VMREAD", encoding);
+}
+
+static inline __attribute__((always_inline)) void vmcs_write_raw(uint32_t encoding,
+								 uint64_t value)
+{
+	__asm__ goto("vmwrite %0, %1\n\tjna %l[fail]"
+		     :
+		     : "r"(value), "r"((uint64_t)encoding)
+		     : "cc", "memory"
+		     : fail);
+	return;
+fail:
+	vmcs_fail("VMWRITE", encoding);
+}
 
 #define VMCS_CHECK_WIDTH(f, w) \
 	_Static_assert(VMCS_ENC_WIDTH(f) == (w), #f " accessed with the wrong width")

@@ -5,7 +5,8 @@
 #include <stddef.h>
 
 const struct vmcs_field_info vmcs_field_table[] = {
-#define VMCS_FIELD(name, enc, width, group, feature) { (enc), (width), (group), (feature), #name },
+#define VMCS_FIELD(name, enc, width, group, feature, nested) \
+	{ (enc), (width), (group), (feature), (nested), #name },
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 };

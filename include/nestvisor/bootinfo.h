@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define NV_BOOTINFO_MAGIC   0x4f464e49544f4f42ULL /* "BOOTINFO" little-endian */
-#define NV_BOOTINFO_VERSION 2
+#define NV_BOOTINFO_VERSION 3
 
 /* Link address of the core: it runs in the top 2 GiB (-mcmodel=kernel). */
 #define NV_CORE_VBASE 0xffffffff80000000ULL
@@ -90,6 +90,8 @@ struct nv_l1_plan {
 enum nv_log_level { NV_LOG_QUIET = 0, NV_LOG_INFO = 1, NV_LOG_DEBUG = 2, NV_LOG_TRACE = 3 };
 /* Diagnostics: make L0 exercise a failure path on purpose (the tests use it). */
 enum nv_selftest { NV_SELFTEST_NONE = 0, NV_SELFTEST_L0_FAULT = 1 };
+/* Where L0 logs: COM1 (shared with L1), or COM2 (L0 alone; L1 then sees no COM2). */
+enum nv_log_port { NV_LOG_PORT_COM1 = 0, NV_LOG_PORT_COM2 = 1 };
 
 struct nv_bootinfo {
 	uint64_t magic;         /* NV_BOOTINFO_MAGIC */
@@ -107,8 +109,10 @@ struct nv_bootinfo {
 	uint64_t efi_reset_system;
 	uint32_t log_level;     /* enum nv_log_level */
 	uint32_t selftest;      /* enum nv_selftest */
+	uint32_t accounting;    /* 1 = exit accounting on */
+	uint32_t vmcs_shadowing; /* 1 = use a shadow VMCS for L1 if the CPU has one */
+	uint32_t log_port;      /* enum nv_log_port */
 	uint32_t mmap_count;
-	uint32_t reserved;
 	struct nv_mem_range mmap[NV_MMAP_MAX];
 	struct nv_l1_plan l1;
 };

@@ -94,6 +94,28 @@ TEST(config_selftest)
 	CHECK(parse("l1=/k\nselftest = none\nselftest = none\n") < 0);  /* not repeatable */
 }
 
+TEST(config_l0_switches)
+{
+	CHECK_EQ(parse("l1=/k\n"), 0);
+	CHECK_EQ(cfg.accounting, 1);
+	CHECK_EQ(cfg.vmcs_shadowing, 1);
+	CHECK_EQ(cfg.log_port, NV_LOG_PORT_COM1);
+	CHECK_EQ(parse("l1=/k\naccounting = off\nvmcs_shadowing = off\nlog_port = com2\n"), 0);
+	CHECK_EQ(cfg.accounting, 0);
+	CHECK_EQ(cfg.vmcs_shadowing, 0);
+	CHECK_EQ(cfg.log_port, NV_LOG_PORT_COM2);
+	CHECK_EQ(parse("l1=/k\naccounting = on\n"), 0);
+	CHECK_EQ(cfg.accounting, 1);
+	CHECK(parse("l1=/k\nvmcs_shadowing = yes\n") < 0);
+	CHECK_CONTAINS(err, "line 2: unknown vmcs_shadowing 'yes' (want on or off)");
+	CHECK(parse("l1=/k\naccounting = 0\n") < 0);
+	CHECK_CONTAINS(err, "line 2: unknown accounting '0' (want on or off)");
+	CHECK(parse("l1=/k\nlog_port = com3\n") < 0);
+	CHECK_CONTAINS(err, "line 2: unknown log_port 'com3' (want com1 or com2)");
+	CHECK(parse("l1=/k\naccounting = on\naccounting = off\n") < 0);
+	CHECK_CONTAINS(err, "line 3: duplicate key 'accounting'");
+}
+
 TEST(config_unknown_key)
 {
 	CHECK(parse("l1 = /k\n\nfoo = 1\n") < 0);

@@ -30,3 +30,6 @@ UNIT_TESTS += nested_reflect
 UNIT_SRCS_nested_reflect := nested/reflect.c nested/checks.c nested/caps.c vmx/caps.c vmx/vmcs_fields.c
 UNIT_TESTS += nested_caps
 UNIT_SRCS_nested_caps := nested/caps.c vmx/caps.c vmx/vmcs_fields.c
+UNIT_TESTS += string
+UNIT_SRCS_string :=
+UNIT_DEPS_string := lib/string.c

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Keeping VMCS12 and VMCS02 coherent without copying what did not change.
+ *
+ * L1 -> L2: VMCS02 persists across entries. Every field L1 writes (a trapped
+ * VMWRITE, or a shadow-VMCS field found changed at entry) gets a dirty bit,
+ * and the next entry rewrites only those fields in VMCS02. A new VMCS12
+ * (VMPTRLD, VMCLEAR) makes VMCS02 be built anew.
+ *
+ * L2 -> L1: a reflected exit copies the exit information (NC_EXIT) and the
+ * guest state L1 handlers read on every exit (NC_HOT) into VMCS12. The rest
+ * of the guest state (NC_COLD) stays in VMCS02 until L1 reads or writes one
+ * of those fields, or VMCS12 goes back to L1's memory: then it is copied
+ * once ("cold_stale"). VMCS02 keeps the same values meanwhile, so the next
+ * entry needs none of them.
+ *
+ * Field classes are the nested column of vmx/vmcs_fields.def.
+ */
+#include "nested/internal.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_bits.h"
+
+/* Dirty-bit masks of field groups, from the table (nested_sync_init). */
+struct field_masks nested_masks;
+
+static void mask_set(uint64_t *m, unsigned i)
+{
+	m[i / 64] |= 1ull << (i % 64);
+}
+
+static bool exists_for_l1(const struct vmcs12_field *f)
+{
+	return nested.caps.feature[f->feature];
+}
+
+/* Guest-state fields whose VMCS02 value is not VMCS12's (vmcs02.c sets them every entry). */
+static bool guest_special(unsigned i)
+{
+	return i == V12_GUEST_CR0 || i == V12_GUEST_CR4 || i == V12_GUEST_IA32_EFER ||
+	       i == V12_GUEST_IA32_PAT || i == V12_GUEST_IA32_DEBUGCTL || i == V12_GUEST_DR7 ||
+	       i == V12_VMCS_LINK_POINTER || (i >= V12_GUEST_PDPTE0 && i <= V12_GUEST_PDPTE3);
+}
+
+void nested_sync_init(void)
+{
+	struct field_masks *m = &nested_masks;
+
+	for (unsigned i = 0; i < V12_FIELDS; i++) {
+		const struct vmcs12_field *f = &vmcs12_fields[i];
+
+		if (!exists_for_l1(f))
+			continue;
+		switch (f->group) {
+		case GUEST:
+			mask_set(m->guest, i);
+			if (!guest_special(i)) {
+				mask_set(m->guest_plain, i);
+				if (f->nested == NC_HOT)
+					m->hot[m->nhot++] = (uint8_t)i;
+				else
+					m->cold[m->ncold++] = (uint8_t)i;
+			}
+			break;
+		case HOST:
+			mask_set(m->host, i);
+			break;
+		case CTRL:
+			if (i == V12_VM_ENTRY_INTR_INFO || i == V12_VM_ENTRY_EXCEPTION_ERROR_CODE ||
+			    i == V12_VM_ENTRY_INSTRUCTION_LEN)
+				mask_set(m->event, i);
+			else
+				mask_set(m->controls, i);
+			break;
+		case EXIT:
+			if (f->nested == NC_EXIT)
+				m->exit[m->nexit++] = (uint8_t)i;
+			break;
+		}
+	}
+}
+
+static void *slot(struct vmcs12 *v12, const struct vmcs12_field *f)
+{
+	return (char *)v12 + f->offset;
+}
+
+/* VMCS12 field <- the current VMCS's. */
+static void pull(struct vmcs12 *v12, unsigned i)
+{
+	const struct vmcs12_field *f = &vmcs12_fields[i];
+	uint64_t x = vmcs_read_raw(f->encoding);
+
+	switch (f->width) {
+	case W16: *(uint16_t *)slot(v12, f) = (uint16_t)x; break;
+	case W32: *(uint32_t *)slot(v12, f) = (uint32_t)x; break;
+	default: *(uint64_t *)slot(v12, f) = x; break;
+	}
+}
+
+uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned i)
+{
+	const struct vmcs12_field *f = &vmcs12_fields[i];
+	const void *p = (const char *)v12 + f->offset;
+
+	switch (f->width) {
+	case W16: return *(const uint16_t *)p;
+	case W32: return *(const uint32_t *)p;
+	default: return *(const uint64_t *)p;
+	}
+}
+
+void nested_sync_exit(struct vmcs12 *v12)
+{
+	const struct field_masks *m = &nested_masks;
+	uint32_t exit12 = v12->VM_EXIT_CONTROLS;
+	/* CR bits only L0 owns are not L2's to change: they keep L1's value. */
+	uint64_t mask0 = vmreadnat(VMCS_CR0_GUEST_HOST_MASK) & ~v12->CR0_GUEST_HOST_MASK;
+	uint64_t mask4 = vmreadnat(VMCS_CR4_GUEST_HOST_MASK) & ~v12->CR4_GUEST_HOST_MASK;
+
+	for (unsigned k = 0; k < m->nexit; k++)
+		pull(v12, m->exit[k]);
+	for (unsigned k = 0; k < m->nhot; k++)
+		pull(v12, m->hot[k]);
+	v12->GUEST_CR0 = (vmreadnat(VMCS_GUEST_CR0) & ~mask0) | (v12->GUEST_CR0 & mask0);
+	v12->GUEST_CR4 = (vmreadnat(VMCS_GUEST_CR4) & ~mask4) | (v12->GUEST_CR4 & mask4);
+	/* SDM Vol. 3C, 28.3.1 "Saving Control Registers, Debug Registers, and MSRs". */
+	if (exit12 & EXIT_SAVE_EFER)
+		v12->GUEST_IA32_EFER = vmread64(VMCS_GUEST_IA32_EFER);
+	if (exit12 & EXIT_SAVE_PAT)
+		v12->GUEST_IA32_PAT = vmread64(VMCS_GUEST_IA32_PAT);
+	if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
+		v12->GUEST_DR7 = vmreadnat(VMCS_GUEST_DR7);
+		v12->GUEST_IA32_DEBUGCTL = vmread64(VMCS_GUEST_IA32_DEBUGCTL);
+	}
+	/* 28.2.? : every VM exit clears the valid bit of VM-entry interruption information. */
+	v12->VM_ENTRY_INTR_INFO &= ~INTR_INFO_VALID;
+	nested.cold_stale = true;
+}
+
+void nested_sync_cold(void)
+{
+	const struct field_masks *m = &nested_masks;
+
+	if (!nested.cold_stale)
+		return;
+	vmx_load_vmcs(nested.vmcs02);
+	for (unsigned k = 0; k < m->ncold; k++) {
+		unsigned i = m->cold[k];
+
+		/* A field L1 wrote since keeps L1's value (it goes to VMCS02 at entry). */
+		if (!(nested.dirty[i / 64] >> (i % 64) & 1))
+			pull(nested.vmcs12, i);
+	}
+	vmx_load_vmcs(nested.vmcs01);
+	nested.cold_stale = false;
+}
+
+void nested_apply_dirty_guest(const struct vmcs12 *v12)
+{
+	for (unsigned w = 0; w < DIRTY_WORDS; w++) {
+		uint64_t bits = nested.dirty[w] & nested_masks.guest_plain[w];
+
+		while (bits) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			vmcs_write_raw(vmcs12_fields[i].encoding, nested_v12_value(v12, i));
+		}
+	}
+}
+
+void nested_write_all_guest(const struct vmcs12 *v12)
+{
+	for (unsigned w = 0; w < DIRTY_WORDS; w++) {
+		uint64_t bits = nested_masks.guest_plain[w];
+
+		while (bits) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
+
+			bits &= bits - 1;
+			vmcs_write_raw(vmcs12_fields[i].encoding, nested_v12_value(v12, i));
+		}
+	}
+}
+
+bool nested_dirty_in(const uint64_t *mask)
+{
+	uint64_t any = 0;
+
+	for (unsigned w = 0; w < DIRTY_WORDS; w++)
+		any |= nested.dirty[w] & mask[w];
+	return any != 0;
+}
+
+void nested_vmcs02_invalidate(void)
+{
+	nested_sync_cold();
+	nested.vmcs02_owner = VMPTR_INVALID;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Exit accounting: per (level, basic exit reason) the number of exits L0
+ * took and the TSC ticks it spent on them, from the exit stub's timestamp to
+ * the charge just before the next VM entry. The cells are kept in the guest
+ * ABI's own format (include/nestvisor/hypercall.h), so L1 reads them with one
+ * copy. Off (nestvisor.cfg: accounting = off), a charge costs one compare.
+ */
+#ifndef NESTVISOR_VMX_ACCT_H
+#define NESTVISOR_VMX_ACCT_H
+
+#include "vmx/vcpu.h"
+#include "core/x86.h"
+
+#include <nestvisor/hypercall.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ACCT_NO_L2_EXIT 0xffffu
+
+struct acct {
+	bool on;
+	bool skip_current;         /* the exit being handled reset the counters */
+	uint16_t for_l2;           /* reason of the reflected L2 exit L1 is handling,
+				    * ACCT_NO_L2_EXIT when it is not handling one */
+	struct nv_acct_snapshot s;
+};
+
+extern struct acct acct;
+
+void acct_init(bool on);
+
+/* The level an exit of L1 belongs to (an L2 exit's is decided by nested/). */
+static inline unsigned acct_l1_level(void)
+{
+	return acct.for_l2 == ACCT_NO_L2_EXIT ? NV_ACCT_L1 : NV_ACCT_L1_FOR_L2;
+}
+
+/* Charge the exit being handled, just before the next VM entry. */
+static inline void acct_charge(const struct vcpu_frame *f, unsigned level, unsigned reason)
+{
+	struct nv_acct_cell *c;
+	uint64_t ticks;
+
+	if (!acct.on)
+		return;
+	ticks = rdtsc() - f->exit_tsc;
+	if (acct.skip_current || reason >= NV_ACCT_REASONS) {
+		acct.skip_current = false;
+		return;
+	}
+	c = &acct.s.cell[level][reason];
+	c->count++;
+	c->ticks += ticks;
+	if (level == NV_ACCT_L1_FOR_L2) {
+		c = &acct.s.for_l2[acct.for_l2];
+		c->count++;
+		c->ticks += ticks;
+	}
+}
+
+/* L1 now handles a reflected L2 exit of this reason / L1 entered L2 again. */
+static inline void acct_l1_handles(unsigned l2_reason)
+{
+	acct.for_l2 = (uint16_t)l2_reason;
+}
+
+static inline void acct_l2_entered(void)
+{
+	acct.for_l2 = ACCT_NO_L2_EXIT;
+}
+
+/* NV_HC_ACCT_RESET: zero the counters; the exit being handled is not charged. */
+void acct_reset(void);
+
+/* The end-of-run report (tools/FORMATS.md, "acct:" lines). */
+void acct_print(void);
+
+#endif
