@@ -131,7 +131,8 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h $$
 # optional (README, "make run"):
 #   SHADOW=on|off ACCT=on|off    nestvisor.cfg vmcs_shadowing / accounting
 #   CPU=<Bochs model>  CPUOPTS="KEY=VALUE ..."  EMU=bochs|kvm|qemu|auto
-#   L1=<image>  OPS=<op,op,...>  N=<samples per op>  L0LOG=com1|com2
+#   L1=<image>  OPS=<op,...>  KINDS=<kind,...>  HANDLERS=<handler,...>  N=<samples per op>
+#   L0LOG=com1|com2
 #   RESULTS=<dir>  TIMEOUT=<seconds>  VERBOSE=1  RUNFLAGS=<more tools/nvrun.py options>
 L1      ?= $(BUILD)/guests/exitbench.elf
 RESULTS ?= results
@@ -141,7 +142,8 @@ ifneq ($(filter run,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
 $(call check_on_off,ACCT)
 endif
-RUN_L1_CMDLINE = $(strip $(if $(OPS),ops=$(OPS)) $(if $(N),n=$(N)))
+RUN_L1_CMDLINE = $(strip $(if $(OPS),ops=$(OPS)) $(if $(KINDS),kinds=$(KINDS)) \
+	$(if $(HANDLERS),handlers=$(HANDLERS)) $(if $(N),n=$(N)))
 RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESULTS) \
 	$(if $(EMU),--emulator $(EMU)) $(if $(CPU),--cpu $(CPU)) \
 	$(foreach o,$(CPUOPTS),--cpu-option $(o)) \

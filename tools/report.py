@@ -91,10 +91,10 @@ def number(text):
 
 def exit_breakdown(text):
     """`LEVEL.REASON:count,...` as [{level, reason, per_op}]; None for `n/a`;
-    [] for no exits (an empty value or `none`)."""
+    [] for no exits (`-`, or an empty value)."""
     if text == "n/a":
         return None
-    if text in ("", "none"):
+    if text in ("", "-"):
         return []
     out = []
     for item in text.split(","):
@@ -124,6 +124,7 @@ class Parsed:
         self.skipped = []
         self.checks = []
         self.done = None
+        self.errors = []          # exitbench: error: <text>
         self.config = None        # nestvisor: config fields
         self.acct_overhead = None
         self.acct_cells = []
@@ -132,7 +133,7 @@ class Parsed:
         self.warnings = []
 
     def saw_benchmark(self):
-        return bool(self.start or self.results or self.done)
+        return bool(self.start or self.results or self.done or self.errors)
 
 
 def parse_result(f):
@@ -148,8 +149,12 @@ def parse_result(f):
     return row
 
 
-def parse_exitbench(p, record, f):
+def parse_exitbench(p, record, rest):
     """Store one `exitbench:` record in p."""
+    if record == "error":
+        p.errors.append(rest.lstrip(":").strip())
+        return
+    f = fields(rest)
     if record == "start":
         p.start = f
     elif record == "cpu":
@@ -218,7 +223,7 @@ def parse_line(p, line):
     """Dispatch one serial line to its record parser (other lines are ignored)."""
     m = EXITBENCH_LINE.search(line)
     if m:
-        parse_exitbench(p, m.group(1), fields(m.group(2)))
+        parse_exitbench(p, m.group(1), m.group(2))
         return
     m = NESTVISOR_LINE.search(line)
     if m:
@@ -271,7 +276,8 @@ def optional(f, key, convert=str):
 
 
 def split_list(text):
-    return text.split(",") if text else []
+    """A comma-separated list; `-` or nothing is the empty list."""
+    return text.split(",") if text and text != "-" else []
 
 
 def git_describe():
@@ -315,11 +321,13 @@ def document(p, platform="unknown", emulated_cpu=None, cpu_options=(), nestvisor
             "n": optional(p.start, "n", int),
             "warmup": optional(p.start, "warmup", int),
             "handlers": split_list(optional(p.start, "handlers")),
+            "kinds": split_list(optional(p.start, "kinds")),
             "timestamp_method": optional(p.timestamp, "method"),
             "timestamp_pair": optional(p.timestamp, "pair", number),
         },
         "complete": p.done is not None,
         "summary": p.done,
+        "errors": p.errors,
         "end": p.end,
         "results": with_ratios(p.results),
         "skipped": p.skipped,
@@ -362,7 +370,7 @@ def words(text):
 
 def failed(doc):
     """Why a run's results are not a clean, complete set ([] if they are)."""
-    why = []
+    why = ["exitbench: error: " + e for e in doc["errors"]]
     if not doc["complete"]:
         why.append("incomplete: no `exitbench: done` line")
     if doc["summary"] and doc["summary"]["failed"]:
@@ -470,11 +478,11 @@ CSV_COLUMNS = ("created", "platform", "unit", "vmcs_shadowing", "accounting", "c
 
 
 def exits_text(exits):
-    """A breakdown back in FORMATS.md's compact form (`n/a` for None, `none` for [])."""
+    """A breakdown back in FORMATS.md's compact form (`n/a` for None, `-` for [])."""
     if exits is None:
         return "n/a"
     if not exits:
-        return "none"
+        return "-"
     return ",".join("%s.%s:%s" % (e["level"], e["reason"], fmt(e["per_op"], 2))
                     for e in exits)
 

@@ -8,8 +8,8 @@ import unittest
 
 from toolstest import REPO
 
-RUN_VARIABLES = ("SHADOW", "ACCT", "CPU", "CPUOPTS", "EMU", "L1", "OPS", "N", "L0LOG",
-                 "RESULTS", "TIMEOUT", "VERBOSE", "RUNFLAGS", "BUILD")
+RUN_VARIABLES = ("SHADOW", "ACCT", "CPU", "CPUOPTS", "EMU", "L1", "OPS", "KINDS", "HANDLERS",
+                 "N", "L0LOG", "RESULTS", "TIMEOUT", "VERBOSE", "RUNFLAGS", "BUILD")
 
 
 def make_dry_run(*assignments, goal="run"):
@@ -47,7 +47,8 @@ class MakeRunTest(unittest.TestCase):
     def test_every_variable(self):
         p = make_dry_run("SHADOW=off", "ACCT=off", "CPU=corei7_skylake_x",
                          "CPUOPTS=ignore_bad_msrs=1 reset_on_triple_fault=0", "EMU=kvm",
-                         "L1=my/l1.elf", "OPS=cpuid,vmread", "N=500", "L0LOG=com2",
+                         "L1=my/l1.elf", "OPS=cpuid,vmread", "KINDS=l2-reflected",
+                         "HANDLERS=minimal", "N=500", "L0LOG=com2",
                          "RESULTS=out", "TIMEOUT=600", "VERBOSE=1")
         self.assertEqual(p.returncode, 0, p.stdout)
         args = nvrun_args(p.stdout)
@@ -58,7 +59,7 @@ class MakeRunTest(unittest.TestCase):
                      ("--cpu-option", "reset_on_triple_fault=0"),
                      ("--cfg", "vmcs_shadowing=off"), ("--cfg", "accounting=off"),
                      ("--l0-log-port", "com2"), ("--timeout", "600"),
-                     ("--cmdline", "ops=cpuid,vmread n=500")]:
+                     ("--cmdline", "ops=cpuid,vmread kinds=l2-reflected handlers=minimal n=500")]:
             self.assertIn(pair, got)
 
     def test_n_alone_and_runflags_last(self):

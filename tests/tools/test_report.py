@@ -74,6 +74,7 @@ class ParseTest(unittest.TestCase):
         bench = self.doc["benchmark"]
         self.assertEqual((bench["n"], bench["warmup"], bench["timestamp_pair"]), (1000, 100, 7))
         self.assertEqual(bench["handlers"], ["realistic", "minimal"])
+        self.assertEqual(bench["kinds"], ["l1", "l2-reflected", "l2-absorbed"])
         self.assertEqual(self.doc["platform"]["unit"], "instructions")
 
     def test_l0_accounting_and_end(self):
@@ -104,6 +105,15 @@ class ParseTest(unittest.TestCase):
         why = report.failed(doc)
         self.assertTrue(any("incomplete" in w for w in why), why)
         self.assertTrue(any("L1 triple fault" in w for w in why), why)
+
+    def test_benchmark_errors_are_reported(self):
+        p = report.parse("exitbench: start version=1 ops=- n=10 warmup=1 handlers=- kinds=l1\n"
+                         "exitbench: error: nothing to measure: no op of ops= exists in kinds=\n")
+        doc = report.document(p, commit=None)
+        self.assertEqual(doc["errors"], ["nothing to measure: no op of ops= exists in kinds="])
+        self.assertEqual((doc["benchmark"]["ops"], doc["benchmark"]["handlers"]), ([], []))
+        self.assertIn("exitbench: error: nothing to measure", "\n".join(report.failed(doc)))
+        self.assertTrue(report.parse("exitbench: error: bad option\n").saw_benchmark())
 
     def test_odd_lines(self):
         """CRLF, escapes, unknown keys, a row without median, a repeated row, a bad
