@@ -8,14 +8,16 @@ HOSTCC  ?= gcc
 NASM    ?= nasm
 LLD     ?= ld.lld
 OBJCOPY ?= objcopy
-PYTHON  ?= python3
+# Debian's interpreter: the Debian Python packages below (python3-jsonschema) are its.
+PYTHON  ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 V       ?= 0
 Q       := $(if $(filter 1,$(V)),,@)
 
 # Debian packages the build, the runs and the tests need (make deps installs them).
 DEPS_PKGS := gcc make binutils nasm lld gnu-efi mtools dosfstools python3 \
 	bochs bochs-term bochsbios vgabios ovmf qemu-system-x86 \
-	grub-pc-bin grub-common xorriso
+	grub-pc-bin grub-common xorriso \
+	python3-jsonschema gnuplot-nox
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -124,6 +126,28 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h $$
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< tests/unit/unit.c $(UNIT_SRCS_$*) -o $@
 
 # ---------------------------------------------------------------------------
+# make run: the benchmark L1 under nestvisor in Bochs + OVMF, then its report
+# (tools/report.py: a table, and JSON/CSV/SVG in $(RESULTS)). Every variable is
+# optional (README, "make run"):
+#   SHADOW=on|off ACCT=on|off    nestvisor.cfg vmcs_shadowing / accounting
+#   CPU=<Bochs model>  CPUOPTS="KEY=VALUE ..."  EMU=bochs|kvm|qemu|auto
+#   L1=<image>  OPS=<op,op,...>  N=<samples per op>  L0LOG=com1|com2
+#   RESULTS=<dir>  TIMEOUT=<seconds>  VERBOSE=1  RUNFLAGS=<more tools/nvrun.py options>
+L1      ?= $(BUILD)/guests/exitbench.elf
+RESULTS ?= results
+RUN_WORKDIR := $(BUILD)/run
+check_on_off = $(if $(filter-out on off,$($(1))),$(error $(1) must be on or off, not '$($(1))'))
+$(call check_on_off,SHADOW)
+$(call check_on_off,ACCT)
+RUN_L1_CMDLINE = $(strip $(if $(OPS),ops=$(OPS)) $(if $(N),n=$(N)))
+RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESULTS) \
+	$(if $(EMU),--emulator $(EMU)) $(if $(CPU),--cpu $(CPU)) \
+	$(foreach o,$(CPUOPTS),--cpu-option $(o)) \
+	$(if $(SHADOW),--cfg vmcs_shadowing=$(SHADOW)) $(if $(ACCT),--cfg accounting=$(ACCT)) \
+	$(if $(L0LOG),--l0-log-port $(L0LOG)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)
+
+# ---------------------------------------------------------------------------
 .PHONY: all deps run test unit clean
 .DEFAULT_GOAL := all
 
@@ -132,12 +156,12 @@ all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)
 deps:
 	@sh tools/deps.sh $(DEPS_PKGS)
 
-# The main job: boot nestvisor with the bundled L1 (guests/bench) in Bochs + OVMF.
+# The main job: the benchmark L1 (guests/exitbench) and its report, see above.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@$(PYTHON) tools/nvrun.py --build $(BUILD) --l1 $(BUILD)/guests/bench.elf $(RUNFLAGS)
+	@$(PYTHON) tools/nvrun.py $(strip $(RUN_ARGS)) $(RUNFLAGS)
 
-# Every test: host unit tests, loader checks in QEMU, guest tests in Bochs.
+# Every test: host unit tests, tools tests, loader checks in QEMU, guest tests in Bochs.
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)

@@ -48,7 +48,10 @@ void core_main(struct nv_bootinfo *bi)
 {
 	size_t pool_pages;
 
-	uart_init(COM1_PORT);
+	/* L0's log port is known once the boot info is; until then (a bad one) COM1. */
+	uart_init(bi->magic == NV_BOOTINFO_MAGIC && bi->version == NV_BOOTINFO_VERSION &&
+			  bi->log_port == NV_LOG_PORT_COM2
+		  ? COM2_PORT : COM1_PORT);
 	log_level = bi->log_level;
 	check_bootinfo(bi);
 	poweroff_init(bi);

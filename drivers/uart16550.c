@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Polled 16550 UART on COM1: L0's only output. Shared with L1, which drives it too. */
+/* Polled 16550 UART: L0's only output. COM1 is shared with L1, which drives it too; COM2
+ * (log_port = com2) is L0's alone. */
 #include "drivers/uart16550.h"
 #include "core/x86.h"
 

@@ -5,6 +5,8 @@
 #include <stdint.h>
 
 #define COM1_PORT 0x3f8
+#define COM2_PORT 0x2f8
+#define UART_PORTS 8    /* I/O ports a 16550 decodes from its base */
 
 void uart_init(uint16_t base);
 void uart_putc(char c);

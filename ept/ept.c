@@ -108,3 +108,47 @@ void ept_translate(const struct ept *e, uint64_t gpa, struct ept_walk *w)
 		table_phys = entry & EPT_ADDR_MASK;
 	}
 }
+
+/*
+ * Split a large leaf into 512 entries of the next size with the same
+ * permissions and memory type (SDM Vol. 3C, 29.3.2, Tables 29-3..29-6: the
+ * same bits mean the same at every level; bit 7 marks a 2-MiB leaf).
+ */
+static int split_large(struct ept *e, uint64_t *entry, unsigned level)
+{
+	uint64_t child_size = 1ull << LEVEL_SHIFT(level - 1);
+	uint64_t attrs = *entry & ~EPT_ADDR_MASK & ~EPT_LARGE;
+	uint64_t base = *entry & EPT_ADDR_MASK & ~((1ull << LEVEL_SHIFT(level)) - 1);
+	uint64_t t = e->ops.alloc_table(e->ops.ctx), *child;
+
+	if (!t)
+		return -1;
+	e->tables++;
+	child = e->ops.table_ptr(e->ops.ctx, t);
+	for (unsigned i = 0; i < 512; i++)
+		child[i] = (base + i * child_size) | attrs | (level - 1 > 1 ? EPT_LARGE : 0);
+	*entry = t | EPT_RWX;
+	return 0;
+}
+
+int ept_set_write(struct ept *e, uint64_t gpa, bool writable)
+{
+	uint64_t table_phys = e->pml4;
+
+	for (unsigned level = 4; level >= 1; level--) {
+		uint64_t *entry = &e->ops.table_ptr(e->ops.ctx, table_phys)[INDEX(gpa, level)];
+
+		if (!(*entry & EPT_PERM_MASK))
+			return -1;
+		if (level > 1 && (*entry & EPT_LARGE) && split_large(e, entry, level))
+			return -1;
+		if (level == 1) {
+			if (!(*entry & EPT_R))
+				return -1;
+			*entry = writable ? *entry | EPT_W : *entry & ~EPT_W;
+			return 0;
+		}
+		table_phys = *entry & EPT_ADDR_MASK;
+	}
+	return -1;
+}

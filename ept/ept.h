@@ -70,6 +70,12 @@ int ept_init(struct ept *e, const struct ept_ops *ops, bool use_2m, bool use_1g)
  */
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t perms,
 	    unsigned memtype);
+/*
+ * Give or take the write permission of the 4-KiB page at gpa, splitting a
+ * large page that holds it. 0, or -1 if gpa is unmapped (or read-less) or no
+ * table memory is left. The caller invalidates cached translations (INVEPT).
+ */
+int ept_set_write(struct ept *e, uint64_t gpa, bool writable);
 /* Translate one guest-physical address. */
 void ept_translate(const struct ept *e, uint64_t gpa, struct ept_walk *w);
 uint64_t ept_eptp(const struct ept *e);

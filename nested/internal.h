@@ -77,8 +77,17 @@ void nested_write_all_guest(const struct vmcs12 *v12);
 /* VMCS01 current: VMCS02's state no longer counts; the next entry builds it anew. */
 void nested_vmcs02_invalidate(void);
 
-/* L1's I/O and MSR bitmaps as snapshotted at the last entry (for exit decisions). */
+/* nested/bitmaps.c */
+void nested_bitmaps_init(void);
+/* VMCS02 current: merge L1's MSR bitmap if its pointer or page changed. */
+void nested_setup_bitmaps(const struct vmcs12 *v12);
+void nested_write_bitmap_addresses(void);
+/* L1's bitmaps for exit decisions: MSR bits as merged at entry, I/O bits as they are now. */
 bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len);
+/* An I/O of L2 that neither L1 nor L0 wants: done for L2 (VMCS02 current). */
+void nested_l2_io_for_l1(struct vcpu *v, const struct exit_ctx *x);
+/* Any exit of L2: INS/OUTS passthrough ends (VMCS02 current). */
+void nested_io_passthrough_end(void);
 
 /* Reads of L1 memory for bitmaps and pointers (false if not L1's). */
 bool nested_read_l1(uint64_t gpa, void *buf, unsigned len);

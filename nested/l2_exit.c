@@ -8,6 +8,7 @@
 #include "nested/reflect.h"
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
+#include "vmx/l1.h"
 #include "vmx/guest_regs.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -30,8 +31,11 @@ static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 		handle_ept_misconfig(v, x);
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
-		/* The test exit port: L1 let L2 reach the machine's device. */
-		handle_io(v, x);
+		/* L0's own port (the test exit port), or one L1 lets L2 use. */
+		if (l1_io_port_is_l0s(decode_io(x->qualification).port))
+			handle_io(v, x);
+		else
+			nested_l2_io_for_l1(v, x);
 		break;
 	case EXIT_REASON_MSR_READ:
 		handle_rdmsr(v, x);  /* L0-owned MSRs: L2 sees what L1 would */
@@ -68,6 +72,7 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		return NV_ACCT_L2_REFLECTED;
 	}
 	nested.vmcs02_launched = true;
+	nested_io_passthrough_end();
 	if (nested.launching) {
 		nested.vmcs12->launch_state = VMCS12_LAUNCHED;
 		nested.launching = false;

@@ -4,7 +4,7 @@
 #include "vmx/vmx_bits.h"
 
 /* L0's controls for running L2, added to L1's. */
-#define L0_PROC02   (PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY)
+#define L0_PROC02   (PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY)
 #define L0_PROC2_02 PROC2_ENABLE_EPT      /* L2's memory goes through EPT01 */
 #define L0_EXIT02   (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | \
 		     EXIT_SAVE_PAT | EXIT_LOAD_PAT)
@@ -31,7 +31,13 @@ bool nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *hw,
 	out->msr_bitmap_from_l1 = proc12 & PROC_USE_MSR_BITMAPS;
 	if (!settle(hw->pin, v12->PIN_BASED_VM_EXEC_CONTROL, &out->pin))
 		*what = "pin-based";
-	else if (!settle(hw->proc, (proc12 & ~PROC_UNCOND_IO_EXITING) | L0_PROC02, &out->proc))
+	/* I/O L1 may want exits to L0, which decides on L1's bitmap at the time
+	 * of the access (bitmaps.c); other I/O goes through L0's own bitmaps. */
+	else if (!settle(hw->proc,
+			 (proc12 & ~(PROC_UNCOND_IO_EXITING | PROC_USE_IO_BITMAPS)) | L0_PROC02 |
+				 (out->io_bitmaps_from_l1 || out->io_all_exit ? PROC_UNCOND_IO_EXITING
+									      : PROC_USE_IO_BITMAPS),
+			 &out->proc))
 		*what = "processor-based";
 	else if (!settle(hw->proc2, vmcs12_proc2(v12) | L0_PROC2_02, &out->proc2))
 		*what = "secondary";

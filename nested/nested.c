@@ -16,6 +16,7 @@ void nested_init(uint64_t vmcs01)
 	nested.vmcs01 = vmcs01;
 	nested.vmcs02_owner = VMPTR_INVALID;
 	nested_sync_init();
+	nested_bitmaps_init();
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;
 }

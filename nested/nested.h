@@ -63,10 +63,15 @@ struct nested_vmx {
 	uint64_t vmcs02_owner;
 	uint64_t dirty[4];
 	bool cold_stale;
-	uint64_t msr_bitmap02, io_bitmap02_a, io_bitmap02_b;
-	/* L1's bitmaps as read at the last VM entry: exits are decided on these,
-	 * never on a second read of L1 memory that L2 may have changed since. */
-	uint64_t msr_bitmap12_copy, io_bitmap12_a_copy, io_bitmap12_b_copy;
+	/* nested/bitmaps.c: VMCS02's MSR bitmap, L1's as merged into it (exit
+	 * decisions read these bits), the L1 page merged (MSR_ALL_EXIT: none),
+	 * the page EPT01 write-protects to see changes, whether it changed; the
+	 * I/O bitmaps that let one INS/OUTS of L2 through. */
+	uint64_t msr_bitmap02, msr_bitmap12_copy, msr_merged, msr_watched;
+	bool msr_dirty;
+	uint64_t io_pass_a, io_pass_b;
+	bool io_pass_active;
+	uint32_t io_pass_port, io_pass_size;
 	uint64_t l2_entries, l2_exits_reflected, l2_exits_l0;
 };
 
@@ -87,6 +92,13 @@ static inline bool nested_msr_is_l0s(uint32_t msr)
 /* L1's view of the MSRs L0 owns. false = #GP. */
 bool nested_rdmsr(uint32_t msr, uint64_t *value);
 bool nested_wrmsr(uint32_t msr, uint64_t value);
+
+/*
+ * A write to an L1 page L0 write-protects to see changes (L1's MSR bitmap):
+ * the protection is gone and the change noted; the access may be retried.
+ * False if gpa is no such page.
+ */
+bool nested_bitmap_write_fault(uint64_t gpa);
 
 /* VMX instruction exits from L1 (vmx/exit.c's table points here). */
 void handle_vmxon(struct vcpu *v, const struct exit_ctx *x);

@@ -20,43 +20,6 @@
 
 #include <nestvisor/string.h>
 
-/*
- * Snapshot L1's bitmap page (all ones when L1 wants every access, zeros when
- * it uses none; an unreadable page counts as all ones), then VMCS02's page =
- * the snapshot | L0's own intercepts.
- */
-static void merge_bitmap(uint64_t dst, uint64_t snapshot, bool l1_uses, uint64_t l1_page,
-			 uint64_t l0_page, bool l1_all)
-{
-	uint64_t *d = phys_to_virt(dst), *copy = phys_to_virt(snapshot);
-	const uint64_t *l0 = phys_to_virt(l0_page);
-
-	if (l1_all)
-		memset(copy, 0xff, 4096);
-	else if (!l1_uses || !nested_read_l1(l1_page, copy, 4096))
-		memset(copy, l1_uses ? 0xff : 0, 4096);
-	for (unsigned i = 0; i < 512; i++)
-		d[i] = copy[i] | l0[i];
-}
-
-bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len)
-{
-	const struct vmcs12 *v12 = nested.vmcs12;
-	const struct { uint64_t page, copy; } snap[] = {
-		{ v12->MSR_BITMAP, nested.msr_bitmap12_copy },
-		{ v12->IO_BITMAP_A, nested.io_bitmap12_a_copy },
-		{ v12->IO_BITMAP_B, nested.io_bitmap12_b_copy },
-	};
-
-	for (unsigned i = 0; i < sizeof(snap) / sizeof(snap[0]); i++) {
-		if (gpa >= snap[i].page && gpa + len <= snap[i].page + 4096) {
-			memcpy(buf, (char *)phys_to_virt(snap[i].copy) + (gpa - snap[i].page), len);
-			return true;
-		}
-	}
-	return false;  /* not a bitmap L0 read at entry: treated as "exit" */
-}
-
 /* Events L1 injects (26.6 "Event Injection"): passed on as they are. */
 static void write_event_injection(const struct vmcs12 *v12)
 {
@@ -101,26 +64,6 @@ static void setup_controls(const struct vmcs12 *v12)
 	write_event_injection(v12);
 }
 
-/* L1's bitmaps as of this entry, with L0's intercepts. */
-static void setup_bitmaps(const struct vmcs12 *v12)
-{
-	uint32_t proc12 = v12->CPU_BASED_VM_EXEC_CONTROL;
-	bool msr12 = proc12 & PROC_USE_MSR_BITMAPS, io12 = proc12 & PROC_USE_IO_BITMAPS;
-	/* With I/O bitmaps, "unconditional I/O exiting" is ignored (25.6.2). */
-	bool io_all = !io12 && (proc12 & PROC_UNCOND_IO_EXITING);
-
-	/* Without MSR bitmaps every RDMSR/WRMSR of L2 is L1's (25.1.3). */
-	merge_bitmap(nested.msr_bitmap02, nested.msr_bitmap12_copy, msr12, v12->MSR_BITMAP,
-		     l1.msr_bitmap, !msr12);
-	merge_bitmap(nested.io_bitmap02_a, nested.io_bitmap12_a_copy, io12, v12->IO_BITMAP_A,
-		     l1.io_bitmap_a, io_all);
-	merge_bitmap(nested.io_bitmap02_b, nested.io_bitmap12_b_copy, io12, v12->IO_BITMAP_B,
-		     l1.io_bitmap_b, io_all);
-	vmwrite64(VMCS_MSR_BITMAP, nested.msr_bitmap02);
-	vmwrite64(VMCS_IO_BITMAP_A, nested.io_bitmap02_a);
-	vmwrite64(VMCS_IO_BITMAP_B, nested.io_bitmap02_b);
-}
-
 /* The guest state VMCS02 takes from VMCS12 by a rule, not by copy: every entry. */
 static bool setup_special_guest_state(const struct vmcs12 *v12, const struct l1_inherited *inh)
 {
@@ -150,13 +93,8 @@ static bool setup_special_guest_state(const struct vmcs12 *v12, const struct l1_
 static void alloc_vmcs02(void)
 {
 	nested.vmcs02 = vmx_new_vmcs();  /* also makes it current */
-	nested.msr_bitmap02 = pmm_alloc_page_or_panic("VMCS02");
-	nested.io_bitmap02_a = pmm_alloc_page_or_panic("VMCS02");
-	nested.io_bitmap02_b = pmm_alloc_page_or_panic("VMCS02");
-	nested.msr_bitmap12_copy = pmm_alloc_page_or_panic("VMCS02");
-	nested.io_bitmap12_a_copy = pmm_alloc_page_or_panic("VMCS02");
-	nested.io_bitmap12_b_copy = pmm_alloc_page_or_panic("VMCS02");
 	vmwrite64(VMCS_VMCS_LINK_POINTER, ~0ull);
+	nested_write_bitmap_addresses();
 }
 
 int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
@@ -171,6 +109,7 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 	if (full) {
 		vmcs_write_host_state(v);
 		setup_controls(v12);
+		nested_write_bitmap_addresses();
 		nested_write_all_guest(v12);
 	} else {
 		if (nested_dirty_in(nested_masks.controls))
@@ -179,7 +118,7 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 			write_event_injection(v12);
 		nested_apply_dirty_guest(v12);
 	}
-	setup_bitmaps(v12);
+	nested_setup_bitmaps(v12);
 	if (!setup_special_guest_state(v12, inh)) {
 		vmx_load_vmcs(nested.vmcs01);
 		nested.vmcs02_owner = VMPTR_INVALID;

@@ -5,7 +5,8 @@
 The kernel runs directly on Bochs' emulated CPU (with its own VMX), so what it
 observes is the architecture as Bochs implements it, not nestvisor's emulation.
 Boot path: the legacy Bochs BIOS starts GRUB from an ATAPI CD made with
-grub-mkrescue; GRUB's grub.cfg loads the kernel with `multiboot` and `boot`s it.
+grub-mkrescue; GRUB's grub.cfg loads the kernel with `multiboot`, each --module
+with `module` (with its arguments, as nvrun.py gives them), and `boot`s it.
 The kernel ends the run by writing "Shutdown" to port 0x8900 (guest_exit in
 tests/guest/lib/serial.c), which makes Bochs exit.
 
@@ -40,25 +41,39 @@ SHUTDOWN_GRACE_S = 3.0
 EXIT_PASS, EXIT_FAILURES, EXIT_NO_SUMMARY, EXIT_SETUP = range(4)
 
 
-def grub_cfg(kernel_name, cmdline):
+def grub_line(command, name, args):
+    """A GRUB `multiboot` or `module` line for /boot/<name> with its arguments.
+    GRUB 2 gives a Multiboot v1 kernel or module only the words after the file
+    name; QEMU and nestvisor pass "<path> <args>". Repeating the path makes GRUB's
+    string the same "/boot/<name> <args>"."""
+    path = "/boot/" + name
+    return "%s %s %s%s" % (command, path, path, " " + args if args else "")
+
+
+def grub_cfg(kernel_name, cmdline, modules=()):
+    """grub.cfg booting the kernel with its modules: [(file name, args)]."""
     # Top-level commands, no menu: GRUB runs them as soon as it has read the file.
-    # GRUB 2 gives a Multiboot v1 kernel only the words after the file name; QEMU's
-    # -kernel and nestvisor pass "<path> <args>". Repeating the path makes GRUB's
-    # command line the same "/boot/<name> <args>".
-    path = "/boot/" + kernel_name
-    line = "multiboot %s %s%s" % (path, path, " " + cmdline if cmdline else "")
-    return "set timeout=0\n%s\nboot\n" % line
+    lines = ["set timeout=0", grub_line("multiboot", kernel_name, cmdline)]
+    lines += [grub_line("module", name, args) for name, args in modules]
+    return "\n".join(lines + ["boot", ""])
 
 
-def make_iso(kernel, cmdline, workdir):
-    """A GRUB (i386-pc) rescue CD holding the kernel; returns its path."""
-    tree = os.path.join(workdir, "iso")
+def make_tree(kernel, cmdline, tree, modules=()):
+    """The CD's files: /boot/<kernel>, /boot/<module>... and /boot/grub/grub.cfg.
+    modules: [(host path, args)]."""
     shutil.rmtree(tree, ignore_errors=True)
     os.makedirs(os.path.join(tree, "boot", "grub"))
-    name = os.path.basename(kernel)
-    shutil.copyfile(kernel, os.path.join(tree, "boot", name))
+    for path in [kernel] + [m for m, _ in modules]:
+        shutil.copyfile(path, os.path.join(tree, "boot", os.path.basename(path)))
     with open(os.path.join(tree, "boot", "grub", "grub.cfg"), "w") as f:
-        f.write(grub_cfg(name, cmdline))
+        f.write(grub_cfg(os.path.basename(kernel), cmdline,
+                         [(os.path.basename(m), args) for m, args in modules]))
+
+
+def make_iso(kernel, cmdline, workdir, modules=()):
+    """A GRUB (i386-pc) rescue CD holding the kernel and its modules; returns its path."""
+    tree = os.path.join(workdir, "iso")
+    make_tree(kernel, cmdline, tree, modules)
     iso = os.path.join(workdir, "boot.iso")
     r = subprocess.run(["grub-mkrescue", "-o", iso, tree], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
@@ -67,10 +82,10 @@ def make_iso(kernel, cmdline, workdir):
     return iso
 
 
-def bochs_config(workdir, iso, megs, cpu):
+def bochs_config(workdir, iso, megs, cpu, cpu_options=()):
     return nvrun.bochs_config(
         workdir, megs, cpu, ["romimage: file=%s" % BIOS, "vgaromimage: file=%s" % VGABIOS],
-        ["ata0-slave: type=cdrom, path=%s, status=inserted" % iso, "boot: cdrom"])
+        ["ata0-slave: type=cdrom, path=%s, status=inserted" % iso, "boot: cdrom"], cpu_options)
 
 
 def missing_tools():
@@ -81,15 +96,18 @@ def missing_tools():
 
 
 def run(kernel, cmdline="", timeout=300, workdir=None, stream=sys.stdout, megs=256,
-        cpu=BOCHS_CPU):
-    """Boot once; returns (exit status, serial text, how the run ended)."""
+        cpu=BOCHS_CPU, modules=(), cpu_options=()):
+    """Boot once; returns (exit status, serial text, how the run ended).
+    modules: [(host path, args)]; cpu_options: extra KEY=VALUE of the cpu: line."""
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="bare-bochs-"))
     os.makedirs(workdir, exist_ok=True)
-    iso = make_iso(kernel, cmdline, workdir)
-    cmd = nvrun.bochs_command(workdir, bochs_config(workdir, iso, megs, cpu))
+    iso = make_iso(kernel, cmdline, workdir, modules)
+    cmd = nvrun.bochs_command(workdir, bochs_config(workdir, iso, megs, cpu, cpu_options))
     # After the SUMMARY line the kernel powers Bochs off itself (port 0x8900).
-    text, ended, elapsed = nvrun.watch(cmd, workdir, SUMMARY, timeout, stream,
-                                       grace=SHUTDOWN_GRACE_S)
+    texts, ended, elapsed = nvrun.watch(cmd, workdir, SUMMARY, timeout,
+                                        nvrun.raw_printer(stream) if stream else None,
+                                        grace=SHUTDOWN_GRACE_S)
+    text = texts["COM1"]
     sums = SUMMARY.findall(text)
     if not sums:
         status = EXIT_NO_SUMMARY
@@ -106,6 +124,11 @@ def main():
     ap.add_argument("--workdir", help="keep the ISO, bochsrc and logs here (default: a new "
                                       "temporary directory, removed after a passing run)")
     ap.add_argument("--cpu", default=BOCHS_CPU, help="Bochs CPU model")
+    ap.add_argument("--cpu-option", action="append", default=[], type=nvrun.cpu_option,
+                    metavar="KEY=VALUE",
+                    help="extra option of Bochs' cpu: line (repeatable), e.g. ignore_bad_msrs=1")
+    ap.add_argument("--module", action="append", default=[], metavar="FILE[:ARGS]",
+                    help="Multiboot module with its arguments (repeatable), as in nvrun.py")
     ap.add_argument("--megs", type=int, default=256, help="guest RAM in MiB")
     ap.add_argument("--quiet", action="store_true", help="do not stream the serial log")
     args = ap.parse_args()
@@ -115,14 +138,17 @@ def main():
         print("bare_bochs: missing: %s (apt-get install bochs bochs-term bochsbios vgabios "
               "grub-pc-bin grub-common xorriso mtools)" % ", ".join(gone), file=sys.stderr)
         return EXIT_SETUP
-    if not os.path.isfile(args.kernel):
-        print("bare_bochs: no such kernel: %s" % args.kernel, file=sys.stderr)
-        return EXIT_SETUP
+    modules = [(path, margs) for path, _, margs in (m.partition(":") for m in args.module)]
+    for path, what in [(args.kernel, "kernel")] + [(m, "module") for m, _ in modules]:
+        if not os.path.isfile(path):
+            print("bare_bochs: no such %s: %s" % (what, path), file=sys.stderr)
+            return EXIT_SETUP
     own_dir = args.workdir is None
     workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="bare-bochs-"))
     try:
         status, text, ended = run(args.kernel, args.cmdline, args.timeout, workdir,
-                                  None if args.quiet else sys.stdout, args.megs, args.cpu)
+                                  None if args.quiet else sys.stdout, args.megs, args.cpu,
+                                  modules, args.cpu_option)
     except RuntimeError as e:
         print("bare_bochs: %s" % e, file=sys.stderr)
         return EXIT_SETUP

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Every nestvisor test: host unit tests, loader checks in QEMU, guest runs in Bochs.
+"""Every nestvisor test: host unit tests, tools tests, loader checks in QEMU, guest
+runs in Bochs.
 
 Prints one line per test and closes with "N passed, N failed". Emulator boots
 run two at a time (the build machines have two cores). Logs of every boot are
-kept in <build>/test-logs/<test name>/.
+kept in <build>/test-logs/<test name>/. The tools tests (tests/tools/test_*.py,
+unittest) run in this process: they need no build and no emulator.
 """
 
 import argparse
@@ -16,9 +18,12 @@ import struct
 import subprocess
 import sys
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nvrun  # noqa: E402
+
+TOOLS_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools")
 
 BOCHS_TIMEOUT = 150
 QEMU_TIMEOUT = 60
@@ -53,7 +58,7 @@ def expect_loader_error(pattern, *patterns):
     def check(r):
         if r.outcome != "loader-error" or not re.search(pattern, r.detail):
             return False, "wanted loader error /%s/, got: %s" % (pattern, r.describe())
-        if "nestvisor: " in r.serial:
+        if "nestvisor: " in r.all_text():
             return False, "the core started after a loader error"
         return check_patterns(r, patterns)
     return check
@@ -61,7 +66,7 @@ def expect_loader_error(pattern, *patterns):
 
 def check_patterns(r, patterns):
     for p in patterns:
-        if not re.search(p, r.serial, re.M):
+        if not re.search(p, r.all_text(), re.M):
             return False, "serial log lacks /%s/" % p
     return True, r.describe()
 
@@ -128,6 +133,38 @@ def run_unit(path):
     if p.returncode != 0 and all(ok for _, ok, _ in cases):
         cases.append(("(exit status %d)" % p.returncode, False, detail or [p.stdout[-2000:]]))
     return cases
+
+
+def tools_tests():
+    """Every test case of tests/tools/test_*.py (unittest), flattened."""
+    def flatten(suite):
+        for t in suite:
+            if isinstance(t, unittest.TestSuite):
+                yield from flatten(t)
+            else:
+                yield t
+    loader = unittest.TestLoader()
+    return list(flatten(loader.discover(TOOLS_TESTS, pattern="test_*.py",
+                                        top_level_dir=TOOLS_TESTS)))
+
+
+def tools_test_name(case):
+    """tools/<module>/<case>: tests/tools/test_report.py's test_odd_lines is
+    tools/report/odd_lines."""
+    module, _, method = case.id().rpartition(".")
+    return "tools/%s/%s" % (module.partition(".")[0].removeprefix("test_"),
+                            method.removeprefix("test_"))
+
+
+def run_tools_test(case):
+    """Run one unittest case; (ok, failure text lines)."""
+    result = unittest.TestResult()
+    case.run(result)
+    problems = result.errors + result.failures + result.unexpectedSuccesses
+    lines = []
+    for item in problems:
+        lines += (item[1] if isinstance(item, tuple) else "unexpected success").splitlines()
+    return not problems, lines
 
 
 def emulator_tests(build):
@@ -263,7 +300,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--jobs", type=int, default=2, help="emulator boots at once")
     ap.add_argument("--filter", default="", help="only tests whose name contains this")
-    ap.add_argument("--no-emulators", action="store_true", help="unit tests only")
+    ap.add_argument("--no-emulators", action="store_true",
+                    help="host tests only (unit and tools)")
     args = ap.parse_args()
 
     passed = failed = 0
@@ -285,6 +323,12 @@ def main():
             name = "unit/%s/%s" % (group, case)
             if args.filter in name:
                 report(name, ok, "", detail)
+
+    for case in tools_tests():
+        name = tools_test_name(case)
+        if args.filter in name:
+            ok, detail = run_tools_test(case)
+            report(name, ok, "", detail)
 
     if not args.no_emulators:
         logs = os.path.join(args.build, "test-logs")

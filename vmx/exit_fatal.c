@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Exits that end the run: L1 broke itself, touched what is not its own, or L0 did not expect them. */
+#include "nested/nested.h"
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
 #include "vmx/l1.h"
@@ -25,6 +26,10 @@ void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct ept_violation_info e = decode_ept_violation(x->qualification);
 	uint64_t gpa = vmread64(VMCS_GUEST_PHYSICAL_ADDRESS);
+
+	/* A page L0 write-protects to see changes: noted; the access is retried. */
+	if (e.write && nested_bitmap_write_fault(gpa))
+		return;
 	uint32_t type = l1_mem_type_at(gpa);
 	const char *what = nv_mem_is_l0(type) ? "L0 memory"
 			   : type ? nv_mem_type_name(type) : "unmapped memory";

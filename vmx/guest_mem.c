@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SDM Vol. 3A, 4.3 "32-Bit Paging", 4.4 "PAE Paging", 4.5 "4-Level Paging". */
 #include "vmx/guest_mem.h"
+#include "nested/nested.h"
 #include "vmx/exit.h"
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
@@ -43,6 +44,9 @@ static bool gpa_to_hpa(uint64_t gpa, bool write, uint64_t *hpa)
 	struct ept_walk w;
 
 	ept_translate(&l1.ept01, gpa, &w);
+	/* L0 writing a page it write-protects for itself (nested/bitmaps.c). */
+	if (write && w.present && !(w.leaf & EPT_W) && nested_bitmap_write_fault(gpa))
+		ept_translate(&l1.ept01, gpa, &w);
 	if (!w.present || !(w.leaf & EPT_R) || (write && !(w.leaf & EPT_W)))
 		return false;
 	*hpa = w.hpa;

@@ -5,6 +5,7 @@
 
 #include "ept/ept.h"
 #include "vmx/vcpu.h"
+#include "core/pmm.h"
 
 #include <nestvisor/bootinfo.h>
 
@@ -21,6 +22,15 @@ struct l1_env {
 #define TEST_EXIT_PORT 0xf4
 
 extern struct l1_env l1;
+
+/* Does L0 intercept this I/O port for itself (its I/O bitmap for L1)? */
+static inline bool l1_io_port_is_l0s(uint16_t port)
+{
+	const uint8_t *page = phys_to_virt(port < 0x8000 ? l1.io_bitmap_a : l1.io_bitmap_b);
+	unsigned bit = port & 0x7fff;
+
+	return page[bit / 8] >> (bit % 8) & 1;
+}
 
 /* Place L1's image and modules, build its boot information and EPT01, start it. */
 __attribute__((noreturn)) void l1_start(const struct nv_bootinfo *bi);

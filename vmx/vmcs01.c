@@ -11,6 +11,7 @@
 #include "vmx/guest_regs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
+#include "drivers/uart16550.h"
 #include "core/desc.h"
 #include "core/panic.h"
 #include "core/pmm.h"
@@ -123,6 +124,10 @@ static void setup_controls(uint64_t eptp)
 	l1.io_bitmap_b = io_b;
 	/* The only port L0 needs: the test exit port (SDM 25.6.4 "I/O-Bitmap Addresses"). */
 	io[TEST_EXIT_PORT / 8] |= (uint8_t)(1u << (TEST_EXIT_PORT % 8));
+	/* With log_port = com2 the UART there is L0's: L1 finds no device. */
+	if (l1.bi->log_port == NV_LOG_PORT_COM2)
+		for (unsigned p = COM2_PORT; p < COM2_PORT + UART_PORTS; p++)
+			io[p / 8] |= (uint8_t)(1u << (p % 8));
 	vmwrite64(VMCS_IO_BITMAP_A, io_a);
 	vmwrite64(VMCS_IO_BITMAP_B, io_b);
 

@@ -97,3 +97,16 @@ void vmx_load_vmcs(uint64_t vmcs)
 	if (fail)
 		panic("vmx: VMPTRLD of 0x%lx failed", vmcs);
 }
+
+void vmx_invept_single(uint64_t eptp)
+{
+	/* SDM Vol. 3C, 31.3 "INVEPT": type 1 single-context, 2 all-context. */
+	struct { uint64_t eptp, reserved; } desc = { eptp, 0 };
+	uint64_t type = (vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE) ? 1 : 2;
+	uint8_t fail;
+
+	__asm__ volatile("invept %1, %2; setna %0" : "=q"(fail) : "m"(desc), "r"(type)
+			 : "cc", "memory");
+	if (fail)
+		panic("vmx: INVEPT type %lu of 0x%lx failed", type, eptp);
+}

@@ -16,5 +16,7 @@ void vmx_enable(void);
 uint64_t vmx_new_vmcs(void);
 /* Make a VMCS current (VMPTRLD); a failure is an L0 bug. */
 void vmx_load_vmcs(uint64_t vmcs);
+/* Drop the CPU's cached translations of one EPT (all EPTs where single-context is missing). */
+void vmx_invept_single(uint64_t eptp);
 
 #endif

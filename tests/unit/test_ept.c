@@ -72,6 +72,40 @@ TEST(large_pages_used_when_aligned)
 	CHECK_EQ(w.page_size, EPT_PAGE_4K);
 }
 
+/* Write-protecting one 4-KiB page inside 1-GiB and 2-MiB pages splits them and changes only it. */
+TEST(set_write_splits_large_pages_and_touches_one_page)
+{
+	struct ept e;
+	struct ept_walk w;
+	uint64_t page = 0x40000000ull + 0x123000;
+
+	setup(&e, true, true);
+	CHECK(ept_map(&e, 0, 0, 4ull << 30, EPT_RWX, EPT_MT_WB) == 0);
+	ept_translate(&e, page, &w);
+	CHECK_EQ(w.page_size, EPT_PAGE_1G);
+	CHECK(ept_set_write(&e, page, false) == 0);
+	ept_translate(&e, page, &w);
+	CHECK(w.present && w.page_size == EPT_PAGE_4K && w.hpa == page);
+	CHECK_EQ(w.leaf & EPT_PERM_MASK, EPT_R | EPT_X);
+	CHECK_EQ((w.leaf & EPT_MT_MASK) >> EPT_MT_SHIFT, EPT_MT_WB);
+	/* Its neighbours keep everything, in the sizes the split left. */
+	ept_translate(&e, page + 0x1000, &w);
+	CHECK(w.page_size == EPT_PAGE_4K && (w.leaf & EPT_PERM_MASK) == EPT_RWX && w.hpa == page + 0x1000);
+	ept_translate(&e, page + EPT_PAGE_2M, &w);
+	CHECK(w.page_size == EPT_PAGE_2M && (w.leaf & EPT_PERM_MASK) == EPT_RWX &&
+	      w.hpa == page + EPT_PAGE_2M);
+	ept_translate(&e, 0x80000000ull, &w);
+	CHECK(w.page_size == EPT_PAGE_1G && w.hpa == 0x80000000ull);
+	/* And back; a second call on a split page allocates nothing. */
+	unsigned tables = e.tables;
+
+	CHECK(ept_set_write(&e, page, true) == 0);
+	CHECK_EQ(e.tables, tables);
+	ept_translate(&e, page, &w);
+	CHECK_EQ(w.leaf & EPT_PERM_MASK, EPT_RWX);
+	CHECK(ept_set_write(&e, 5ull << 30, false) < 0);   /* unmapped */
+}
+
 TEST(map_refuses_overlap_and_misalignment)
 {
 	struct ept e;

@@ -47,9 +47,11 @@ TEST(table_of_l1_x_l0_combinations)
 		bool io_from_l1, io_all, msr_from_l1;
 	} rows[] = {
 		{ 0, 0, PROC_USE_IO_BITMAPS, PROC_UNCOND_IO_EXITING, PROC2_ENABLE_EPT, false, false, false },
-		{ PROC_UNCOND_IO_EXITING, 0, PROC_USE_IO_BITMAPS, PROC_UNCOND_IO_EXITING, 0, false, true, false },
-		{ PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING, 0, PROC_USE_IO_BITMAPS,
-		  PROC_UNCOND_IO_EXITING, 0, true, false, false },
+		/* Any I/O L1 may want exits to L0 (decided on L1's bitmaps then). */
+		{ PROC_UNCOND_IO_EXITING, 0, PROC_UNCOND_IO_EXITING, PROC_USE_IO_BITMAPS, 0, false, true, false },
+		{ PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING, 0, PROC_UNCOND_IO_EXITING,
+		  PROC_USE_IO_BITMAPS, 0, true, false, false },
+		{ PROC_USE_IO_BITMAPS, 0, PROC_UNCOND_IO_EXITING, PROC_USE_IO_BITMAPS, 0, true, false, false },
 		{ PROC_USE_MSR_BITMAPS, 0, PROC_USE_MSR_BITMAPS, 0, 0, false, false, true },
 		{ PROC_RDTSC_EXITING | PROC_INVLPG_EXITING, 0, PROC_RDTSC_EXITING | PROC_INVLPG_EXITING,
 		  0, 0, false, false, false },

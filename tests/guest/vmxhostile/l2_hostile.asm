@@ -13,11 +13,11 @@ l2_in80_done:
 	vmcall
 	jmp l2_in80_done
 
-; L2 clears the byte of L1's I/O bitmap A that holds port 0x80's bit (RBX =
-; its address: L2 shares L1's memory), then reads port 0x80.
+; L2 writes CL into the byte of L1's I/O bitmap A that holds port 0x80's bit
+; (RBX = its address: L2 shares L1's memory), then reads port 0x80.
 global l2_flip_in80, l2_flip_in80_insn, l2_flip_in80_done
 l2_flip_in80:
-	mov byte [rbx], 0
+	mov byte [rbx], cl
 	mov edx, 0x80
 l2_flip_in80_insn:
 	in al, dx

@@ -196,6 +196,9 @@ static void check_io_exit(unsigned port)
 	       "... exit qualification: IN, 1 byte, port 0x%x (got 0x%llx)", port, U64(q));
 }
 
+static void flip_in80(uint64_t ia, uint64_t ib, uint8_t before, uint8_t now, bool exits,
+		      const char *verb);
+
 static void bitmap_cases(void)
 {
 	uint64_t l0a = t.l0, l0b = t.l0 + PAGE, l0m = t.l0 + 2 * PAGE;
@@ -239,27 +242,59 @@ static void bitmap_cases(void)
 	check_exit(&g, EXIT_REASON_RDMSR, l2_rdmsr_insn,
 		   "L2 RDMSR 0x174 with the MSR bitmap at the firmware flash exits to L1");
 
-	/* L2 rewrites L1's bitmap while it runs (it shares L1's memory): nestvisor
-	 * decides on the bitmap as read at VM entry, so the change takes effect at
-	 * the next entry, and L0 never acts on a value read twice. */
+	/* L2 rewrites L1's I/O bitmap while it runs (it shares L1's memory). The
+	 * CPU reads the bitmap at the access (real CPUs and Bochs do; nestvisor
+	 * decides L2's I/O exits on L1's bitmap as it is then), so L2's next I/O
+	 * follows the change in both directions. */
+	flip_in80(ia, ib, 1u << (0x80 % 8), 0, false, "clears");
+	flip_in80(ia, ib, 0, 1u << (0x80 % 8), true, "sets");
+
+	/* L1 changes its MSR bitmap between two entries without any VMWRITE: the
+	 * second entry follows the new bits (nestvisor merges L1's page again
+	 * when it was written since: EPT01 write-protects it to notice). */
 	memset(&io_a, 0, sizeof(io_a));
-	((uint8_t *)&io_a)[0x80 / 8] = 1u << (0x80 % 8);
-	l2_init(&g, l2_flip_in80);
-	if (l2_set_ctl(VMCS_PROC_CONTROLS, PROC_USE_IO_BITMAPS)) {
-		vmw(VMCS_IO_BITMAP_A, ia);
-		vmw(VMCS_IO_BITMAP_B, ib);
-		g.regs.rbx = (uintptr_t)&io_a + 0x80 / 8;
-		l2_run(&g);
-		if (check_exit(&g, EXIT_REASON_IO, l2_flip_in80_insn,
-			       "L2 clears port 0x80's bit in L1's I/O bitmap, then IN 0x80: exits to L1 "
-			       "(the bitmap as of VM entry)"))
-			check_io_exit(0x80);
-		report(((uint8_t *)&io_a)[0x80 / 8] == 0,
-		       "... L2's write reached L1's bitmap (byte 0x%02x)", ((uint8_t *)&io_a)[0x80 / 8]);
-		run_with_bitmaps(l2_in80, ia, ib, mb, 0);
-		check_exit(&g, EXIT_REASON_VMCALL, l2_in80_done,
-			   "... at the next VM entry the cleared bit holds: IN 0x80 does not exit");
+	memset(&msr_bitmap, 0, sizeof(msr_bitmap));
+	if (run_with_bitmaps(l2_rdmsr, ia, ib, mb, MSR_IA32_SYSENTER_CS)) {
+		check_exit(&g, EXIT_REASON_VMCALL, NULL,
+			   "MSR bitmap, entry 1: read bit of 0x174 clear: L2 RDMSR 0x174 does not exit");
+		((uint8_t *)&msr_bitmap)[MSR_IA32_SYSENTER_CS / 8] = 1u << (MSR_IA32_SYSENTER_CS % 8);
+		run_with_bitmaps(l2_rdmsr, ia, ib, mb, MSR_IA32_SYSENTER_CS);
+		check_exit(&g, EXIT_REASON_RDMSR, NULL,
+			   "MSR bitmap, entry 2: L1 set the bit in its page: L2 RDMSR 0x174 exits to L1");
+		((uint8_t *)&msr_bitmap)[MSR_IA32_SYSENTER_CS / 8] = 0;
+		run_with_bitmaps(l2_rdmsr, ia, ib, mb, MSR_IA32_SYSENTER_CS);
+		check_exit(&g, EXIT_REASON_VMCALL, NULL,
+			   "MSR bitmap, entry 3: L1 cleared the bit again: L2 RDMSR 0x174 does not exit");
 	}
+}
+
+/* L2 writes `now` over port 0x80's byte of L1's I/O bitmap A (which holds
+ * `before`), then executes IN 0x80: it exits to L1 iff `exits`. */
+static void flip_in80(uint64_t ia, uint64_t ib, uint8_t before, uint8_t now, bool exits,
+		      const char *verb)
+{
+	memset(&io_a, 0, sizeof(io_a));
+	((uint8_t *)&io_a)[0x80 / 8] = before;
+	l2_init(&g, l2_flip_in80);
+	if (!l2_set_ctl(VMCS_PROC_CONTROLS, PROC_USE_IO_BITMAPS))
+		return;
+	vmw(VMCS_IO_BITMAP_A, ia);
+	vmw(VMCS_IO_BITMAP_B, ib);
+	g.regs.rbx = (uintptr_t)&io_a + 0x80 / 8;
+	g.regs.rcx = now;
+	l2_run(&g);
+	if (exits) {
+		if (check_exit(&g, EXIT_REASON_IO, l2_flip_in80_insn,
+			       "L2 %s port 0x80's bit in L1's I/O bitmap, then IN 0x80: exits to L1",
+			       verb))
+			check_io_exit(0x80);
+	} else {
+		check_exit(&g, EXIT_REASON_VMCALL, l2_flip_in80_done,
+			   "L2 %s port 0x80's bit in L1's I/O bitmap, then IN 0x80: does not exit",
+			   verb);
+	}
+	report(((uint8_t *)&io_a)[0x80 / 8] == now,
+	       "... L2's write reached L1's bitmap (byte 0x%02x)", ((uint8_t *)&io_a)[0x80 / 8]);
 }
 
 /* 26.8 "VM-Entry Failures During or After Loading Guest State": a VM exit to
