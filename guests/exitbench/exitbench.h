@@ -154,7 +154,8 @@ bool acct_valid(void);
 uint64_t acct_count(enum nv_acct_level level, uint32_t reason);
 /* Drops one cell from the window (the bracket exits of kind l2-absorbed). */
 void acct_drop(enum nv_acct_level level, uint32_t reason);
-/* "l0_exits=<x> l0_ticks=<x> exits=<...>" per operation, into buf. */
+/* "l0_exits=<x> l0_ticks=<x> exits=<...>" per operation, into buf ("exits=none"
+ * for a window without exits, all three "n/a" without accounting). */
 void acct_format(char *buf, size_t size, uint32_t n);
 /* Checks that the window holds `per_op` * n exits of `reason` at `level`. */
 void acct_expect(const struct meas *m, enum nv_acct_level level, uint32_t reason,

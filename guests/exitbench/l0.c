@@ -231,7 +231,7 @@ void acct_format(char *buf, size_t size, uint32_t n)
 		}
 	}
 	if (!any && len < size)
-		nv_strlcpy(buf + len, "-", size - len);
+		nv_strlcpy(buf + len, "none", size - len);     /* tools/report.py reads it */
 }
 
 void acct_expect(const struct meas *m, enum nv_acct_level level, uint32_t reason,

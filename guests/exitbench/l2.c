@@ -216,8 +216,9 @@ static bool check_last_exit(const struct meas *m, const char *what, uint32_t rea
 	struct vmx_res got_reason = vmread(VMCS_EXIT_REASON), got_rip = vmread(VMCS_GUEST_RIP);
 
 	return check(m, what, got_reason.value == reason && got_rip.value == (uintptr_t)rip,
-	      "exit %s at 0x%llx want %s at 0x%llx", exit_reason_name((uint32_t)got_reason.value),
-	      U64(got_rip.value), exit_reason_name(reason), U64((uintptr_t)rip));
+		     "exit %s at 0x%llx want %s at 0x%llx",
+		     exit_reason_name((uint32_t)got_reason.value), U64(got_rip.value),
+		     exit_reason_name(reason), U64((uintptr_t)rip));
 }
 
 /* ---- l2-reflected ------------------------------------------------------------ */
@@ -317,9 +318,12 @@ void l2_absorbed_measure(const struct meas *m)
 	acct_begin();
 	s = eb_round_minimal(&r);
 	acct_end();
-	if (!setup_ok(m, "loop-entry", s == ROUND_OK, "VMRESUME failed (VM-instruction error %llu)",
-		      U64(vmr(VMCS_VM_INSTRUCTION_ERROR))) ||
-	    !check_last_exit(m, "loop-no-l1-exit", EXIT_REASON_VMCALL, op->done))
+	if (s != ROUND_OK) {
+		check(m, "loop-entry", false, "VMRESUME failed (VM-instruction error %llu)",
+		      U64(vmr(VMCS_VM_INSTRUCTION_ERROR)));
+		return;
+	}
+	if (!check_last_exit(m, "loop-no-l1-exit", EXIT_REASON_VMCALL, op->done))
 		return;
 	drop_bracket(m);
 

@@ -92,6 +92,12 @@ int main(struct multiboot_info *mbi)
 
 	if (!options_parse(mbi_cmdline(mbi)))
 		return GUEST_EXIT_FAIL;
+	count = make_plan(plan);
+	if (count == 0) {
+		printf("exitbench: error: nothing to measure: no op of ops= exists in kinds= "
+		       "(l2-absorbed has rdmsr and io only, vmcall is l2-reflected only)\n");
+		return GUEST_EXIT_FAIL;
+	}
 	options_print_start();
 	l0_detect();
 	/* Nothing may interrupt a window: L1 runs with IF = 0, and L2 gets no
@@ -102,7 +108,6 @@ int main(struct multiboot_info *mbi)
 	enable_caches();
 
 	if (timestamp_init()) {
-		count = make_plan(plan);
 		for (unsigned i = 0; i < count; i++) {
 			printf("exitbench: progress i=%u of=%u kind=%s op=%s handler=%s\n", i + 1,
 			       count, kind_name(plan[i].kind), op_name(plan[i].op),
