@@ -136,7 +136,7 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h $$
 #   RESULTS=<dir>  TIMEOUT=<seconds>  VERBOSE=1  RUNFLAGS=<more tools/nvrun.py options>
 L1      ?= $(BUILD)/guests/exitbench.elf
 RESULTS ?= results
-RUN_WORKDIR := $(BUILD)/run
+RUN_WORKDIR ?= $(BUILD)/run
 check_on_off = $(if $(filter-out on off,$($(1))),$(error $(1) must be on or off, not '$($(1))'))
 ifneq ($(filter run,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
@@ -152,7 +152,7 @@ RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESUL
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps run test unit clean
+.PHONY: all deps run run-only test unit clean
 .DEFAULT_GOAL := all
 
 all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)
@@ -163,6 +163,10 @@ deps:
 # The main job: the benchmark L1 (guests/exitbench) and its report, see above.
 run: deps
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory run-only
+
+# The same run on what is built already (make test runs the main job this way).
+run-only:
 	@$(PYTHON) tools/nvrun.py $(strip $(RUN_ARGS)) $(RUNFLAGS)
 
 # Every test: host unit tests, tools tests, loader checks in QEMU, guest tests in Bochs.

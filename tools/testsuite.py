@@ -273,6 +273,83 @@ def emulator_tests(build):
     return T
 
 
+# ---------------------------------------------------------------------------
+# The main job (make run) in make test: the benchmark report end to end.
+
+MAIN_JOB_RUNS = {   # name: make variables
+    "main/make-run": {},
+    "main/make-run-repeat": {},
+    "main/make-run-shadow-off": {"SHADOW": "off"},
+}
+
+
+def main_job_dir(build, name):
+    return os.path.abspath(os.path.join(build, "test-logs", name.replace("/", "-")))
+
+
+def run_main_job(build, name, variables):
+    """`make run-only` (make run without the install and build steps) into a
+    results directory of its own; ok when the run and its report pass."""
+    out = main_job_dir(build, name)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    cmd = ["make", "--no-print-directory", "run-only", "BUILD=" + build,
+           "RESULTS=" + os.path.join(out, "results"), "RUN_WORKDIR=" + os.path.join(out, "run")]
+    cmd += ["%s=%s" % kv for kv in variables.items()]
+    start = time.monotonic()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    with open(os.path.join(out, "make-run.txt"), "w") as f:
+        f.write(p.stdout)
+    files = sorted(os.listdir(os.path.join(out, "results"))) if os.path.isdir(
+        os.path.join(out, "results")) else []
+    kinds = {f.rsplit(".", 1)[-1] for f in files}
+    ok = p.returncode == 0 and {"json", "csv", "svg"} <= kinds
+    msg = "exit %d, wrote %s [%.0fs]" % (p.returncode, ", ".join(files) or "nothing",
+                                         time.monotonic() - start)
+    return name, ok, msg, [] if ok else p.stdout.strip().splitlines()[-15:]
+
+
+def main_job_json(build, name):
+    d = os.path.join(main_job_dir(build, name), "results")
+    found = [f for f in sorted(os.listdir(d)) if f.endswith(".json")] if os.path.isdir(d) else []
+    return os.path.join(d, found[-1]) if found else None
+
+
+def figures(path):
+    """Every measured figure of a result file, keyed by (kind, op, handler)."""
+    import json
+    with open(path) as f:
+        doc = json.load(f)
+    keep = ("min", "median", "mean", "max", "l0_exits", "l0_ticks")
+    return {(r["kind"], r["op"], r["handler"]): tuple(r.get(k) for k in keep)
+            for r in doc["results"]}
+
+
+def main_job_checks(build):
+    """After the runs: functional checks on the real result files (never timings)."""
+    out = []
+    a, b = main_job_json(build, "main/make-run"), main_job_json(build, "main/make-run-repeat")
+    if a and b:
+        fa, fb = figures(a), figures(b)
+        same = fa == fb and len(fa) > 0
+        out.append(("main/deterministic", same,
+                    "%d rows identical in two runs" % len(fa) if same else
+                    "figures differ: %s" % sorted(k for k in fa if fa.get(k) != fb.get(k))[:5], []))
+    else:
+        out.append(("main/deterministic", False, "a main-job run wrote no JSON", []))
+    c = main_job_json(build, "main/make-run-shadow-off")
+    if a and c:
+        p = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "compare.py"),
+                            a, c], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        rows = [l for l in p.stdout.splitlines() if re.match(r"\s*(l1|l2-\S+)\s", l)]
+        ok = p.returncode == 0 and len(rows) >= len(figures(a))
+        out.append(("main/compare-shadow-on-off", ok,
+                    "compare.py: %d rows" % len(rows), [] if ok else p.stdout.splitlines()[-15:]))
+    else:
+        out.append(("main/compare-shadow-on-off", False, "a main-job run wrote no JSON", []))
+    return out
+
+
 def reference_tests(build):
     """The guest suites on bare Bochs VMX (GRUB, no nestvisor): their expectations
     must hold on a real VMX implementation, not only on nestvisor.
@@ -354,10 +431,16 @@ def main():
             ok, msg, tail = run_reference(kernel, workdir, *t[2:])
             return name, ok, msg, tail + ([] if ok else ["(logs: %s)" % workdir])
 
+        mains = [(n, v) for n, v in MAIN_JOB_RUNS.items() if args.filter in n]
+
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            jobs = [pool.submit(one, t) for t in tests] + [pool.submit(ref, t) for t in refs]
+            jobs = [pool.submit(run_main_job, args.build, n, v) for n, v in mains]
+            jobs += [pool.submit(one, t) for t in tests] + [pool.submit(ref, t) for t in refs]
             for job in jobs:
                 report(*job.result())
+        if len(mains) == len(MAIN_JOB_RUNS):
+            for name, ok, msg, extra in main_job_checks(args.build):
+                report(name, ok, msg, extra)
 
     print("test time %.0fs" % (time.monotonic() - start))
     print("%d passed, %d failed" % (passed, failed))
