@@ -75,8 +75,14 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 		nested_entry_failure_to_l1(v, EXIT_REASON_INVALID_GUEST_STATE, qual, l1_cr0, l1_efer);
 		return;
 	}
-	inh = (struct l1_inherited){ l1_efer, vmread64(VMCS_GUEST_IA32_PAT),
-				     vmreadnat(VMCS_GUEST_DR7), vmread64(VMCS_GUEST_IA32_DEBUGCTL) };
+	/* Only what VMCS12 does not load is L1's to inherit (26.3.2.1). */
+	inh = (struct l1_inherited){ .efer = l1_efer };
+	if (!(v12->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT))
+		inh.pat = vmread64(VMCS_GUEST_IA32_PAT);
+	if (!(v12->VM_ENTRY_CONTROLS & ENTRY_LOAD_DEBUG_CONTROLS)) {
+		inh.dr7 = vmreadnat(VMCS_GUEST_DR7);
+		inh.debugctl = vmread64(VMCS_GUEST_IA32_DEBUGCTL);
+	}
 	fail = nested_prepare_vmcs02(v, &inh);
 	if (fail) {
 		pr_info("nested: L2's PDPTEs cannot be loaded: VM-entry failure");

@@ -14,7 +14,7 @@ bool nested_require_current_vmcs(const struct exit_ctx *x);
 
 /* L1 state VMCS02 inherits when VMCS12 does not load it (read from VMCS01). */
 struct l1_inherited {
-	uint64_t efer, pat, dr7, debugctl;
+	uint64_t efer, pat, dr7, debugctl;  /* each read only when VMCS12 does not load it */
 };
 
 /*
@@ -45,9 +45,7 @@ void nested_reflect_to_l1(struct vcpu *v);
 _Static_assert(V12_FIELDS <= DIRTY_WORDS * 64, "a dirty bit per VMCS field");
 
 struct field_masks {
-	uint64_t guest[DIRTY_WORDS];        /* every guest-state field L1 has */
-	uint64_t guest_plain[DIRTY_WORDS];  /* ... whose VMCS02 value is VMCS12's */
-	uint64_t host[DIRTY_WORDS];
+	uint64_t guest_plain[DIRTY_WORDS];  /* guest-state fields whose VMCS02 value is VMCS12's */
 	uint64_t event[DIRTY_WORDS];        /* VM-entry event injection */
 	uint64_t controls[DIRTY_WORDS];     /* other control fields: VMCS02's controls are merged anew */
 	uint8_t hot[V12_FIELDS], cold[V12_FIELDS], exit[V12_FIELDS];  /* plain guest NC_HOT/NC_COLD, NC_EXIT */
@@ -71,9 +69,8 @@ uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned index);
 void nested_sync_exit(struct vmcs12 *v12);
 /* VMCS01 current: the cold guest state into VMCS12, if it is behind. */
 void nested_sync_cold(void);
-/* VMCS02 current: L1's changed (or all) plain guest fields into it. */
-void nested_apply_dirty_guest(const struct vmcs12 *v12);
-void nested_write_all_guest(const struct vmcs12 *v12);
+/* VMCS02 current: the plain guest fields L1 changed (all: every one) into it. */
+void nested_write_guest(const struct vmcs12 *v12, bool all);
 /* VMCS01 current: VMCS02's state no longer counts; the next entry builds it anew. */
 void nested_vmcs02_invalidate(void);
 

@@ -53,7 +53,6 @@ void nested_sync_init(void)
 			continue;
 		switch (f->group) {
 		case GUEST:
-			mask_set(m->guest, i);
 			if (!guest_special(i)) {
 				mask_set(m->guest_plain, i);
 				if (f->nested == NC_HOT)
@@ -63,7 +62,6 @@ void nested_sync_init(void)
 			}
 			break;
 		case HOST:
-			mask_set(m->host, i);
 			break;
 		case CTRL:
 			if (i == V12_VM_ENTRY_INTR_INFO || i == V12_VM_ENTRY_EXCEPTION_ERROR_CODE ||
@@ -156,24 +154,10 @@ void nested_sync_cold(void)
 	nested.cold_stale = false;
 }
 
-void nested_apply_dirty_guest(const struct vmcs12 *v12)
+void nested_write_guest(const struct vmcs12 *v12, bool all)
 {
 	for (unsigned w = 0; w < DIRTY_WORDS; w++) {
-		uint64_t bits = nested.dirty[w] & nested_masks.guest_plain[w];
-
-		while (bits) {
-			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);
-
-			bits &= bits - 1;
-			vmcs_write_raw(vmcs12_fields[i].encoding, nested_v12_value(v12, i));
-		}
-	}
-}
-
-void nested_write_all_guest(const struct vmcs12 *v12)
-{
-	for (unsigned w = 0; w < DIRTY_WORDS; w++) {
-		uint64_t bits = nested_masks.guest_plain[w];
+		uint64_t bits = nested_masks.guest_plain[w] & (all ? ~0ull : nested.dirty[w]);
 
 		while (bits) {
 			unsigned i = w * 64 + (unsigned)__builtin_ctzll(bits);

@@ -94,7 +94,6 @@ static void alloc_vmcs02(void)
 {
 	nested.vmcs02 = vmx_new_vmcs();  /* also makes it current */
 	vmwrite64(VMCS_VMCS_LINK_POINTER, ~0ull);
-	nested_write_bitmap_addresses();
 }
 
 int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
@@ -110,13 +109,13 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 		vmcs_write_host_state(v);
 		setup_controls(v12);
 		nested_write_bitmap_addresses();
-		nested_write_all_guest(v12);
+		nested_write_guest(v12, true);
 	} else {
 		if (nested_dirty_in(nested_masks.controls))
 			setup_controls(v12);
 		else if (nested_dirty_in(nested_masks.event))
 			write_event_injection(v12);
-		nested_apply_dirty_guest(v12);
+		nested_write_guest(v12, false);
 	}
 	nested_setup_bitmaps(v12);
 	if (!setup_special_guest_state(v12, inh)) {

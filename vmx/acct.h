@@ -62,7 +62,8 @@ static inline void acct_charge(const struct vcpu_frame *f, unsigned level, unsig
 /* L1 now handles a reflected L2 exit of this reason / L1 entered L2 again. */
 static inline void acct_l1_handles(unsigned l2_reason)
 {
-	acct.for_l2 = (uint16_t)l2_reason;
+	/* for_l2 indexes a cell: a reason beyond the table is not attributed. */
+	acct.for_l2 = l2_reason < NV_ACCT_REASONS ? (uint16_t)l2_reason : ACCT_NO_L2_EXIT;
 }
 
 static inline void acct_l2_entered(void)

@@ -176,14 +176,11 @@ int vmx_exit_handler(struct vcpu_frame *f)
 		 ? handle_fatal
 		 : exit_handlers[x.reason])(v, &x);
 	/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
-	if (!nested.in_l2) {
-		if (x.idt_vectoring)
-			vcpu_reinject_idt_vectoring(&x);
-		acct_charge(f, level, x.reason);
-	} else {
-		acct_charge(f, level, x.reason);
+	if (!nested.in_l2 && x.idt_vectoring)
+		vcpu_reinject_idt_vectoring(&x);
+	acct_charge(f, level, x.reason);
+	if (nested.in_l2)
 		acct_l2_entered();
-	}
 	return !v->launched;
 }
 
