@@ -252,6 +252,11 @@ def emulator_tests(build):
     emu("bochs/vmx-hostile", expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
                                            r"vmxhostile: L0 memory: 0x[0-9a-f]+"),
         l1=g("vmxhostile"), **b)
+    # The hypercall's answers with accounting switched off.
+    emu("bochs/vmx-hostile-acct-off",
+        expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
+                      r"PASS: accounting off: ACCT_READ -> NV_HC_EOFF"),
+        l1=g("vmxhostile"), cfg_extra=["accounting = off"], **b)
     # ... and the operations nestvisor answers by ending the run (mode=<m>).
     emu("bochs/vmx-hostile-vmread-l0",
         expect_failure(r"not L1's memory", r"vmxhostile: mode=vmread-l0: "),

@@ -20,7 +20,9 @@ static uint32_t info_flags(void)
 static void hypercall(struct vcpu *v, struct cpuid_regs *c)
 {
 	uint64_t *r = v->frame.regs.r;
-	uint64_t buf = r[GPR_RBX], size = r[GPR_RDX];
+	/* Outside 64-bit mode only the registers' low halves are L1's arguments. */
+	uint64_t width = guest_64bit_mode() ? ~0ull : 0xffffffffull;
+	uint64_t buf = r[GPR_RBX] & width, size = r[GPR_RDX] & width;
 
 	if (guest_cpl() != 0) {
 		c->eax = NV_HC_EPERM;

@@ -20,6 +20,7 @@
  *   mode=exit-msr-store-l0     VM-exit MSR-store list in L0 memory (VMX abort)
  *   mode=exit-msr-load-l0      VM-exit MSR-load list in L0 memory (VMX abort)
  */
+#include <nestvisor/hypercall.h>
 #include "vmxlib.h"
 
 #define PAGE            0x1000ull
@@ -399,6 +400,62 @@ static void mode_exit_msr_list_l0(bool store)
 	       "exit reason 0x%x)", store ? "store" : "load", res_str(g.entry), g.exit.reason);
 }
 
+/* nestvisor's hypercall (include/nestvisor/hypercall.h): CPUID 0x40000002. */
+static struct cpuid_regs hypercall(uint32_t fn, uint64_t rbx, uint64_t rdx)
+{
+	struct cpuid_regs r;
+
+	asm volatile("cpuid"
+		     : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+		     : "a"(NV_CPUID_HYPERCALL), "b"(rbx), "c"(fn), "d"(rdx)
+		     : "memory");
+	return r;
+}
+
+static struct nv_acct_snapshot acct_buf;
+
+/* Buffers L1 hands L0 for the counters: only L1's RAM, never past its end. */
+static void hypercall_cases(void)
+{
+	bool on = cpuid(NV_CPUID_INFO).ebx & NV_INFO_ACCOUNTING;
+	uint64_t good = (uintptr_t)&acct_buf, straddle = t.ram_top - sizeof(acct_buf) / 2;
+	struct cpuid_regs r;
+	uint32_t want_bad = on ? NV_HC_EFAULT : NV_HC_EOFF;
+
+	printf("vmxhostile: --- hypercall buffers that are not L1's RAM (accounting %s) ---\n",
+	       on ? "on" : "off");
+	report(cpuid(NV_CPUID_BASE).eax == NV_CPUID_MAX_LEAF, "CPUID 0x40000000: max leaf 0x%x",
+	       NV_CPUID_MAX_LEAF);
+	for (unsigned i = 0; i < 4; i++) {
+		r = hypercall(NV_HC_ACCT_READ, bad[i].pa, sizeof(acct_buf));
+		report(r.eax == want_bad, "ACCT_READ into a buffer %s (0x%llx) -> status %u (got %u)",
+		       bad[i].what, U64(bad[i].pa), want_bad, r.eax);
+	}
+	r = hypercall(NV_HC_ACCT_READ, straddle, sizeof(acct_buf));
+	report(r.eax == want_bad, "ACCT_READ into a buffer running past the end of RAM (0x%llx) -> "
+	       "status %u (got %u)", U64(straddle), want_bad, r.eax);
+	memset(&acct_buf, 0xAA, sizeof(acct_buf));
+	r = hypercall(NV_HC_ACCT_READ, good, sizeof(acct_buf) - 1);
+	report(r.eax == (on ? NV_HC_EINVAL : NV_HC_EOFF) && acct_buf.version == 0xAAAAAAAAu,
+	       "ACCT_READ with a buffer one byte too small -> status %u, buffer untouched (got %u)",
+	       on ? NV_HC_EINVAL : NV_HC_EOFF, r.eax);
+	r = hypercall(NV_HC_ACCT_READ, good, sizeof(acct_buf));
+	if (on)
+		report(r.eax == NV_HC_OK && r.ebx == sizeof(acct_buf) &&
+			       acct_buf.version == NV_ACCT_VERSION && acct_buf.size == sizeof(acct_buf),
+		       "ACCT_READ into L1's RAM -> OK, %u bytes, version %u (got status %u, %u bytes, "
+		       "version %u)", (unsigned)sizeof(acct_buf), NV_ACCT_VERSION, r.eax, r.ebx,
+		       acct_buf.version);
+	else
+		report(r.eax == NV_HC_EOFF && acct_buf.version == 0xAAAAAAAAu,
+		       "accounting off: ACCT_READ -> NV_HC_EOFF, buffer untouched (got %u)", r.eax);
+	r = hypercall(NV_HC_ACCT_RESET, 0, 0);
+	report(r.eax == (on ? NV_HC_OK : NV_HC_EOFF), "ACCT_RESET -> status %u (got %u)",
+	       on ? NV_HC_OK : NV_HC_EOFF, r.eax);
+	r = hypercall(0x7fffffff, 0, 0);
+	report(r.eax == NV_HC_ENOSYS, "an unknown hypercall -> NV_HC_ENOSYS (got %u)", r.eax);
+}
+
 int main(struct multiboot_info *mbi)
 {
 	const char *cmdline = mbi_cmdline(mbi);
@@ -432,11 +489,14 @@ int main(struct multiboot_info *mbi)
 			else
 				mode_exit_msr_list_l0(has_word(cmdline, "mode=exit-msr-store-l0"));
 		}
-	} else if (vmxon_cases()) {
-		vmcs_pointer_cases();
-		bitmap_cases();
-		msr_list_and_link_cases();
-		normal_run();
+	} else {
+		hypercall_cases();
+		if (vmxon_cases()) {
+			vmcs_pointer_cases();
+			bitmap_cases();
+			msr_list_and_link_cases();
+			normal_run();
+		}
 	}
 	failures = report_summary();
 	return failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
