@@ -169,7 +169,7 @@ def run_tools_test(case):
 
 def emulator_tests(build):
     g = lambda name: os.path.join(build, "guest", name + ".elf")  # noqa: E731
-    bench = os.path.join(build, "guests", "bench.elf")
+    exitbench = os.path.join(build, "guests", "exitbench.elf")
     inputs = os.path.join(build, "test-inputs")
     module = "tests/guest/basic/module.txt"
     bad = corrupt_variants(g("basic"), inputs)
@@ -184,30 +184,30 @@ def emulator_tests(build):
     q = dict(emulator="qemu", timeout=QEMU_TIMEOUT)
     emu("qemu/no-vmx", expect_failure(r"no VMX",
                                       r"nestvisor-boot: exiting boot services",
-                                      r"nestvisor: L0 core at"), l1=bench, **q)
+                                      r"nestvisor: L0 core at"), l1=exitbench, **q)
     emu("qemu/loader-missing-l1",
         expect_loader_error(r"\\nestvisor\\missing\.elf.*(not found|NOT_FOUND|Not Found)"),
         l1=None, cfg_text="l1 = \\nestvisor\\missing.elf\n", **q)
     emu("qemu/loader-missing-config", expect_loader_error(r"nestvisor\.cfg"),
-        l1=bench, omit=[cfg_path], **q)
+        l1=exitbench, omit=[cfg_path], **q)
     emu("qemu/loader-unknown-key",
         expect_loader_error(r"nestvisor\.cfg: line 3: unknown key 'l1_mem'"),
-        l1=bench, cfg_text="# test\nl1 = \\nestvisor\\bench.elf\nl1_mem = 64M\n", **q)
+        l1=exitbench, cfg_text="# test\nl1 = \\nestvisor\\exitbench.elf\nl1_mem = 64M\n", **q)
     emu("qemu/loader-malformed-line",
         expect_loader_error(r"nestvisor\.cfg: line 2: .*="),
-        l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nthis line has no equals sign\n", **q)
+        l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nthis line has no equals sign\n", **q)
     emu("qemu/loader-missing-l1-key", expect_loader_error(r"nestvisor\.cfg: .*l1"),
-        l1=bench, cfg_text="cmdline = hello\n", **q)
+        l1=exitbench, cfg_text="cmdline = hello\n", **q)
     emu("qemu/loader-bad-selftest",
         expect_loader_error(r"nestvisor\.cfg: line 2: unknown selftest 'crash'"),
-        l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nselftest = crash\n", **q)
+        l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nselftest = crash\n", **q)
     emu("qemu/loader-bad-size",
         expect_loader_error(r"nestvisor\.cfg: line 2: .*l1_memory"),
-        l1=bench, cfg_text="l1 = \\nestvisor\\bench.elf\nl1_memory = lots\n", **q)
+        l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nl1_memory = lots\n", **q)
     emu("qemu/loader-missing-core", expect_loader_error(r"core\.elf"),
-        l1=bench, omit=[r"\nestvisor\core.elf"], **q)
+        l1=exitbench, omit=[r"\nestvisor\core.elf"], **q)
     emu("qemu/loader-missing-module", expect_loader_error(r"\\nestvisor\\nomodule\.bin"),
-        l1=bench, cfg_extra=["module = \\nestvisor\\nomodule.bin arg"], **q)
+        l1=exitbench, cfg_extra=["module = \\nestvisor\\nomodule.bin arg"], **q)
     emu("qemu/loader-truncated-elf", expect_loader_error(r"truncated\.elf: .*truncated"),
         l1=bad["truncated.elf"], **q)
     emu("qemu/loader-wrong-machine", expect_loader_error(r"wrong-machine\.elf: .*machine"),
@@ -233,13 +233,12 @@ def emulator_tests(build):
         l1=g("l0mem"), **b)
     emu("bochs/triple-fault", expect_failure(r"L1 triple fault"), l1=g("triplefault"), **b)
     emu("bochs/halt", expect_failure(r"L1 halted with interrupts disabled"), l1=g("halt"), **b)
-    emu("bochs/bench", expect_status(1, r"bench: done"), l1=bench, **b)
     # L0's own fault path: register dump, backtrace, L1's state, then the end line.
     emu("bochs/l0-fault",
         expect_failure(r"L0 panic: #PF page fault", r"PANIC: #PF page fault .* in L0",
                        r"cr2=0xdead000000", r"rip=0xffffffff8", r"called from 0xffffffff8",
                        r"L1 state: "),
-        l1=bench, cfg_extra=["selftest = l0-fault"], **b)
+        l1=exitbench, cfg_extra=["selftest = l0-fault"], **b)
     # The L1 VMX test hypervisor: nested VMX as L1 sees it.
     emu("bochs/vmx", expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
                                    r"nestvisor: nested: \d+ entries to L2"),
