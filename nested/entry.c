@@ -24,6 +24,34 @@ static void fail_entry_check(const struct exit_ctx *x, enum vm_insn_error e, con
 	vcpu_skip_instruction(x);
 }
 
+/*
+ * The checks of 26.2.1 and 26.2.2-4 read VMCS12's control and host fields,
+ * whether L1 is in IA-32e mode, and (event injection) guest CR0. They need
+ * running again only when one of those may have changed since they passed
+ * for this VMCS12: a field L1 wrote, a new VMCS12, L1's mode, or an event to
+ * inject (guest CR0 changes with L2's exits).
+ */
+static bool controls_and_host_need_checks(const struct vmcs12 *v12,
+					  const struct entry_check_env *env)
+{
+	return nested.checked != nested.current_ptr ||
+	       nested.checked_long_mode != env->l1_long_mode ||
+	       nested_dirty_in(nested_masks.checked) || (v12->VM_ENTRY_INTR_INFO & INTR_INFO_VALID);
+}
+
+/*
+ * The software guest-state checks read VMCS12's guest state and controls,
+ * and L1's memory at the VMCS link pointer. When VMCS02 holds this VMCS12's
+ * state and L1 wrote none of those fields, that state is what the CPU saved
+ * at L2's last VM exit, after an entry that passed them: only a link pointer
+ * (whose target L1 may have changed) needs them again.
+ */
+static bool guest_state_needs_checks(const struct vmcs12 *v12)
+{
+	return nested.vmcs02_owner != nested.current_ptr || nested_dirty_in(nested_masks.guest) ||
+	       nested_dirty_in(nested_masks.checked) || v12->VMCS_LINK_POINTER != ~0ull;
+}
+
 static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
@@ -39,6 +67,7 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 		return;
 	if (!nested_require_current_vmcs(x))
 		return;
+	nested_shadow_pull();  /* what L1 wrote without exits */
 	if (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
 		vm_fail_valid(VMERR_ENTRY_MOV_SS_BLOCKING);
 		vcpu_skip_instruction(x);
@@ -54,21 +83,25 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 		vcpu_skip_instruction(x);
 		return;
 	}
-	why = nested_check_controls(v12, &env);
-	if (why) {
-		fail_entry_check(x, VMERR_ENTRY_INVALID_CONTROLS, why);
-		return;
-	}
-	why = nested_check_host_state(v12, &env);
-	if (why) {
-		fail_entry_check(x, VMERR_ENTRY_INVALID_HOST_STATE, why);
-		return;
+	if (controls_and_host_need_checks(v12, &env)) {
+		why = nested_check_controls(v12, &env);
+		if (why) {
+			fail_entry_check(x, VMERR_ENTRY_INVALID_CONTROLS, why);
+			return;
+		}
+		why = nested_check_host_state(v12, &env);
+		if (why) {
+			fail_entry_check(x, VMERR_ENTRY_INVALID_HOST_STATE, why);
+			return;
+		}
+		nested.checked = nested.current_ptr;
+		nested.checked_long_mode = env.l1_long_mode;
 	}
 
 	/* From here the instruction ends in L2 or in a VM-entry-failure exit to L1. */
 	l1_cr0 = vmreadnat(VMCS_GUEST_CR0);
 	l1_efer = vmread64(VMCS_GUEST_IA32_EFER);
-	why = nested_check_guest_state(v12, &env, &qual);
+	why = guest_state_needs_checks(v12) ? nested_check_guest_state(v12, &env, &qual) : NULL;
 	if (why) {
 		pr_info("nested: VM entry check failed: %s (VM-entry failure, qualification %lu)",
 			why, qual);

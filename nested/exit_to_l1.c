@@ -26,6 +26,7 @@ enum vmx_abort { ABORT_SAVING_MSRS = 1, ABORT_HOST_PDPTE = 2, ABORT_LOADING_MSRS
 
 static __attribute__((noreturn)) void vmx_abort(struct vcpu *v, enum vmx_abort indicator)
 {
+	nested_shadow_pull();
 	nested.vmcs12->abort = indicator;
 	l1_write_phys(nested.current_ptr, nested.vmcs12, sizeof(*nested.vmcs12));
 	vcpu_dump(v);
@@ -132,6 +133,7 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 	v12->EXIT_QUALIFICATION = qualification;
 	v12->VM_EXIT_INTR_INFO = 0;
 	nested_vmcs02_invalidate();
+	nested_shadow_push_exit();
 	pr_debug("nested: VM entry to L2 failed (reason %u, qualification %lu): exit to L1",
 		 reason, qualification);
 	nested_load_l1_host_state(v, prev_cr0, prev_efer);
@@ -149,7 +151,7 @@ void nested_reflect_to_l1(struct vcpu *v)
 		nested.in_l2 = false;
 		vmx_abort(v, ABORT_SAVING_MSRS);
 	}
-	vmx_load_vmcs(nested.vmcs01);
+	nested_shadow_push_exit();  /* VMCS01 current again */
 	nested.in_l2 = false;
 	v->launched = true;
 	nested.l2_exits_reflected++;

@@ -40,16 +40,27 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 /* An L2 exit L1 asked for: VMCS12 updated, L1 resumes at its host RIP (VMCS01 current). */
 void nested_reflect_to_l1(struct vcpu *v);
 
+/*
+ * For copies generated from vmx/vmcs_fields.def: does the field exist for L1?
+ * Constant for F_BASE fields, so straight-line code keeps no test for them.
+ */
+#define FIELD_EXISTS(feat) ((feat) == F_BASE || nested.caps.feature[feat])
+/* Guest fields copied at every reflected exit as they are (CR0/CR4 are merged). */
+#define PLAIN_HOT(enc, group, nclass) \
+	((group) == GUEST && (nclass) == NC_HOT && (enc) != VMCS_GUEST_CR0 && (enc) != VMCS_GUEST_CR4)
+
 /* nested/sync.c: VMCS12 <-> VMCS02 without copying what did not change. */
 #define DIRTY_WORDS 4
 _Static_assert(V12_FIELDS <= DIRTY_WORDS * 64, "a dirty bit per VMCS field");
 
 struct field_masks {
-	uint64_t guest_plain[DIRTY_WORDS];  /* guest-state fields whose VMCS02 value is VMCS12's */
+	uint64_t guest[DIRTY_WORDS];        /* every guest-state field */
+	uint64_t guest_plain[DIRTY_WORDS];  /* ... whose VMCS02 value is VMCS12's */
 	uint64_t event[DIRTY_WORDS];        /* VM-entry event injection */
 	uint64_t controls[DIRTY_WORDS];     /* other control fields: VMCS02's controls are merged anew */
-	uint8_t hot[V12_FIELDS], cold[V12_FIELDS], exit[V12_FIELDS];  /* plain guest NC_HOT/NC_COLD, NC_EXIT */
-	unsigned nhot, ncold, nexit;
+	uint64_t checked[DIRTY_WORDS];      /* control and host fields: the entry checks run again */
+	uint8_t cold[V12_FIELDS];           /* plain NC_COLD guest fields, copied on demand */
+	unsigned ncold;
 };
 extern struct field_masks nested_masks;
 
@@ -73,6 +84,17 @@ void nested_sync_cold(void);
 void nested_write_guest(const struct vmcs12 *v12, bool all);
 /* VMCS01 current: VMCS02's state no longer counts; the next entry builds it anew. */
 void nested_vmcs02_invalidate(void);
+
+/* nested/shadow.c: the shadow VMCS for L1 (all no-ops when there is none). */
+void nested_shadow_init(bool want);
+void nested_shadow_vmx_operation(bool on);
+void nested_shadow_attach(void);
+void nested_shadow_pull(void);
+void nested_shadow_detach(void);
+/* After an exit to L1 changed VMCS12: exit information and hot state into the
+ * shadow VMCS. Any VMCS current before, VMCS01 current after. */
+void nested_shadow_push_exit(void);
+void nested_v12_set(struct vmcs12 *v12, unsigned index, uint64_t value);
 
 /* nested/bitmaps.c */
 void nested_bitmaps_init(void);

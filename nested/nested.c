@@ -7,7 +7,7 @@
 
 struct nested_vmx nested;
 
-void nested_init(uint64_t vmcs01)
+void nested_init(uint64_t vmcs01, bool shadowing)
 {
 	nested_caps_init(&nested.caps, &vmx_caps);
 	nested.current_ptr = VMPTR_INVALID;
@@ -15,15 +15,12 @@ void nested_init(uint64_t vmcs01)
 	nested.staging = phys_to_virt(pmm_alloc_page_or_panic("nested"));
 	nested.vmcs01 = vmcs01;
 	nested.vmcs02_owner = VMPTR_INVALID;
+	nested.checked = VMPTR_INVALID;
 	nested_sync_init();
 	nested_bitmaps_init();
+	nested_shadow_init(shadowing);
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;
-}
-
-bool nested_shadowing_on(void)
-{
-	return false;
 }
 
 /* Bits L1 may set in IA32_FEATURE_CONTROL: lock and VMX outside SMX (no SMX here). */

@@ -61,6 +61,10 @@ struct nested_vmx {
 	 * VMCS02 anew at the next entry), the fields L1 changed since (one bit per
 	 * enum vmcs12_index), and whether VMCS12's cold guest state is behind VMCS02's. */
 	uint64_t vmcs02_owner;
+	/* nested/entry.c: the VMCS12 whose controls and host state passed the
+	 * entry checks (VMPTR_INVALID: none), with L1's IA-32e mode then. */
+	uint64_t checked;
+	bool checked_long_mode;
 	uint64_t dirty[4];
 	bool cold_stale;
 	/* nested/bitmaps.c: VMCS02's MSR bitmap, L1's as merged into it (exit
@@ -70,6 +74,8 @@ struct nested_vmx {
 	uint64_t msr_bitmap02, msr_bitmap12_copy, msr_merged, msr_watched;
 	bool msr_dirty;
 	uint64_t io_pass_a, io_pass_b;
+	/* nested/shadow.c: the shadow VMCS (0: none) and its VMREAD/VMWRITE bitmaps. */
+	uint64_t shadow, vmread_bitmap, vmwrite_bitmap;
 	bool io_pass_active;
 	uint32_t io_pass_port, io_pass_size;
 	uint64_t l2_entries, l2_exits_reflected, l2_exits_l0;
@@ -77,10 +83,12 @@ struct nested_vmx {
 
 extern struct nested_vmx nested;
 
-void nested_init(uint64_t vmcs01);
+/* VMCS01 current. shadowing: nestvisor.cfg's vmcs_shadowing. */
+void nested_init(uint64_t vmcs01, bool shadowing);
 
 /* L1's VMREAD/VMWRITE run through a shadow VMCS (the CPU has it and nestvisor.cfg wants it). */
 bool nested_shadowing_on(void);
+bool nested_shadowing_wanted(void);
 
 /* The MSRs L0 owns for L1: IA32_FEATURE_CONTROL and the VMX capabilities. */
 static inline bool nested_msr_is_l0s(uint32_t msr)

@@ -53,26 +53,25 @@ void nested_sync_init(void)
 			continue;
 		switch (f->group) {
 		case GUEST:
+			mask_set(m->guest, i);
 			if (!guest_special(i)) {
 				mask_set(m->guest_plain, i);
-				if (f->nested == NC_HOT)
-					m->hot[m->nhot++] = (uint8_t)i;
-				else
+				if (f->nested != NC_HOT)
 					m->cold[m->ncold++] = (uint8_t)i;
 			}
 			break;
 		case HOST:
+			mask_set(m->checked, i);
 			break;
 		case CTRL:
+			mask_set(m->checked, i);
 			if (i == V12_VM_ENTRY_INTR_INFO || i == V12_VM_ENTRY_EXCEPTION_ERROR_CODE ||
 			    i == V12_VM_ENTRY_INSTRUCTION_LEN)
 				mask_set(m->event, i);
 			else
 				mask_set(m->controls, i);
 			break;
-		case EXIT:
-			if (f->nested == NC_EXIT)
-				m->exit[m->nexit++] = (uint8_t)i;
+		default:  /* exit information */
 			break;
 		}
 	}
@@ -87,13 +86,7 @@ static void *slot(struct vmcs12 *v12, const struct vmcs12_field *f)
 static void pull(struct vmcs12 *v12, unsigned i)
 {
 	const struct vmcs12_field *f = &vmcs12_fields[i];
-	uint64_t x = vmcs_read_raw(f->encoding);
-
-	switch (f->width) {
-	case W16: *(uint16_t *)slot(v12, f) = (uint16_t)x; break;
-	case W32: *(uint32_t *)slot(v12, f) = (uint32_t)x; break;
-	default: *(uint64_t *)slot(v12, f) = x; break;
-	}
+	nested_v12_set(v12, i, vmcs_read_raw(f->encoding));
 }
 
 uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned i)
@@ -108,18 +101,30 @@ uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned i)
 	}
 }
 
+void nested_v12_set(struct vmcs12 *v12, unsigned i, uint64_t x)
+{
+	const struct vmcs12_field *f = &vmcs12_fields[i];
+
+	switch (f->width) {
+	case W16: *(uint16_t *)slot(v12, f) = (uint16_t)x; break;
+	case W32: *(uint32_t *)slot(v12, f) = (uint32_t)x; break;
+	default: *(uint64_t *)slot(v12, f) = x; break;
+	}
+}
+
 void nested_sync_exit(struct vmcs12 *v12)
 {
-	const struct field_masks *m = &nested_masks;
 	uint32_t exit12 = v12->VM_EXIT_CONTROLS;
 	/* CR bits only L0 owns are not L2's to change: they keep L1's value. */
 	uint64_t mask0 = vmreadnat(VMCS_CR0_GUEST_HOST_MASK) & ~v12->CR0_GUEST_HOST_MASK;
 	uint64_t mask4 = vmreadnat(VMCS_CR4_GUEST_HOST_MASK) & ~v12->CR4_GUEST_HOST_MASK;
 
-	for (unsigned k = 0; k < m->nexit; k++)
-		pull(v12, m->exit[k]);
-	for (unsigned k = 0; k < m->nhot; k++)
-		pull(v12, m->hot[k]);
+	/* Straight-line, from the table: a VMREAD and a store a field. */
+#define VMCS_FIELD(name, enc, width, group, feat, nclass)                              \
+	if (((nclass) == NC_EXIT || PLAIN_HOT(enc, group, nclass)) && FIELD_EXISTS(feat)) \
+		v12->name = (vmcs12_##width)vmcs_read_raw(enc);
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
 	v12->GUEST_CR0 = (vmreadnat(VMCS_GUEST_CR0) & ~mask0) | (v12->GUEST_CR0 & mask0);
 	v12->GUEST_CR4 = (vmreadnat(VMCS_GUEST_CR4) & ~mask4) | (v12->GUEST_CR4 & mask4);
 	/* SDM Vol. 3C, 28.3.1 "Saving Control Registers, Debug Registers, and MSRs". */

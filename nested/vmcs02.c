@@ -64,26 +64,43 @@ static void setup_controls(const struct vmcs12 *v12)
 	write_event_injection(v12);
 }
 
-/* The guest state VMCS02 takes from VMCS12 by a rule, not by copy: every entry. */
-static bool setup_special_guest_state(const struct vmcs12 *v12, const struct l1_inherited *inh)
+static bool dirty(unsigned index)
 {
-	uint32_t entry = v12->VM_ENTRY_CONTROLS;
+	return nested.dirty[index / 64] >> (index % 64) & 1;
+}
+
+/*
+ * The guest state VMCS02 takes from VMCS12 by a rule, not by copy. After a
+ * VM exit VMCS02 holds L2's values; they are what the next entry needs
+ * unless L1 wrote the field, or VMCS12's controls load a value the exit did
+ * not save into VMCS12 (then VMCS12's older one counts), or L2 inherits
+ * L1's current value (26.3.2.1). all: a new VMCS02, or new controls.
+ */
+static bool setup_special_guest_state(const struct vmcs12 *v12, const struct l1_inherited *inh,
+				      bool all)
+{
+	uint32_t entry = v12->VM_ENTRY_CONTROLS, exit = v12->VM_EXIT_CONTROLS;
 	bool ia32e = entry & ENTRY_IA32E_MODE_GUEST;
 
-	vmwritenat(VMCS_GUEST_CR0, v12->GUEST_CR0);
-	vmwritenat(VMCS_GUEST_CR4, v12->GUEST_CR4);
-	/* What VMCS12 does not load, L2 inherits from L1 (26.3.2.1); with
-	 * "IA-32e mode guest", EFER.LMA and LME follow that control. */
-	vmwrite64(VMCS_GUEST_IA32_EFER,
-		  (entry & ENTRY_LOAD_EFER) ? v12->GUEST_IA32_EFER
-		  : (inh->efer & ~(EFER_LMA | EFER_LME)) | (ia32e ? EFER_LMA | EFER_LME : 0));
-	vmwrite64(VMCS_GUEST_IA32_PAT, (entry & ENTRY_LOAD_PAT) ? v12->GUEST_IA32_PAT : inh->pat);
-	if (entry & ENTRY_LOAD_DEBUG_CONTROLS) {
-		vmwritenat(VMCS_GUEST_DR7, v12->GUEST_DR7);
-		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, v12->GUEST_IA32_DEBUGCTL);
-	} else {
+	if (all || dirty(V12_GUEST_CR0))
+		vmwritenat(VMCS_GUEST_CR0, v12->GUEST_CR0);
+	if (all || dirty(V12_GUEST_CR4))
+		vmwritenat(VMCS_GUEST_CR4, v12->GUEST_CR4);
+	/* With "IA-32e mode guest", EFER.LMA and LME follow that control. */
+	if (all || dirty(V12_GUEST_IA32_EFER) || !(entry & ENTRY_LOAD_EFER) || !(exit & EXIT_SAVE_EFER))
+		vmwrite64(VMCS_GUEST_IA32_EFER,
+			  (entry & ENTRY_LOAD_EFER) ? v12->GUEST_IA32_EFER
+			  : (inh->efer & ~(EFER_LMA | EFER_LME)) | (ia32e ? EFER_LMA | EFER_LME : 0));
+	if (all || dirty(V12_GUEST_IA32_PAT) || !(entry & ENTRY_LOAD_PAT) || !(exit & EXIT_SAVE_PAT))
+		vmwrite64(VMCS_GUEST_IA32_PAT,
+			  (entry & ENTRY_LOAD_PAT) ? v12->GUEST_IA32_PAT : inh->pat);
+	if (!(entry & ENTRY_LOAD_DEBUG_CONTROLS)) {
 		vmwritenat(VMCS_GUEST_DR7, inh->dr7);
 		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, inh->debugctl);
+	} else if (all || dirty(V12_GUEST_DR7) || dirty(V12_GUEST_IA32_DEBUGCTL) ||
+		   !(exit & EXIT_SAVE_DEBUG_CONTROLS)) {
+		vmwritenat(VMCS_GUEST_DR7, v12->GUEST_DR7);
+		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, v12->GUEST_IA32_DEBUGCTL);
 	}
 	if ((v12->GUEST_CR0 & CR0_PG) && (v12->GUEST_CR4 & CR4_PAE) && !ia32e)
 		return l1_load_pdptes(v12->GUEST_CR3);  /* L2's CR3 is an L1 address */
@@ -100,6 +117,7 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 {
 	const struct vmcs12 *v12 = nested.vmcs12;
 	bool full = nested.vmcs02_owner != nested.current_ptr;
+	bool new_controls = full || nested_dirty_in(nested_masks.controls);
 
 	if (!nested.vmcs02)
 		alloc_vmcs02();
@@ -111,14 +129,14 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 		nested_write_bitmap_addresses();
 		nested_write_guest(v12, true);
 	} else {
-		if (nested_dirty_in(nested_masks.controls))
+		if (new_controls)
 			setup_controls(v12);
 		else if (nested_dirty_in(nested_masks.event))
 			write_event_injection(v12);
 		nested_write_guest(v12, false);
 	}
 	nested_setup_bitmaps(v12);
-	if (!setup_special_guest_state(v12, inh)) {
+	if (!setup_special_guest_state(v12, inh, new_controls)) {
 		vmx_load_vmcs(nested.vmcs01);
 		nested.vmcs02_owner = VMPTR_INVALID;
 		return 2 + 1;  /* qualification 2: PDPTE loading failed (26.8) */

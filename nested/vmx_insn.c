@@ -107,8 +107,10 @@ static void flush_current(void)
 {
 	if (nested.current_ptr == VMPTR_INVALID)
 		return;
+	nested_shadow_detach();
 	nested_sync_cold();
 	nested.vmcs02_owner = VMPTR_INVALID;
+	nested.checked = VMPTR_INVALID;
 	if (l1_write_phys(nested.current_ptr, nested.vmcs12, sizeof(*nested.vmcs12)))
 		pr_info("nested: VMCS12 at 0x%lx is no longer L1 memory; not written back",
 			nested.current_ptr);
@@ -150,6 +152,7 @@ void handle_vmxon(struct vcpu *v, const struct exit_ctx *x)
 	}
 	nested.vmxon = true;
 	l1_vmx_operation_changed(true);
+	nested_shadow_vmx_operation(true);
 	nested.vmxon_ptr = ptr;
 	nested.current_ptr = VMPTR_INVALID;
 	pr_debug("nested: L1 VMXON (region 0x%lx)", ptr);
@@ -164,6 +167,7 @@ void handle_vmxoff(struct vcpu *v, const struct exit_ctx *x)
 	flush_current();
 	nested.vmxon = false;
 	l1_vmx_operation_changed(false);
+	nested_shadow_vmx_operation(false);
 	nested.current_ptr = VMPTR_INVALID;
 	pr_debug("nested: L1 VMXOFF");
 	vm_succeed();
@@ -220,7 +224,9 @@ void handle_vmptrld(struct vcpu *v, const struct exit_ctx *x)
 			nested.staging = t;
 			nested.current_ptr = ptr;
 			nested.vmcs02_owner = VMPTR_INVALID;
+			nested.checked = VMPTR_INVALID;
 			nested_clear_dirty();
+			nested_shadow_attach();
 			vm_succeed();
 		}
 	}

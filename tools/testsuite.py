@@ -239,29 +239,44 @@ def emulator_tests(build):
                        r"cr2=0xdead000000", r"rip=0xffffffff8", r"called from 0xffffffff8",
                        r"L1 state: "),
         l1=exitbench, cfg_extra=["selftest = l0-fault"], **b)
-    # The L1 VMX test hypervisor: nested VMX as L1 sees it.
-    emu("bochs/vmx", expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
-                                   r"nestvisor: nested: \d+ entries to L2"),
-        l1=g("vmx"), timeout=300, emulator="bochs")
-    # VMX from a 32-bit L1 with PAE paging: 32-bit operands, segments, PAE walks.
-    emu("bochs/vmx32", expect_status(1, r"SUMMARY: \d+ tests, 0 failures"),
-        l1=g("vmx32"), **b)
-    # A hostile L1: VMX pointers and VMCS addresses aimed at L0 memory, MMIO, the
-    # flash, beyond RAM. Each gets nestvisor's documented answer and L0 goes on.
-    emu("bochs/vmx-hostile", expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
-                                           r"vmxhostile: L0 memory: 0x[0-9a-f]+"),
-        l1=g("vmxhostile"), **b)
+    # The VMX suites, each with a shadow VMCS for L1 (the default where the CPU
+    # has one) and without (every VMREAD/VMWRITE emulated by L0).
+    for suffix, shadow in (("", []), ("-noshadow", ["vmcs_shadowing = off"])):
+        # The L1 VMX test hypervisor: nested VMX as L1 sees it.
+        emu("bochs/vmx" + suffix,
+            expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
+                          r"nestvisor: nested: \d+ entries to L2",
+                          r"nestvisor: config: vmcs_shadowing=%s" % ("off" if shadow else "on")),
+            l1=g("vmx"), timeout=300, emulator="bochs", cfg_extra=shadow)
+        # VMX from a 32-bit L1 with PAE paging: 32-bit operands, segments, PAE walks.
+        emu("bochs/vmx32" + suffix, expect_status(1, r"SUMMARY: \d+ tests, 0 failures"),
+            l1=g("vmx32"), cfg_extra=shadow, **b)
+        # A hostile L1: VMX pointers and VMCS addresses aimed at L0 memory, MMIO, the
+        # flash, beyond RAM. Each gets nestvisor's documented answer and L0 goes on.
+        emu("bochs/vmx-hostile" + suffix,
+            expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
+                          r"vmxhostile: L0 memory: 0x[0-9a-f]+"),
+            l1=g("vmxhostile"), cfg_extra=shadow, **b)
     # The hypercall's answers with accounting switched off.
     emu("bochs/vmx-hostile-acct-off",
         expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
                       r"PASS: accounting off: ACCT_READ -> NV_HC_EOFF"),
         l1=g("vmxhostile"), cfg_extra=["accounting = off"], **b)
     # ... and the operations nestvisor answers by ending the run (mode=<m>).
+    # A VMREAD/VMWRITE of GUEST_RIP with its memory operand in L0 memory: emulated
+    # by L0 (shadowing off), or done by the CPU through the shadow VMCS, where
+    # EPT01 stops the access; the run ends either way.
     emu("bochs/vmx-hostile-vmread-l0",
         expect_failure(r"not L1's memory", r"vmxhostile: mode=vmread-l0: "),
-        l1=g("vmxhostile"), cmdline="mode=vmread-l0", **b)
+        l1=g("vmxhostile"), cmdline="mode=vmread-l0", cfg_extra=["vmcs_shadowing = off"], **b)
     emu("bochs/vmx-hostile-vmwrite-l0",
         expect_failure(r"not L1's memory", r"vmxhostile: mode=vmwrite-l0: "),
+        l1=g("vmxhostile"), cmdline="mode=vmwrite-l0", cfg_extra=["vmcs_shadowing = off"], **b)
+    emu("bochs/vmx-hostile-vmread-l0-shadow",
+        expect_failure(r"EPT violation: L1 write of L0 memory", r"vmxhostile: mode=vmread-l0: "),
+        l1=g("vmxhostile"), cmdline="mode=vmread-l0", **b)
+    emu("bochs/vmx-hostile-vmwrite-l0-shadow",
+        expect_failure(r"EPT violation: L1 read of L0 memory", r"vmxhostile: mode=vmwrite-l0: "),
         l1=g("vmxhostile"), cmdline="mode=vmwrite-l0", **b)
     emu("bochs/vmx-hostile-exit-msr-store-l0",
         expect_failure(r"VMX abort \(indicator 1\)", r"vmxhostile: mode=exit-msr-store-l0: "),
@@ -270,10 +285,11 @@ def emulator_tests(build):
         expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
         l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", **b)
     # The seeded VMCS fuzzer (stress): L1 gets control back after every VMLAUNCH.
-    for name, seed in (("bochs/vmx-fuzz", 1), ("bochs/vmx-fuzz-seed2", 2)):
+    for name, seed, shadow in (("bochs/vmx-fuzz", 1, []), ("bochs/vmx-fuzz-seed2", 2, []),
+                               ("bochs/vmx-fuzz-noshadow", 1, ["vmcs_shadowing = off"])):
         emu(name, expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
                                 r"vmxfuzz: outcome histogram \(300 iterations\)"),
-            l1=g("vmxfuzz"), cmdline="seed=%d iterations=300" % seed, **b)
+            l1=g("vmxfuzz"), cmdline="seed=%d iterations=300" % seed, cfg_extra=shadow, **b)
     return T
 
 

@@ -33,9 +33,12 @@ bool l1_is_ram(uint64_t gpa, uint64_t len)
 
 unsigned l1_maxphyaddr(void)
 {
-	if (cpuid(0x80000000, 0).eax < 0x80000008)
-		return 36;
-	return cpuid(0x80000008, 0).eax & 0xff;
+	static unsigned width;  /* the CPU's: it never changes */
+
+	if (!width)
+		width = cpuid(0x80000000, 0).eax < 0x80000008 ? 36
+								 : cpuid(0x80000008, 0).eax & 0xff;
+	return width;
 }
 
 /* EPT01 decides: the host-physical address for an access, or false. */

@@ -92,10 +92,10 @@ void l1_start(const struct nv_bootinfo *bi)
 			l1.ept01.tables, l1.ram_end);
 
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
-	nested_init(l1.vcpu.vmcs_phys);
+	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing);
 	acct_init(bi->accounting);
 	log_line("config: vmcs_shadowing=%s accounting=%s log_port=%s",
-		 nested_shadowing_on() ? "on" : bi->vmcs_shadowing ? "unavailable" : "off",
+		 nested_shadowing_on() ? "on" : nested_shadowing_wanted() ? "unavailable" : "off",
 		 acct.on ? "on" : "off", bi->log_port == NV_LOG_PORT_COM2 ? "com2" : "com1");
 	current_vcpu = &l1.vcpu;
 	panic_set_dump_hook(dump_on_panic);

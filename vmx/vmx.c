@@ -76,10 +76,15 @@ void vmx_enable(void)
 
 uint64_t vmx_new_vmcs(void)
 {
+	return vmx_new_vmcs_of(vmx_caps.revision);
+}
+
+uint64_t vmx_new_vmcs_of(uint32_t revision)
+{
 	uint64_t vmcs = pmm_alloc_page_or_panic("VMCS");
 	uint8_t fail;
 
-	*(uint32_t *)phys_to_virt(vmcs) = vmx_caps.revision;
+	*(uint32_t *)phys_to_virt(vmcs) = revision;
 	__asm__ volatile("vmclear %1; setna %0" : "=q"(fail) : "m"(vmcs) : "cc", "memory");
 	if (fail)
 		panic("vmx: VMCLEAR of a new VMCS failed");

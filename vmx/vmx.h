@@ -14,6 +14,8 @@ void vmx_enable(void);
 
 /* VMCLEAR + VMPTRLD of a fresh VMCS region (revision id set); returns its address. */
 uint64_t vmx_new_vmcs(void);
+/* The same with this revision identifier (bit 31: a shadow VMCS, SDM 25.2). */
+uint64_t vmx_new_vmcs_of(uint32_t revision);
 /* Make a VMCS current (VMPTRLD); a failure is an L0 bug. */
 void vmx_load_vmcs(uint64_t vmcs);
 /* Drop the CPU's cached translations of one EPT (all EPTs where single-context is missing). */
