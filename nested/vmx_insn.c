@@ -69,10 +69,18 @@ static bool mode_allows_vmx(void)
 	       !guest_compat_mode();
 }
 
-/* VMX instructions other than VMXON: #UD outside VMX operation, #GP(0) at CPL > 0. */
-bool nested_check_vmx_root(void)
+/*
+ * VMX instructions other than VMXON: #UD outside VMX operation, #GP(0) at
+ * CPL > 0; false if a fault was injected. In VMX operation CR0.PE is 1: L0
+ * owns the bit and refuses to clear it (l1_vmx_operation_changed, SDM 24.8),
+ * so it needs no VMREAD here. *operand_bits: VMREAD/VMWRITE's operand size,
+ * 64 in 64-bit mode, else 32 (31.3).
+ */
+static bool vmx_root_checks(unsigned *operand_bits)
 {
-	if (!nested.vmxon || !mode_allows_vmx()) {
+	bool lm = l1_long_mode(), cs_l = vmread32(VMCS_GUEST_CS_AR_BYTES) & AR_L;
+
+	if (!nested.vmxon || (vmreadnat(VMCS_GUEST_RFLAGS) & RFLAGS_VM) || (lm && !cs_l)) {
 		vcpu_inject_ud();
 		return false;
 	}
@@ -80,7 +88,15 @@ bool nested_check_vmx_root(void)
 		vcpu_inject_gp0();
 		return false;
 	}
+	*operand_bits = lm && cs_l ? 64 : 32;
 	return true;
+}
+
+bool nested_check_vmx_root(void)
+{
+	unsigned bits;
+
+	return vmx_root_checks(&bits);
 }
 
 static struct vmx_insn_info insn_info(void)
@@ -245,19 +261,13 @@ void handle_vmptrst(struct vcpu *v, const struct exit_ctx *x)
 	done(x);
 }
 
-/* Operand size of VMREAD/VMWRITE: 64 bits in 64-bit mode, else 32 (31.3). */
-static unsigned operand_bits(void)
-{
-	return guest_64bit_mode() ? 64 : 32;
-}
-
 /* The field an encoding register names, if it exists for L1. */
-static const struct vmcs12_field *field_for(struct vcpu *v, unsigned reg, int *high)
+static const struct vmcs12_field *field_for(struct vcpu *v, unsigned reg, unsigned bits, int *high)
 {
 	uint64_t enc = gpr_read(v, reg);
 	const struct vmcs12_field *f;
 
-	if (operand_bits() == 32)
+	if (bits == 32)
 		enc &= 0xffffffffu;
 	f = vmcs12_field(enc, high);
 	if (f && !nested.caps.feature[f->feature])
@@ -268,16 +278,16 @@ static const struct vmcs12_field *field_for(struct vcpu *v, unsigned reg, int *h
 void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct vmx_insn_info ii = insn_info();
-	unsigned bits = operand_bits();
+	unsigned bits;
 	const struct vmcs12_field *f;
 	uint64_t value;
 	int high;
 
-	if (!nested_check_vmx_root())
+	if (!vmx_root_checks(&bits))
 		return;
 	if (!nested_require_current_vmcs(x))
 		return;
-	f = field_for(v, ii.reg2, &high);
+	f = field_for(v, ii.reg2, bits, &high);
 	if (!f) {
 		vm_fail_valid(VMERR_UNSUPPORTED_FIELD);
 		done(x);
@@ -299,12 +309,12 @@ void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct vmx_insn_info ii = insn_info();
-	unsigned bits = operand_bits();
+	unsigned bits;
 	const struct vmcs12_field *f;
 	uint64_t value = 0;
 	int high;
 
-	if (!nested_check_vmx_root())
+	if (!vmx_root_checks(&bits))
 		return;
 	if (!nested_require_current_vmcs(x))
 		return;
@@ -312,7 +322,7 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 		value = gpr_read(v, ii.reg1);
 	else if (!vmx_operand_read(v, &ii, x->qualification, &value, bits / 8, x->rip))
 		return;
-	f = field_for(v, ii.reg2, &high);
+	f = field_for(v, ii.reg2, bits, &high);
 	if (!f)
 		vm_fail_valid(VMERR_UNSUPPORTED_FIELD);
 	else if (f->group == EXIT && !(nested.caps.l1.misc & BIT64(29)))

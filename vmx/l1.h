@@ -5,6 +5,8 @@
 
 #include "ept/ept.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
 #include "core/pmm.h"
 
 #include <nestvisor/bootinfo.h>
@@ -54,8 +56,11 @@ uint64_t l1_real_cr0(uint64_t visible);
 /* Load the PAE PDPTEs for guest CR3 into the current VMCS; false if invalid. */
 bool l1_load_pdptes(uint64_t cr3);
 
-/* Is the guest in IA-32e mode (long mode) right now? */
-bool l1_long_mode(void);
+/* Is the guest of the current VMCS in IA-32e mode (long mode) right now? */
+static inline bool l1_long_mode(void)
+{
+	return vmread32(VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
+}
 
 /* The boot-map type at a physical address (0 if in no range). */
 uint32_t l1_mem_type_at(uint64_t pa);

@@ -218,8 +218,3 @@ void vmcs01_setup(struct vcpu *v, uint64_t eptp, uint64_t entry, uint64_t mbi)
 	vmcs_write_host_state(v);
 	setup_guest_state(v, entry, mbi);
 }
-
-bool l1_long_mode(void)
-{
-	return vmread32(VMCS_VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
-}
