@@ -37,6 +37,7 @@
 #define RFLAGS_FIXED1  (1ull << 1)
 
 /* MSRs (SDM Vol. 4, Table 2-2 "IA-32 Architectural MSRs") */
+#define MSR_IA32_TSC               0x010
 #define MSR_IA32_FEATURE_CONTROL   0x03a
 #define   FEATURE_CONTROL_LOCK          (1ull << 0)
 #define   FEATURE_CONTROL_VMX_IN_SMX    (1ull << 1)

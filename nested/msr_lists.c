@@ -5,6 +5,7 @@
  * Each entry is read once from L1 memory; the MSRs L0 owns keep L1's view.
  */
 #include "nested/internal.h"
+#include "vmx/exit.h"
 #include "vmx/guest_mem.h"
 #include "vmx/vmcs.h"
 #include "core/x86.h"
@@ -78,6 +79,8 @@ static bool write_msr(uint32_t msr, uint64_t value)
 static bool read_msr(uint32_t msr, uint64_t *value)
 {
 	switch (msr) {
+	/* As of the VM exit (28.4), not of this later moment; L1's TSC is the CPU's. */
+	case MSR_IA32_TSC: *value = current_vcpu->frame.exit_tsc - EXIT_STUB_TSC_LAG; return true;
 	case MSR_IA32_EFER: *value = vmread64(VMCS_GUEST_IA32_EFER); return true;
 	case MSR_IA32_PAT: *value = vmread64(VMCS_GUEST_IA32_PAT); return true;
 	case MSR_IA32_DEBUGCTL: *value = vmread64(VMCS_GUEST_IA32_DEBUGCTL); return true;

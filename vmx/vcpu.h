@@ -30,6 +30,10 @@ struct vcpu_frame {
 	uint64_t host_rsp;     /* L0's stack top for exit handlers */
 	uint64_t exit_tsc;     /* TSC when the exit stub had saved the registers */
 };
+/* TSC ticks from the VM exit to the exit stub's RDTSC where the TSC counts
+ * instructions (Bochs): the exit itself and the stub's 16 pushes. exit_tsc
+ * minus this is the TSC as of the exit (bare Bochs stores the same value). */
+#define EXIT_STUB_TSC_LAG 17
 _Static_assert(offsetof(struct vcpu_frame, host_rsp) == GPR_COUNT * 8,
 	       "exit stub pushes 16 registers directly below host_rsp");
 

@@ -10,6 +10,11 @@
  */
 #include "vmx.h"
 
+#define MSR_IA32_TSC 0x10
+/* Cycles a CPU may count between L2's RDTSC and the VMCALL exit right after
+ * it (one instruction and the exit; 64 leaves room for real hardware). */
+#define TSC_AT_EXIT_SLACK 64u
+
 #define UNMAPPED_ADDR 0x100000000ull    /* the identity map covers [0, 4 GiB) only */
 #define TSC_TEST_OFFSET (1ull << 40)
 #define COM1_SCRATCH  0x3FF
@@ -334,6 +339,21 @@ static void msr_lists(void)
 		report(exit_store[0].value == 0x0033001800001000ull && rdmsr(MSR_STAR) == l1_star,
 		       "VM-exit MSR-store list keeps L2's write 0x0033001800001000, L1's value back "
 		       "(got 0x%llx, 0x%llx)", U64(exit_store[0].value), U64(rdmsr(MSR_STAR)));
+	/* IA32_TSC is stored as of the VM exit (28.4 "Saving MSRs"): L2's RDTSC
+	 * (RAX = the whole TSC), then VMCALL. The stored value follows L2's by the few cycles between
+	 * them, not by the work of the VMM that handles the exit. */
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmw(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	exit_store[0].index = MSR_IA32_TSC;
+	vmw(VMCS_GUEST_RIP, (uintptr_t)l2_rdtsc);
+	if (expect_done(l2_rdtsc_done, "RDTSC with IA32_TSC in the VM-exit MSR-store list")) {
+		uint64_t l2_tsc = g.regs.rax;
+
+		report(exit_store[0].value >= l2_tsc && exit_store[0].value - l2_tsc <= TSC_AT_EXIT_SLACK,
+		       "VM-exit MSR-store list: IA32_TSC as of the exit, at most %u after L2's RDTSC "
+		       "(L2 read 0x%llx, stored 0x%llx)", TSC_AT_EXIT_SLACK, U64(l2_tsc),
+		       U64(exit_store[0].value));
+	}
 }
 
 static void control_registers(void)
