@@ -36,7 +36,7 @@ static bool controls_and_host_need_checks(const struct vmcs12 *v12,
 {
 	return nested.checked != nested.current_ptr ||
 	       nested.checked_long_mode != env->l1_long_mode ||
-	       nested_dirty_in(nested_masks.checked) || (v12->VM_ENTRY_INTR_INFO & INTR_INFO_VALID);
+	       (nested.dirty_groups & DG_CHECKED) || (v12->VM_ENTRY_INTR_INFO & INTR_INFO_VALID);
 }
 
 /*
@@ -48,8 +48,8 @@ static bool controls_and_host_need_checks(const struct vmcs12 *v12,
  */
 static bool guest_state_needs_checks(const struct vmcs12 *v12)
 {
-	return nested.vmcs02_owner != nested.current_ptr || nested_dirty_in(nested_masks.guest) ||
-	       nested_dirty_in(nested_masks.checked) || v12->VMCS_LINK_POINTER != ~0ull;
+	return nested.vmcs02_owner != nested.current_ptr ||
+	       (nested.dirty_groups & (DG_GUEST | DG_CHECKED)) || v12->VMCS_LINK_POINTER != ~0ull;
 }
 
 static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)

@@ -53,12 +53,18 @@ void nested_reflect_to_l1(struct vcpu *v);
 #define DIRTY_WORDS 4
 _Static_assert(V12_FIELDS <= DIRTY_WORDS * 64, "a dirty bit per VMCS field");
 
+/* What a dirty field asks of the next entry (nested.dirty_groups). */
+enum dirty_group {
+	DG_GUEST = 1 << 0,     /* guest state: the software guest-state checks */
+	DG_EVENT = 1 << 1,     /* VM-entry event injection: into VMCS02 as it is */
+	DG_CONTROLS = 1 << 2,  /* other controls: VMCS02's controls are merged anew */
+	DG_HOST = 1 << 3,      /* host state */
+	DG_CHECKED = DG_EVENT | DG_CONTROLS | DG_HOST,  /* the control and host-state checks */
+};
+
 struct field_masks {
-	uint64_t guest[DIRTY_WORDS];        /* every guest-state field */
-	uint64_t guest_plain[DIRTY_WORDS];  /* ... whose VMCS02 value is VMCS12's */
-	uint64_t event[DIRTY_WORDS];        /* VM-entry event injection */
-	uint64_t controls[DIRTY_WORDS];     /* other control fields: VMCS02's controls are merged anew */
-	uint64_t checked[DIRTY_WORDS];      /* control and host fields: the entry checks run again */
+	uint64_t guest_plain[DIRTY_WORDS];  /* guest fields whose VMCS02 value is VMCS12's */
+	uint8_t group[V12_FIELDS];          /* enum dirty_group of each field */
 	uint8_t cold[V12_FIELDS];           /* plain NC_COLD guest fields, copied on demand */
 	unsigned ncold;
 };
@@ -68,14 +74,22 @@ void nested_sync_init(void);
 static inline void nested_mark_dirty(unsigned index)
 {
 	nested.dirty[index / 64] |= 1ull << (index % 64);
+	nested.dirty_groups |= nested_masks.group[index];
 }
 static inline void nested_clear_dirty(void)
 {
 	for (unsigned w = 0; w < DIRTY_WORDS; w++)
 		nested.dirty[w] = 0;
+	nested.dirty_groups = 0;
 }
-bool nested_dirty_in(const uint64_t *mask);
-uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned index);
+static inline uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned index)
+{
+	const struct vmcs12_field *f = &vmcs12_fields[index];
+	const void *p = (const char *)v12 + f->offset;
+
+	return f->width == W16 ? *(const uint16_t *)p
+	       : f->width == W32 ? *(const uint32_t *)p : *(const uint64_t *)p;
+}
 /* VMCS02 current: exit information, hot guest state and saved MSRs into VMCS12. */
 void nested_sync_exit(struct vmcs12 *v12);
 /* VMCS01 current: the cold guest state into VMCS12, if it is behind. */

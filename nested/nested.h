@@ -66,6 +66,7 @@ struct nested_vmx {
 	uint64_t checked;
 	bool checked_long_mode;
 	uint64_t dirty[4];
+	uint8_t dirty_groups;         /* the union of the dirty fields' groups (internal.h) */
 	bool cold_stale;
 	/* nested/bitmaps.c: VMCS02's MSR bitmap, L1's as merged into it (exit
 	 * decisions read these bits), the L1 page merged (MSR_ALL_EXIT: none),

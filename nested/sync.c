@@ -53,7 +53,7 @@ void nested_sync_init(void)
 			continue;
 		switch (f->group) {
 		case GUEST:
-			mask_set(m->guest, i);
+			m->group[i] = DG_GUEST;
 			if (!guest_special(i)) {
 				mask_set(m->guest_plain, i);
 				if (f->nested != NC_HOT)
@@ -61,17 +61,15 @@ void nested_sync_init(void)
 			}
 			break;
 		case HOST:
-			mask_set(m->checked, i);
+			m->group[i] = DG_HOST;
 			break;
 		case CTRL:
-			mask_set(m->checked, i);
-			if (i == V12_VM_ENTRY_INTR_INFO || i == V12_VM_ENTRY_EXCEPTION_ERROR_CODE ||
-			    i == V12_VM_ENTRY_INSTRUCTION_LEN)
-				mask_set(m->event, i);
-			else
-				mask_set(m->controls, i);
+			m->group[i] = i == V12_VM_ENTRY_INTR_INFO ||
+						      i == V12_VM_ENTRY_EXCEPTION_ERROR_CODE ||
+						      i == V12_VM_ENTRY_INSTRUCTION_LEN
+					      ? DG_EVENT : DG_CONTROLS;
 			break;
-		default:  /* exit information */
+		default:  /* exit information: L1 cannot write it */
 			break;
 		}
 	}
@@ -89,17 +87,6 @@ static void pull(struct vmcs12 *v12, unsigned i)
 	nested_v12_set(v12, i, vmcs_read_raw(f->encoding));
 }
 
-uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned i)
-{
-	const struct vmcs12_field *f = &vmcs12_fields[i];
-	const void *p = (const char *)v12 + f->offset;
-
-	switch (f->width) {
-	case W16: return *(const uint16_t *)p;
-	case W32: return *(const uint32_t *)p;
-	default: return *(const uint64_t *)p;
-	}
-}
 
 void nested_v12_set(struct vmcs12 *v12, unsigned i, uint64_t x)
 {
@@ -171,15 +158,6 @@ void nested_write_guest(const struct vmcs12 *v12, bool all)
 			vmcs_write_raw(vmcs12_fields[i].encoding, nested_v12_value(v12, i));
 		}
 	}
-}
-
-bool nested_dirty_in(const uint64_t *mask)
-{
-	uint64_t any = 0;
-
-	for (unsigned w = 0; w < DIRTY_WORDS; w++)
-		any |= nested.dirty[w] & mask[w];
-	return any != 0;
 }
 
 void nested_vmcs02_invalidate(void)

@@ -117,7 +117,7 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 {
 	const struct vmcs12 *v12 = nested.vmcs12;
 	bool full = nested.vmcs02_owner != nested.current_ptr;
-	bool new_controls = full || nested_dirty_in(nested_masks.controls);
+	bool new_controls = full || (nested.dirty_groups & DG_CONTROLS);
 
 	if (!nested.vmcs02)
 		alloc_vmcs02();
@@ -131,9 +131,10 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 	} else {
 		if (new_controls)
 			setup_controls(v12);
-		else if (nested_dirty_in(nested_masks.event))
+		else if (nested.dirty_groups & DG_EVENT)
 			write_event_injection(v12);
-		nested_write_guest(v12, false);
+		if (nested.dirty_groups & DG_GUEST)
+			nested_write_guest(v12, false);
 	}
 	nested_setup_bitmaps(v12);
 	if (!setup_special_guest_state(v12, inh, new_controls)) {

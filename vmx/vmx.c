@@ -94,13 +94,9 @@ uint64_t vmx_new_vmcs_of(uint32_t revision)
 	return vmcs;
 }
 
-void vmx_load_vmcs(uint64_t vmcs)
+void vmx_load_vmcs_failed(uint64_t vmcs)
 {
-	uint8_t fail;
-
-	__asm__ volatile("vmptrld %1; setna %0" : "=q"(fail) : "m"(vmcs) : "cc", "memory");
-	if (fail)
-		panic("vmx: VMPTRLD of 0x%lx failed", vmcs);
+	panic("vmx: VMPTRLD of 0x%lx failed", vmcs);
 }
 
 void vmx_invept_single(uint64_t eptp)

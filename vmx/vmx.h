@@ -16,8 +16,16 @@ void vmx_enable(void);
 uint64_t vmx_new_vmcs(void);
 /* The same with this revision identifier (bit 31: a shadow VMCS, SDM 25.2). */
 uint64_t vmx_new_vmcs_of(uint32_t revision);
-/* Make a VMCS current (VMPTRLD); a failure is an L0 bug. */
-void vmx_load_vmcs(uint64_t vmcs);
+/* Make a VMCS current (VMPTRLD); a failure is an L0 bug. Inline: the nested
+ * paths switch VMCSs a few times on every exit. */
+__attribute__((noreturn, cold)) void vmx_load_vmcs_failed(uint64_t vmcs);
+static inline __attribute__((always_inline)) void vmx_load_vmcs(uint64_t vmcs)
+{
+	__asm__ goto("vmptrld %0\n\tjna %l[fail]" : : "m"(vmcs) : "cc", "memory" : fail);
+	return;
+fail:
+	vmx_load_vmcs_failed(vmcs);
+}
 /* Drop the CPU's cached translations of one EPT (all EPTs where single-context is missing). */
 void vmx_invept_single(uint64_t eptp);
 
