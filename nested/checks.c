@@ -161,11 +161,32 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 	return 0;
 }
 
+/* 26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP" (Bochs 2.7 omits the
+ * canonical check, so L0 must make it for L1's CPU to be right). */
+const char *nested_check_guest_rip(const struct vmcs12 *v)
+{
+	if ((v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST) && (v->GUEST_CS_AR_BYTES & AR_L))
+		CHECK(x86_canonical(v->GUEST_RIP), "guest RIP not canonical for a 64-bit guest");
+	else
+		CHECK(!(v->GUEST_RIP >> 32), "guest RIP above 4 GiB outside 64-bit mode");
+	return 0;
+}
+
+bool nested_guest_field_checked(unsigned index)
+{
+	/* What nested_check_guest_state reads besides RIP (and the controls);
+	 * tests/unit/test_nested_checks.c holds the two together. */
+	return index == V12_GUEST_ACTIVITY_STATE || index == V12_GUEST_CR0 ||
+	       index == V12_GUEST_CR4 || index == V12_GUEST_IA32_PAT ||
+	       index == V12_GUEST_CS_AR_BYTES || index == V12_VMCS_LINK_POINTER;
+}
+
 const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_check_env *env,
 				     uint64_t *qualification)
 {
 	const struct vmx_caps *c = &env->caps->l1;
 	unsigned activity = v->GUEST_ACTIVITY_STATE;
+	const char *why;
 	uint32_t rev;
 
 	*qualification = 0;
@@ -179,12 +200,9 @@ const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_
 	      "guest CR4 violates IA32_VMX_CR4_FIXED0/1");
 	CHECK(!(v->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT) || x86_pat_valid(v->GUEST_IA32_PAT),
 	      "guest IA32_PAT has an invalid memory type");
-	/* 26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP" (Bochs 2.7 omits the
-	 * canonical check, so L0 must make it for L1's CPU to be right). */
-	if ((v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST) && (v->GUEST_CS_AR_BYTES & AR_L))
-		CHECK(x86_canonical(v->GUEST_RIP), "guest RIP not canonical for a 64-bit guest");
-	else
-		CHECK(!(v->GUEST_RIP >> 32), "guest RIP above 4 GiB outside 64-bit mode");
+	why = nested_check_guest_rip(v);
+	if (why)
+		return why;
 	/* 26.3.1.5 "Checks on Guest Non-Register State": the VMCS link pointer. */
 	if (v->VMCS_LINK_POINTER != ~0ull) {
 		*qualification = 4;

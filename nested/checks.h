@@ -32,6 +32,15 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_check_env *env,
 				     uint64_t *qualification);
 
+/* The guest RIP check alone (one of nested_check_guest_state's). */
+const char *nested_check_guest_rip(const struct vmcs12 *v);
+/*
+ * Is this guest field (enum vmcs12_index) one nested_check_guest_state
+ * reads, RIP aside? An entry after which L1 changed none of those, nor the
+ * controls, needs the RIP check at most.
+ */
+bool nested_guest_field_checked(unsigned index);
+
 /* The secondary controls in effect (0 unless "activate secondary controls"). */
 uint32_t vmcs12_proc2(const struct vmcs12 *v);
 

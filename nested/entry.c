@@ -42,14 +42,20 @@ static bool controls_and_host_need_checks(const struct vmcs12 *v12,
 /*
  * The software guest-state checks read VMCS12's guest state and controls,
  * and L1's memory at the VMCS link pointer. When VMCS02 holds this VMCS12's
- * state and L1 wrote none of those fields, that state is what the CPU saved
- * at L2's last VM exit, after an entry that passed them: only a link pointer
- * (whose target L1 may have changed) needs them again.
+ * state, what L1 did not write is what the CPU saved at L2's last VM exit,
+ * after an entry that passed them: only the fields L1 wrote, and a link
+ * pointer (whose target L1 may have changed), need them again. A new RIP
+ * alone, the common case (L1 skips the instruction it emulated), needs the
+ * RIP check alone.
  */
-static bool guest_state_needs_checks(const struct vmcs12 *v12)
+static const char *guest_state_checks(const struct vmcs12 *v12, const struct entry_check_env *env,
+				      uint64_t *qual)
 {
-	return nested.vmcs02_owner != nested.current_ptr ||
-	       (nested.dirty_groups & (DG_GUEST | DG_CHECKED)) || v12->VMCS_LINK_POINTER != ~0ull;
+	*qual = 0;
+	if (nested.vmcs02_owner != nested.current_ptr ||
+	    (nested.dirty_groups & (DG_GUEST_CHECKED | DG_CHECKED)) || v12->VMCS_LINK_POINTER != ~0ull)
+		return nested_check_guest_state(v12, env, qual);
+	return (nested.dirty_groups & DG_RIP) ? nested_check_guest_rip(v12) : NULL;
 }
 
 static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
@@ -101,7 +107,7 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 	/* From here the instruction ends in L2 or in a VM-entry-failure exit to L1. */
 	l1_cr0 = vmreadnat(VMCS_GUEST_CR0);
 	l1_efer = vmread64(VMCS_GUEST_IA32_EFER);
-	why = guest_state_needs_checks(v12) ? nested_check_guest_state(v12, &env, &qual) : NULL;
+	why = guest_state_checks(v12, &env, &qual);
 	if (why) {
 		pr_info("nested: VM entry check failed: %s (VM-entry failure, qualification %lu)",
 			why, qual);

@@ -55,7 +55,9 @@ _Static_assert(V12_FIELDS <= DIRTY_WORDS * 64, "a dirty bit per VMCS field");
 
 /* What a dirty field asks of the next entry (nested.dirty_groups). */
 enum dirty_group {
-	DG_GUEST = 1 << 0,     /* guest state: the software guest-state checks */
+	DG_GUEST = 1 << 0,     /* guest state: into VMCS02 */
+	DG_GUEST_CHECKED = 1 << 4,  /* ... read by the software guest-state checks */
+	DG_RIP = 1 << 5,       /* ... guest RIP: its own check */
 	DG_EVENT = 1 << 1,     /* VM-entry event injection: into VMCS02 as it is */
 	DG_CONTROLS = 1 << 2,  /* other controls: VMCS02's controls are merged anew */
 	DG_HOST = 1 << 3,      /* host state */

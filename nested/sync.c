@@ -17,6 +17,7 @@
  * Field classes are the nested column of vmx/vmcs_fields.def.
  */
 #include "nested/internal.h"
+#include "nested/checks.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
@@ -53,7 +54,8 @@ void nested_sync_init(void)
 			continue;
 		switch (f->group) {
 		case GUEST:
-			m->group[i] = DG_GUEST;
+			m->group[i] = DG_GUEST | (i == V12_GUEST_RIP ? DG_RIP : 0) |
+				      (nested_guest_field_checked(i) ? DG_GUEST_CHECKED : 0);
 			if (!guest_special(i)) {
 				mask_set(m->guest_plain, i);
 				if (f->nested != NC_HOT)
