@@ -26,7 +26,7 @@ enum kind { KIND_L1, KIND_L2_REFLECTED, KIND_L2_ABSORBED, NUM_KINDS };
 enum handler { HANDLER_NONE, HANDLER_REALISTIC, HANDLER_MINIMAL, NUM_HANDLERS };
 enum op {
 	OP_CPUID, OP_HYPERCALL, OP_VMCALL, OP_RDMSR, OP_WRMSR, OP_IO, OP_VMREAD, OP_VMWRITE,
-	OP_VMPTRLD, OP_VMREAD_COLD, OP_VMWRITE_COLD, NUM_OPS
+	OP_VMPTRLD, OP_VMREAD_COLD, OP_VMWRITE_COLD, OP_VMLAUNCH, NUM_OPS
 };
 
 const char *kind_name(enum kind k);
@@ -82,6 +82,8 @@ _Static_assert(offsetof(struct eb_round, got_reason) == 56, "l1_timed.asm EB_ROU
 enum round_status { ROUND_OK = 0, ROUND_ENTRY_FAILED = 1, ROUND_UNEXPECTED = 2 };
 typedef enum round_status round_fn(struct eb_round *r);
 round_fn eb_round_realistic, eb_round_minimal;
+/* VMLAUNCH of the current VMCS instead of VMRESUME (l2-reflected vmlaunch). */
+round_fn eb_round_launch;
 extern char eb_round_exit[];            /* HOST_RIP of the timed rounds */
 extern char eb_host_stack_top[];        /* HOST_RSP of the timed rounds */
 
@@ -162,12 +164,24 @@ void acct_expect(const struct meas *m, enum nv_acct_level level, uint32_t reason
 		 uint32_t per_op, uint32_t n);
 /* Checks that the window holds no exit at all. */
 void acct_expect_none(const struct meas *m);
+/* L0 exits in the window, all levels and reasons (0 without accounting). */
+uint64_t acct_total(void);
+/* A window made of many short ones, one per sample (l2-reflected vmlaunch,
+ * whose untimed set-up between samples exits to L0 too): acct_sum_begin
+ * empties the sum, acct_sum_add adds the window just read by acct_end, and
+ * acct_sum_end makes the sum the window that acct_format and acct_expect see
+ * (not valid if one of the windows was not). */
+void acct_sum_begin(void);
+void acct_sum_add(void);
+void acct_sum_end(void);
 
 /* ---- The measurements (l1.c, l2.c) --------------------------------------- */
 
 /* Does this op exist for this kind (the plan only holds those that do)? */
 bool l1_has_op(enum op o);
 bool l2_reflected_has_op(enum op o);
+/* Is this handler measured for this l2-reflected op (vmlaunch: minimal only)? */
+bool l2_reflected_has_handler(enum op o, enum handler h);
 bool l2_absorbed_has_op(enum op o);
 /* Each prints a `result` line and its checks, or a `skip` line, or a failed
  * check that says why it could not measure. */

@@ -257,3 +257,56 @@ void acct_expect_none(const struct meas *m)
 			total += snap.cell[l][r].count;
 	check(m, "no-l0-exits", total == 0, "L0_exits=%llu want=0 (shadow_VMCS_on)", U64(total));
 }
+
+uint64_t acct_total(void)
+{
+	uint64_t total = 0;
+
+	if (!window_valid)
+		return 0;
+	for (unsigned l = 0; l < NV_ACCT_LEVELS; l++)
+		for (unsigned r = 0; r < NV_ACCT_REASONS; r++)
+			total += snap.cell[l][r].count;
+	return total;
+}
+
+/* ---- A window made of one window per sample ------------------------------ */
+
+static struct nv_acct_snapshot sum;     /* only its cells are used */
+static bool sum_valid;
+
+static void add_cell(struct nv_acct_cell *to, const struct nv_acct_cell *from)
+{
+	to->count += from->count;
+	to->ticks += from->ticks;
+}
+
+void acct_sum_begin(void)
+{
+	memset(sum.cell, 0, sizeof(sum.cell));
+	memset(sum.for_l2, 0, sizeof(sum.for_l2));
+	sum_valid = accounting;
+	window_valid = false;
+}
+
+void acct_sum_add(void)
+{
+	if (!window_valid) {
+		sum_valid = false;
+		return;
+	}
+	for (unsigned l = 0; l < NV_ACCT_LEVELS; l++)
+		for (unsigned r = 0; r < NV_ACCT_REASONS; r++)
+			add_cell(&sum.cell[l][r], &snap.cell[l][r]);
+	for (unsigned r = 0; r < NV_ACCT_REASONS; r++)
+		add_cell(&sum.for_l2[r], &snap.for_l2[r]);
+}
+
+void acct_sum_end(void)
+{
+	window_valid = sum_valid && accounting;
+	if (!window_valid)
+		return;
+	memcpy(snap.cell, sum.cell, sizeof(snap.cell));
+	memcpy(snap.for_l2, sum.for_l2, sizeof(snap.for_l2));
+}

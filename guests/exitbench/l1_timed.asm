@@ -7,10 +7,11 @@
 ; Kinds l2-*: eb_round_<handler>(struct eb_round *r) times one round trip
 ; L1 -> L2 -> L1. The first timestamp is taken in L1, then the handler runs
 ; (realistic: the work of KVM's exit handler; minimal: nothing), then
-; VMRESUME enters L2, whose next instruction exits; L0 reflects that exit and
-; L1 continues at HOST_RIP = eb_round_exit, which takes the second timestamp
-; before anything else. HOST_RIP and HOST_RSP are written once per
-; measurement (l2.c), never inside the window.
+; VMRESUME (eb_round_launch: VMLAUNCH) enters L2, whose next instruction
+; exits; L0 reflects that exit and L1 continues at HOST_RIP = eb_round_exit,
+; which takes the second timestamp before anything else. HOST_RIP and HOST_RSP
+; are written once per measurement (per sample for eb_round_launch) by l2.c,
+; never inside the window.
 bits 64
 %include "guests/exitbench/stamp.inc"
 
@@ -82,6 +83,19 @@ eb_round_minimal:
 	vmresume
 	jmp round_entry_failed
 
+; enum round_status eb_round_launch(struct eb_round *r): VMLAUNCH of the
+; current VMCS, which l2.c has just cleared, loaded and filled (all of it
+; before this function: the window holds the VMLAUNCH alone). Under nestvisor
+; that VMCS12 is new to L0 since its VMPTRLD, so L0 checks it and builds VMCS02
+; from scratch here. L2 starts at its VMCALL, which exits at once.
+global eb_round_launch
+eb_round_launch:
+	ROUND_ENTER
+	STAMP_T0
+	ARG_SLOT rdi
+	vmlaunch
+	jmp round_entry_failed
+
 ; enum round_status eb_round_realistic(struct eb_round *r): L1 handles the
 ; previous exit as KVM's handler does (exit reason and dispatch on it, exit
 ; qualification, instruction length, guest RIP; RIP += length), then resumes.
@@ -125,7 +139,7 @@ round_unexpected:
 	mov eax, ROUND_UNEXPECTED
 	jmp round_out
 
-; VMRESUME itself failed (VMfailInvalid or VMfailValid): no VM exit happened.
+; VMRESUME/VMLAUNCH itself failed (VMfailInvalid or VMfailValid): no VM exit happened.
 round_entry_failed:
 	mov eax, ROUND_ENTRY_FAILED
 round_out:

@@ -20,6 +20,10 @@
  * L1's handler does not emulate the operation: the measurement is the exit
  * path, and the operation never completes (L2 loops on it).
  *
+ * l2-reflected vmlaunch (handler minimal only): the same round as vmcall
+ * minimal, but entered by VMLAUNCH of a VMCS L0 has not seen instead of
+ * VMRESUME of a known one (launch_measure).
+ *
  * l2-absorbed: L2's operation exits to L0 only (L0 intercepts it, L1 does
  * not), and L0 resumes L2 without L1. L1 sees nothing to time, so L2 times
  * its own loop (eb_l2_absorbed_*) and VMCALLs when done.
@@ -64,6 +68,8 @@ static const struct l2_op reflected_ops[] = {
 	{ OP_VMWRITE, eb_l2_vmwrite, NULL, NULL, NULL, EXIT_REASON_VMWRITE, CTL_NONE,
 	  { .rcx = VMCS_GUEST_RIP } },
 	{ OP_VMPTRLD, eb_l2_vmptrld, NULL, NULL, NULL, EXIT_REASON_VMPTRLD, CTL_NONE, { 0 } },
+	/* L1's VMLAUNCH of a fresh VMCS; L2 exits at once with VMCALL (launch_measure). */
+	{ OP_VMLAUNCH, eb_l2_vmcall, NULL, NULL, NULL, EXIT_REASON_VMCALL, CTL_NONE, { 0 } },
 };
 
 static const struct l2_op absorbed_ops[] = {
@@ -86,6 +92,12 @@ static const struct l2_op *find_op(const struct l2_op *ops, size_t count, enum o
 bool l2_reflected_has_op(enum op o)
 {
 	return find_op(reflected_ops, COUNT(reflected_ops), o) != NULL;
+}
+
+bool l2_reflected_has_handler(enum op o, enum handler h)
+{
+	/* No exit handler of L1 runs before a first VMLAUNCH: one row, "minimal". */
+	return o != OP_VMLAUNCH || h == HANDLER_MINIMAL;
 }
 
 bool l2_absorbed_has_op(enum op o)
@@ -223,6 +235,92 @@ static bool check_last_exit(const struct meas *m, const char *what, uint32_t rea
 
 /* ---- l2-reflected ------------------------------------------------------------ */
 
+/*
+ * l2-reflected vmlaunch: the cost of starting an L2 on a VMCS L0 has not seen.
+ * Each sample, untimed: vmxlib's l2_init (VMCLEAR of the region, the region
+ * zeroed, VMCLEAR, VMPTRLD, every VMWRITE of its 64-bit L2, RIP at
+ * eb_l2_vmcall), HOST_RIP/HOST_RSP of the rounds, and the reset of L0's
+ * counters. Timed (eb_round_launch): VMLAUNCH; under nestvisor L0 takes the
+ * VMCS12 that VMPTRLD read, checks it and builds VMCS02 anew (a VMPTRLD leaves
+ * no VMCS02 for the new VMCS12); L2's VMCALL exits at once, L0 reflects it,
+ * and L1's HOST_RIP takes the second timestamp. The window thus holds what a
+ * round of `vmcall minimal` holds, with VMLAUNCH of a new VMCS in place of
+ * VMRESUME of a known one: the difference of the two rows is what a first
+ * VMLAUNCH costs L0 more.
+ *
+ * The set-up exits to L0 too (VMCLEAR, VMPTRLD, the VMWRITEs no shadow VMCS
+ * serves, RDMSRs), so one window around the loop would hold it. L0's counters
+ * are reset just before each VMLAUNCH and read just after its exit instead
+ * (neither hypercall's own exit is counted, and a CPUID exit does not touch
+ * VMCS12 or the shadow VMCS), and the result adds those windows up.
+ */
+static bool launch_samples(const struct meas *m, struct l2 *g, const char *program,
+			   struct eb_round *r, uint32_t count, bool record)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		enum round_status s;
+		uint64_t reason, rip;
+
+		l2_init(g, program);
+		host_to_rounds();
+		if (record)
+			acct_begin();
+		s = eb_round_launch(r);
+		if (record) {
+			acct_end();
+			acct_sum_add();
+		}
+		if (s != ROUND_OK)
+			return check(m, "launch", false,
+				     "%s sample %u: VMLAUNCH failed (VM-instruction error %llu)",
+				     record ? "timed" : "warm-up", i,
+				     U64(vmr(VMCS_VM_INSTRUCTION_ERROR)));
+		reason = vmr(VMCS_EXIT_REASON);
+		rip = vmr(VMCS_GUEST_RIP);
+		if (reason != EXIT_REASON_VMCALL || rip != (uintptr_t)program)
+			return check(m, "every-exit", false,
+				     "%s sample %u: exit %s (0x%llx) at 0x%llx want VMCALL at 0x%llx",
+				     record ? "timed" : "warm-up", i, exit_reason_name((uint32_t)reason),
+				     U64(reason), U64(rip), U64((uintptr_t)program));
+		if (record)
+			eb_samples[i] = r->delta;
+	}
+	return true;
+}
+
+static void launch_measure(const struct meas *m, const struct l2_op *op)
+{
+	static struct l2 g;
+	struct eb_round r = { .regs = op->regs, .reason = op->reason };
+	bool ok;
+
+	/* The premise, through vmxlib: this L2 exits at once with VMCALL at its first
+	 * instruction. It also leaves L1 handling a reflected exit, as before
+	 * every sample. */
+	if (!l2_prepare(m, &g, op->program, op->ctl))
+		return;
+	if (!run_expect(m, "exit-to-l1", &g, op->reason, op->program))
+		return;
+	if (!launch_samples(m, &g, op->program, &r, opt.warmup, false))
+		return;
+	acct_sum_begin();
+	ok = launch_samples(m, &g, op->program, &r, opt.n, true);
+	acct_sum_end();
+	if (!ok)
+		return;
+
+	result_print(m, opt.n);
+	check(m, "every-exit", true,
+	      "%u VMLAUNCHes, each of a VMCS just cleared and loaded, entered L2, which exited "
+	      "with VMCALL at 0x%llx", opt.warmup + opt.n, U64((uintptr_t)op->program));
+	acct_expect(m, NV_ACCT_L1_FOR_L2, EXIT_REASON_VMLAUNCH, 1, opt.n);
+	acct_expect(m, NV_ACCT_L2_REFLECTED, op->reason, 1, opt.n);
+	if (acct_valid())
+		check(m, "exits.no-other", acct_total() == 2ull * opt.n,
+		      "L0 exits=%llu want=%llu: one VMLAUNCH and one VMCALL per sample, nothing else",
+		      U64(acct_total()), U64(2ull * opt.n));
+}
+
 void l2_reflected_measure(const struct meas *m)
 {
 	static struct l2 g;
@@ -231,6 +329,10 @@ void l2_reflected_measure(const struct meas *m)
 	round_fn *round = m->handler == HANDLER_REALISTIC ? eb_round_realistic : eb_round_minimal;
 	bool ok;
 
+	if (m->op == OP_VMLAUNCH) {
+		launch_measure(m, op);
+		return;
+	}
 	if (!l2_prepare(m, &g, op->program, op->ctl))
 		return;
 	if (m->op == OP_VMPTRLD)
