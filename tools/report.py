@@ -91,10 +91,10 @@ def number(text):
 
 def exit_breakdown(text):
     """`LEVEL.REASON:count,...` as [{level, reason, per_op}]; None for `n/a`;
-    [] for no exits (`-`, or an empty value)."""
+    [] for no exits (`none`, as exitbench prints it; `-` or an empty value)."""
     if text == "n/a":
         return None
-    if text in ("", "-"):
+    if text in ("", "-", "none"):
         return []
     out = []
     for item in text.split(","):

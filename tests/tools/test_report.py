@@ -61,6 +61,7 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(report.exit_breakdown("L1-for-L2.VMREAD:4.25"),
                          [{"level": "L1-for-L2", "reason": "VMREAD", "per_op": 4.25}])
         self.assertIsNone(report.exit_breakdown("n/a"))
+        self.assertEqual(report.exit_breakdown("none"), [])  # exitbench's spelling
         with self.assertRaises(ValueError):
             report.exit_breakdown("CPUID:1")
 
