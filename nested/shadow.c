@@ -114,7 +114,7 @@ static void push_exit_info(void)
 		return;
 #define VMCS_FIELD(name, enc, width, group, feat, nclass) \
 	if ((nclass) == NC_EXIT && FIELD_EXISTS(feat))    \
-		vmcs_write_raw(enc, v12->name);
+		vmcs_write_field(enc, feat, group, v12->name);
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 }
@@ -127,7 +127,7 @@ static void push_rw(bool exit_only)
 #define VMCS_FIELD(name, enc, width, group, feat, nclass)                              \
 	if (SHADOW_RW(nclass) && FIELD_EXISTS(feat) &&                                    \
 	    (!exit_only || (nclass) == NC_HOT || (enc) == VMCS_VM_ENTRY_INTR_INFO))      \
-		vmcs_write_raw(enc, v12->name);
+		vmcs_write_field(enc, feat, group, v12->name);
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 }
@@ -153,7 +153,7 @@ void nested_shadow_pull(void)
 	vmx_load_vmcs(nested.shadow);
 #define VMCS_FIELD(name, enc, width, group, feat, nclass)                          \
 	if (SHADOW_RW(nclass) && FIELD_EXISTS(feat)) {                                \
-		vmcs12_##width now = (vmcs12_##width)vmcs_read_raw(enc);              \
+		vmcs12_##width now = (vmcs12_##width)vmcs_read_field(enc, feat, group); \
 		if (now != v12->name) {                                               \
 			v12->name = now;                                              \
 			nested_mark_dirty(V12_##name);                                \

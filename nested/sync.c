@@ -111,7 +111,7 @@ void nested_sync_exit(struct vmcs12 *v12)
 	/* Straight-line, from the table: a VMREAD and a store a field. */
 #define VMCS_FIELD(name, enc, width, group, feat, nclass)                              \
 	if (((nclass) == NC_EXIT || PLAIN_HOT(enc, group, nclass)) && FIELD_EXISTS(feat)) \
-		v12->name = (vmcs12_##width)vmcs_read_raw(enc);
+		v12->name = (vmcs12_##width)vmcs_read_field(enc, feat, group);
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 	v12->GUEST_CR0 = (vmreadnat(VMCS_GUEST_CR0) & ~mask0) | (v12->GUEST_CR0 & mask0);

@@ -60,14 +60,39 @@ extern const unsigned vmcs_field_count;
 const struct vmcs_field_info *vmcs_field_lookup(uint32_t encoding);
 const char *vmcs_field_name(uint32_t encoding);
 
+/* The feature column again, by name: VMCS_FEATURE_OF_VMCS_GUEST_RIP = F_BASE. */
+enum vmcs_field_feature {
+#define VMCS_FIELD(name, enc, width, group, feature, nested) VMCS_FEATURE_OF_VMCS_##name = (feature),
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+};
+
+/*
+ * Whether a VMREAD/VMWRITE of L0's own can fail at all. With a current VMCS
+ * (an L0 invariant from VMXON on), only an unsupported field (VMfailValid 12)
+ * or a VMWRITE to a read-only one (13) fails: SDM Vol. 3C, 31.3 "VMREAD" and
+ * "VMWRITE". Fields of F_BASE exist on every CPU L0 runs on (it requires the
+ * EFER and PAT load/save controls, whose fields are F_BASE too), and the
+ * EXIT group is what VMWRITE may refuse. Every other access is checked.
+ * Build with -DNV_VMCS_CHECK_ALL to check them all.
+ */
+#ifdef NV_VMCS_CHECK_ALL
+#define VMCS_MAY_FAIL(feature, group, write) 1
+#else
+#define VMCS_MAY_FAIL(feature, group, write) \
+	((int)(feature) != (int)F_BASE || ((write) && (int)(group) == (int)EXIT))
+#endif
+
 #ifndef NV_HOST_TEST
 /* A failed VMREAD/VMWRITE of L0's own is an L0 bug: panic (vmcs.c). */
 __attribute__((noreturn, cold)) void vmcs_fail(const char *insn, uint32_t encoding);
 
 /*
  * Raw VMREAD/VMWRITE on the current VMCS, inline: the exit path runs a few
- * dozen of these, and each costs one instruction plus a never-taken branch
- * (VMfail sets CF or ZF: "jna").
+ * dozen of these. A checked one costs one instruction plus a never-taken
+ * branch (VMfail sets CF or ZF: "jna"); one that cannot fail costs the
+ * instruction alone (VMCS_MAY_FAIL). Both are volatile: the current VMCS is
+ * state the compiler does not see.
  */
 static inline __attribute__((always_inline)) uint64_t vmcs_read_raw(uint32_t encoding)
 {
@@ -96,18 +121,46 @@ fail:
 	vmcs_fail("VMWRITE", encoding);
 }
 
+static inline __attribute__((always_inline)) uint64_t vmcs_read_unchecked(uint32_t encoding)
+{
+	uint64_t v;
+
+	__asm__ volatile("vmread %1, %0" : "=r"(v) : "r"((uint64_t)encoding) : "cc", "memory");
+	return v;
+}
+
+static inline __attribute__((always_inline)) void vmcs_write_unchecked(uint32_t encoding,
+								       uint64_t value)
+{
+	__asm__ volatile("vmwrite %0, %1" : : "r"(value), "r"((uint64_t)encoding) : "cc", "memory");
+}
+
+/* A field of the table by its columns (the X-macro copies of nested/). */
+#define vmcs_read_field(enc, feature, group) \
+	(VMCS_MAY_FAIL(feature, group, 0) ? vmcs_read_raw(enc) : vmcs_read_unchecked(enc))
+#define vmcs_write_field(enc, feature, group, value)                                  \
+	do {                                                                          \
+		if (VMCS_MAY_FAIL(feature, group, 1))                                 \
+			vmcs_write_raw(enc, value);                                   \
+		else                                                                  \
+			vmcs_write_unchecked(enc, value);                             \
+	} while (0)
+
 #define VMCS_CHECK_WIDTH(f, w) \
 	_Static_assert(VMCS_ENC_WIDTH(f) == (w), #f " accessed with the wrong width")
 
-#define vmread16(f)  ({ VMCS_CHECK_WIDTH(f, W16);  (uint16_t)vmcs_read_raw(f); })
-#define vmread32(f)  ({ VMCS_CHECK_WIDTH(f, W32);  (uint32_t)vmcs_read_raw(f); })
-#define vmread64(f)  ({ VMCS_CHECK_WIDTH(f, W64);  (uint64_t)vmcs_read_raw(f); })
-#define vmreadnat(f) ({ VMCS_CHECK_WIDTH(f, WNAT); (uint64_t)vmcs_read_raw(f); })
+#define VMCS_READ_(f)     vmcs_read_field(f, VMCS_FEATURE_OF_##f, VMCS_ENC_GROUP(f))
+#define VMCS_WRITE_(f, v) vmcs_write_field(f, VMCS_FEATURE_OF_##f, VMCS_ENC_GROUP(f), v)
 
-#define vmwrite16(f, v)  do { VMCS_CHECK_WIDTH(f, W16);  vmcs_write_raw(f, (uint16_t)(v)); } while (0)
-#define vmwrite32(f, v)  do { VMCS_CHECK_WIDTH(f, W32);  vmcs_write_raw(f, (uint32_t)(v)); } while (0)
-#define vmwrite64(f, v)  do { VMCS_CHECK_WIDTH(f, W64);  vmcs_write_raw(f, (uint64_t)(v)); } while (0)
-#define vmwritenat(f, v) do { VMCS_CHECK_WIDTH(f, WNAT); vmcs_write_raw(f, (uint64_t)(v)); } while (0)
+#define vmread16(f)  ({ VMCS_CHECK_WIDTH(f, W16);  (uint16_t)VMCS_READ_(f); })
+#define vmread32(f)  ({ VMCS_CHECK_WIDTH(f, W32);  (uint32_t)VMCS_READ_(f); })
+#define vmread64(f)  ({ VMCS_CHECK_WIDTH(f, W64);  (uint64_t)VMCS_READ_(f); })
+#define vmreadnat(f) ({ VMCS_CHECK_WIDTH(f, WNAT); (uint64_t)VMCS_READ_(f); })
+
+#define vmwrite16(f, v)  do { VMCS_CHECK_WIDTH(f, W16);  VMCS_WRITE_(f, (uint16_t)(v)); } while (0)
+#define vmwrite32(f, v)  do { VMCS_CHECK_WIDTH(f, W32);  VMCS_WRITE_(f, (uint32_t)(v)); } while (0)
+#define vmwrite64(f, v)  do { VMCS_CHECK_WIDTH(f, W64);  VMCS_WRITE_(f, (uint64_t)(v)); } while (0)
+#define vmwritenat(f, v) do { VMCS_CHECK_WIDTH(f, WNAT); VMCS_WRITE_(f, (uint64_t)(v)); } while (0)
 #endif
 
 #endif
