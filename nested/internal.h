@@ -55,7 +55,8 @@ _Static_assert(V12_FIELDS <= DIRTY_WORDS * 64, "a dirty bit per VMCS field");
 
 /* What a dirty field asks of the next entry (nested.dirty_groups). */
 enum dirty_group {
-	DG_GUEST = 1 << 0,     /* guest state: into VMCS02 */
+	DG_GUEST = 1 << 0,     /* guest state but the plain hot fields: into VMCS02 */
+	DG_GUEST_HOT = 1 << 6, /* plain hot guest state (PLAIN_HOT): into VMCS02 */
 	DG_GUEST_CHECKED = 1 << 4,  /* ... read by the software guest-state checks */
 	DG_RIP = 1 << 5,       /* ... guest RIP: its own check */
 	DG_EVENT = 1 << 1,     /* VM-entry event injection: into VMCS02 as it is */
@@ -65,7 +66,7 @@ enum dirty_group {
 };
 
 struct field_masks {
-	uint64_t guest_plain[DIRTY_WORDS];  /* guest fields whose VMCS02 value is VMCS12's */
+	uint64_t guest_plain[DIRTY_WORDS];  /* other guest fields whose VMCS02 value is VMCS12's */
 	uint8_t group[V12_FIELDS];          /* enum dirty_group of each field */
 	uint8_t cold[V12_FIELDS];           /* plain NC_COLD guest fields, copied on demand */
 	unsigned ncold;
@@ -97,6 +98,7 @@ void nested_sync_exit(struct vmcs12 *v12);
 /* VMCS01 current: the cold guest state into VMCS12, if it is behind. */
 void nested_sync_cold(void);
 /* VMCS02 current: the plain guest fields L1 changed (all: every one) into it. */
+void nested_write_guest_hot(const struct vmcs12 *v12, bool all);
 void nested_write_guest(const struct vmcs12 *v12, bool all);
 /* VMCS01 current: VMCS02's state no longer counts; the next entry builds it anew. */
 void nested_vmcs02_invalidate(void);

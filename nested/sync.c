@@ -43,6 +43,13 @@ static bool guest_special(unsigned i)
 	       i == V12_VMCS_LINK_POINTER || (i >= V12_GUEST_PDPTE0 && i <= V12_GUEST_PDPTE3);
 }
 
+static bool plain_hot(unsigned i)
+{
+	const struct vmcs12_field *f = &vmcs12_fields[i];
+
+	return PLAIN_HOT(f->encoding, f->group, f->nested);
+}
+
 void nested_sync_init(void)
 {
 	struct field_masks *m = &nested_masks;
@@ -54,13 +61,13 @@ void nested_sync_init(void)
 			continue;
 		switch (f->group) {
 		case GUEST:
-			m->group[i] = DG_GUEST | (i == V12_GUEST_RIP ? DG_RIP : 0) |
+			m->group[i] = (plain_hot(i) ? DG_GUEST_HOT : DG_GUEST) |
+				      (i == V12_GUEST_RIP ? DG_RIP : 0) |
 				      (nested_guest_field_checked(i) ? DG_GUEST_CHECKED : 0);
-			if (!guest_special(i)) {
+			if (!guest_special(i) && !plain_hot(i))
 				mask_set(m->guest_plain, i);
-				if (f->nested != NC_HOT)
-					m->cold[m->ncold++] = (uint8_t)i;
-			}
+			if (!guest_special(i) && f->nested != NC_HOT)
+				m->cold[m->ncold++] = (uint8_t)i;
 			break;
 		case HOST:
 			m->group[i] = DG_HOST;
@@ -146,6 +153,22 @@ void nested_sync_cold(void)
 	}
 	vmx_load_vmcs(nested.vmcs01);
 	nested.cold_stale = false;
+}
+
+static bool dirty(unsigned i)
+{
+	return nested.dirty[i / 64] >> (i % 64) & 1;
+}
+
+/* The plain hot guest fields L1 wrote (all: every one), straight-line from the table. */
+void nested_write_guest_hot(const struct vmcs12 *v12, bool all)
+{
+#define VMCS_FIELD(name, enc, width, group, feat, nclass)                    \
+	if (PLAIN_HOT(enc, group, nclass) && FIELD_EXISTS(feat) &&            \
+	    (all || dirty(V12_##name)))                                        \
+		vmcs_write_field(enc, feat, group, v12->name);
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
 }
 
 void nested_write_guest(const struct vmcs12 *v12, bool all)

@@ -127,12 +127,15 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 		vmcs_write_host_state(v);
 		setup_controls(v12);
 		nested_write_bitmap_addresses();
+		nested_write_guest_hot(v12, true);
 		nested_write_guest(v12, true);
 	} else {
 		if (new_controls)
 			setup_controls(v12);
 		else if (nested.dirty_groups & DG_EVENT)
 			write_event_injection(v12);
+		if (nested.dirty_groups & DG_GUEST_HOT)
+			nested_write_guest_hot(v12, false);
 		if (nested.dirty_groups & DG_GUEST)
 			nested_write_guest(v12, false);
 	}

@@ -76,19 +76,66 @@ extern const struct vmcs12_field vmcs12_fields[V12_FIELDS];
  * no field (bits 63:32 of a 64-bit operand count too). *high is set for the
  * high-half access of a 64-bit field.
  */
-const struct vmcs12_field *vmcs12_field(uint64_t encoding, int *high);
+static inline const struct vmcs12_field *vmcs12_field(uint64_t encoding, int *high)
+{
+	extern const struct vmcs12_field vmcs12_slots[VMCS12_SLOTS];
+	const struct vmcs12_field *f;
+
+	if (encoding & (0xffffffff00000000ull | VMCS_ENC_RESERVED | (0x1e0u << 1)))
+		return NULL;
+	f = &vmcs12_slots[VMCS12_SLOT(encoding)];
+	if (!f->offset)
+		return NULL;
+	*high = encoding & VMCS_ENC_HIGH;
+	/* Only 64-bit fields have a high access type. */
+	if (*high && f->width != W64)
+		return NULL;
+	return f;
+}
+
+static inline void *vmcs12_field_ptr(const struct vmcs12 *v, const struct vmcs12_field *f)
+{
+	return (char *)v + f->offset;
+}
 
 /*
  * VMREAD semantics (SDM Vol. 3C, 31.3 "VMREAD"): the field's value, the high
  * half for a high access; the caller truncates to its operand size.
  */
-uint64_t vmcs12_read(const struct vmcs12 *v, const struct vmcs12_field *f, int high);
+static inline uint64_t vmcs12_read(const struct vmcs12 *v, const struct vmcs12_field *f, int high)
+{
+	uint64_t x;
+
+	switch (f->width) {
+	case W16: x = *(const uint16_t *)vmcs12_field_ptr(v, f); break;
+	case W32: x = *(const uint32_t *)vmcs12_field_ptr(v, f); break;
+	default: x = *(const uint64_t *)vmcs12_field_ptr(v, f); break;
+	}
+	return high ? x >> 32 : x;
+}
+
 /*
  * VMWRITE semantics: truncated to the field's width; a high access writes
  * bits 63:32 only; a 32-bit operand (operand_bits 32) into a 64-bit field
  * clears bits 63:32.
  */
-void vmcs12_write(struct vmcs12 *v, const struct vmcs12_field *f, int high, uint64_t value,
-		  unsigned operand_bits);
+static inline void vmcs12_write(struct vmcs12 *v, const struct vmcs12_field *f, int high,
+				uint64_t value, unsigned operand_bits)
+{
+	void *p = vmcs12_field_ptr(v, f);
+
+	if (operand_bits == 32)
+		value &= 0xffffffffu;
+	switch (f->width) {
+	case W16: *(uint16_t *)p = (uint16_t)value; break;
+	case W32: *(uint32_t *)p = (uint32_t)value; break;
+	default:
+		if (high)
+			*(uint64_t *)p = (*(uint64_t *)p & 0xffffffffu) | (value << 32);
+		else
+			*(uint64_t *)p = value;
+		break;
+	}
+}
 
 #endif

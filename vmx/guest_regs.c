@@ -4,24 +4,6 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 
-uint64_t gpr_read(const struct vcpu *v, unsigned n)
-{
-	return n == GPR_RSP ? vmreadnat(VMCS_GUEST_RSP) : v->frame.regs.r[n & 15];
-}
-
-void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
-{
-	if (n == GPR_RSP)
-		vmwritenat(VMCS_GUEST_RSP, value);
-	else
-		v->frame.regs.r[n & 15] = value;
-}
-
-unsigned guest_cpl(void)
-{
-	return (vmread32(VMCS_GUEST_SS_AR_BYTES) >> AR_DPL_SHIFT) & 3;
-}
-
 bool guest_64bit_mode(void)
 {
 	return l1_long_mode() && (vmread32(VMCS_GUEST_CS_AR_BYTES) & AR_L);

@@ -4,17 +4,34 @@
 #define NESTVISOR_VMX_GUEST_REGS_H
 
 #include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Inline: instruction emulation on the exit path calls these several times an exit. */
+
 /* GPR n in hardware numbering; RSP lives in the VMCS. */
-uint64_t gpr_read(const struct vcpu *v, unsigned n);
+static inline uint64_t gpr_read(const struct vcpu *v, unsigned n)
+{
+	return n == GPR_RSP ? vmreadnat(VMCS_GUEST_RSP) : v->frame.regs.r[n & 15];
+}
+
 /* Write GPR n; a 32-bit result clears bits 63:32, as the CPU does in 64-bit mode. */
-void gpr_write(struct vcpu *v, unsigned n, uint64_t value);
+static inline void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
+{
+	if (n == GPR_RSP)
+		vmwritenat(VMCS_GUEST_RSP, value);
+	else
+		v->frame.regs.r[n & 15] = value;
+}
 
 /* SS.DPL: the CPL in VMX guest state (SDM Vol. 3C, 26.3.1.2). */
-unsigned guest_cpl(void);
+static inline unsigned guest_cpl(void)
+{
+	return (vmread32(VMCS_GUEST_SS_AR_BYTES) >> AR_DPL_SHIFT) & 3;
+}
 /* 64-bit mode: IA-32e mode and CS.L. */
 bool guest_64bit_mode(void);
 /* Compatibility mode: IA-32e mode with CS.L = 0. */
