@@ -80,10 +80,13 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 	e = (struct l2_exit){
 		.reason = x->reason,
 		.qualification = x->qualification,
-		.intr_info = vmread32(VMCS_VM_EXIT_INTR_INFO),
-		.intr_error_code = vmread32(VMCS_VM_EXIT_INTR_ERROR_CODE),
 		.msr = (uint32_t)gpr_read(v, GPR_RCX),
 	};
+	/* Only an exception or NMI exit is decided by its interruption information. */
+	if (x->reason == EXIT_REASON_EXCEPTION_NMI) {
+		e.intr_info = vmread32(VMCS_VM_EXIT_INTR_INFO);
+		e.intr_error_code = vmread32(VMCS_VM_EXIT_INTR_ERROR_CODE);
+	}
 	if (x->reason == EXIT_REASON_CR_ACCESS) {
 		struct cr_access_info cr = decode_cr_access(x->qualification);
 

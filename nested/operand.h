@@ -28,21 +28,26 @@ struct vmx_insn_info {
 	unsigned reg2;         /* bits 31:28: VMREAD/VMWRITE field-encoding register */
 };
 
+/* The register-form fields alone, for VMREAD/VMWRITE's hot path (no full decode). */
+static inline bool vmx_info_reg_form(uint32_t info) { return (info >> 10) & 1; }
+static inline unsigned vmx_info_reg1(uint32_t info) { return (info >> 3) & 15; }
+static inline unsigned vmx_info_reg2(uint32_t info) { return (info >> 28) & 15; }
+
 static inline struct vmx_insn_info decode_vmx_insn_info(uint32_t info)
 {
 	static const unsigned addr_bits[8] = { 16, 32, 64, 0, 0, 0, 0, 0 };
 
 	return (struct vmx_insn_info){
 		.scale = info & 3,
-		.reg1 = (info >> 3) & 15,
+		.reg1 = vmx_info_reg1(info),
 		.addr_bits = addr_bits[(info >> 7) & 7],
-		.reg_form = (info >> 10) & 1,
+		.reg_form = vmx_info_reg_form(info),
 		.segment = (enum seg_reg)((info >> 15) & 7),
 		.index = (info >> 18) & 15,
 		.has_index = !((info >> 22) & 1),
 		.base = (info >> 23) & 15,
 		.has_base = !((info >> 27) & 1),
-		.reg2 = (info >> 28) & 15,
+		.reg2 = vmx_info_reg2(info),
 	};
 }
 

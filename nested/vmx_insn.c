@@ -277,7 +277,8 @@ static const struct vmcs12_field *field_for(struct vcpu *v, unsigned reg, unsign
 
 void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 {
-	struct vmx_insn_info ii = insn_info();
+	uint32_t info = vmread32(VMCS_VMX_INSTRUCTION_INFO);
+	struct vmx_insn_info ii;
 	unsigned bits;
 	const struct vmcs12_field *f;
 	uint64_t value;
@@ -287,7 +288,7 @@ void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 		return;
 	if (!nested_require_current_vmcs(x))
 		return;
-	f = field_for(v, ii.reg2, bits, &high);
+	f = field_for(v, vmx_info_reg2(info), bits, &high);
 	if (!f) {
 		vm_fail_valid(VMERR_UNSUPPORTED_FIELD);
 		done(x);
@@ -298,17 +299,21 @@ void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 	value = vmcs12_read(nested.vmcs12, f, high);
 	if (bits == 32)
 		value &= 0xffffffffu;
-	if (ii.reg_form)
-		gpr_write(v, ii.reg1, value);
-	else if (!vmx_operand_write(v, &ii, x->qualification, &value, bits / 8, x->rip))
-		return;
+	if (vmx_info_reg_form(info)) {
+		gpr_write(v, vmx_info_reg1(info), value);
+	} else {
+		ii = decode_vmx_insn_info(info);
+		if (!vmx_operand_write(v, &ii, x->qualification, &value, bits / 8, x->rip))
+			return;
+	}
 	vm_succeed();
 	done(x);
 }
 
 void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 {
-	struct vmx_insn_info ii = insn_info();
+	uint32_t info = vmread32(VMCS_VMX_INSTRUCTION_INFO);
+	struct vmx_insn_info ii;
 	unsigned bits;
 	const struct vmcs12_field *f;
 	uint64_t value = 0;
@@ -318,11 +323,14 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 		return;
 	if (!nested_require_current_vmcs(x))
 		return;
-	if (ii.reg_form)
-		value = gpr_read(v, ii.reg1);
-	else if (!vmx_operand_read(v, &ii, x->qualification, &value, bits / 8, x->rip))
-		return;
-	f = field_for(v, ii.reg2, bits, &high);
+	if (vmx_info_reg_form(info)) {
+		value = gpr_read(v, vmx_info_reg1(info));
+	} else {
+		ii = decode_vmx_insn_info(info);
+		if (!vmx_operand_read(v, &ii, x->qualification, &value, bits / 8, x->rip))
+			return;
+	}
+	f = field_for(v, vmx_info_reg2(info), bits, &high);
 	if (!f)
 		vm_fail_valid(VMERR_UNSUPPORTED_FIELD);
 	else if (f->group == EXIT && !(nested.caps.l1.misc & BIT64(29)))
