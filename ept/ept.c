@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "ept/ept.h"
 
-#define LEVEL_SHIFT(level) (12 + 9 * ((level) - 1))
-#define INDEX(gpa, level)  (((gpa) >> LEVEL_SHIFT(level)) & 511)
-
 int ept_init(struct ept *e, const struct ept_ops *ops, bool use_2m, bool use_1g)
 {
 	e->ops = *ops;
@@ -62,11 +59,11 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, uint64_t p
 			page = EPT_PAGE_2M, leaf_level = 2;
 
 		for (unsigned level = 4; level > leaf_level; level--) {
-			table = next_table(e, &table[INDEX(gpa, level)]);
+			table = next_table(e, &table[EPT_INDEX(gpa, level)]);
 			if (!table)
 				return -1;
 		}
-		uint64_t *entry = &table[INDEX(gpa, leaf_level)];
+		uint64_t *entry = &table[EPT_INDEX(gpa, leaf_level)];
 
 		if (*entry & EPT_PERM_MASK)
 			return -1;
@@ -85,7 +82,7 @@ void ept_translate(const struct ept *e, uint64_t gpa, struct ept_walk *w)
 	*w = (struct ept_walk){ 0 };
 	for (unsigned level = 4; level >= 1; level--) {
 		uint64_t *table = e->ops.table_ptr(e->ops.ctx, table_phys);
-		uint64_t entry = table[INDEX(gpa, level)];
+		uint64_t entry = table[EPT_INDEX(gpa, level)];
 		uint64_t perms = entry & EPT_PERM_MASK;
 
 		w->level = level;
@@ -97,7 +94,7 @@ void ept_translate(const struct ept *e, uint64_t gpa, struct ept_walk *w)
 			return;
 		}
 		if (level == 1 || ((level == 2 || level == 3) && (entry & EPT_LARGE))) {
-			uint64_t page = 1ull << LEVEL_SHIFT(level);
+			uint64_t page = 1ull << EPT_LEVEL_SHIFT(level);
 
 			w->present = true;
 			w->leaf = entry;
@@ -116,16 +113,16 @@ void ept_translate(const struct ept *e, uint64_t gpa, struct ept_walk *w)
  */
 static int split_large(struct ept *e, uint64_t *entry, unsigned level)
 {
-	uint64_t child_size = 1ull << LEVEL_SHIFT(level - 1);
+	uint64_t child_size = 1ull << EPT_LEVEL_SHIFT(level - 1);
 	uint64_t attrs = *entry & ~EPT_ADDR_MASK & ~EPT_LARGE;
-	uint64_t base = *entry & EPT_ADDR_MASK & ~((1ull << LEVEL_SHIFT(level)) - 1);
+	uint64_t base = *entry & EPT_ADDR_MASK & ~((1ull << EPT_LEVEL_SHIFT(level)) - 1);
 	uint64_t t = e->ops.alloc_table(e->ops.ctx), *child;
 
 	if (!t)
 		return -1;
 	e->tables++;
 	child = e->ops.table_ptr(e->ops.ctx, t);
-	for (unsigned i = 0; i < 512; i++)
+	for (unsigned i = 0; i < EPT_ENTRIES; i++)
 		child[i] = (base + i * child_size) | attrs | (level - 1 > 1 ? EPT_LARGE : 0);
 	*entry = t | EPT_RWX;
 	return 0;
@@ -136,7 +133,7 @@ int ept_set_write(struct ept *e, uint64_t gpa, bool writable)
 	uint64_t table_phys = e->pml4;
 
 	for (unsigned level = 4; level >= 1; level--) {
-		uint64_t *entry = &e->ops.table_ptr(e->ops.ctx, table_phys)[INDEX(gpa, level)];
+		uint64_t *entry = &e->ops.table_ptr(e->ops.ctx, table_phys)[EPT_INDEX(gpa, level)];
 
 		if (!(*entry & EPT_PERM_MASK))
 			return -1;

@@ -26,16 +26,30 @@
 
 /* EPT memory types (SDM Vol. 3A, 12.3 "Methods of Caching Available") */
 #define EPT_MT_UC 0
+#define EPT_MT_WC 1
+#define EPT_MT_WT 4
+#define EPT_MT_WP 5
 #define EPT_MT_WB 6
 
 /* EPTP (SDM Vol. 3C, 25.6.11 "Extended-Page-Table Pointer (EPTP)") */
 #define EPTP_MT_WB         6ull
 #define EPTP_PWL4          (3ull << 3)  /* page-walk length minus one */
 #define EPTP_AD_ENABLE     (1ull << 6)
+#define EPTP_MT_MASK       7ull
+#define EPTP_PWL_MASK      (7ull << 3)
+#define EPTP_RSVD_MASK     (0x1full << 7)  /* bits 11:7 */
 
 #define EPT_PAGE_4K (1ull << 12)
 #define EPT_PAGE_2M (1ull << 21)
 #define EPT_PAGE_1G (1ull << 30)
+
+/* Four levels of 512 entries: level 4 = PML4 .. level 1 = page table (29.3.2). */
+#define EPT_LEVELS  4
+#define EPT_ENTRIES 512
+#define EPT_ENTRY_SIZE 8
+#define EPT_LEVEL_SHIFT(level) (12 + 9 * ((level) - 1))
+#define EPT_LEVEL_SIZE(level)  (1ull << EPT_LEVEL_SHIFT(level))
+#define EPT_INDEX(gpa, level)  (((gpa) >> EPT_LEVEL_SHIFT(level)) & (EPT_ENTRIES - 1))
 
 struct ept_ops {
 	/* A zeroed 4 KiB page for a paging structure; 0 when out of memory. */

@@ -33,3 +33,7 @@ UNIT_SRCS_nested_caps := nested/caps.c vmx/caps.c vmx/vmcs_fields.c
 UNIT_TESTS += string
 UNIT_SRCS_string :=
 UNIT_DEPS_string := lib/string.c
+UNIT_TESTS += ept12
+UNIT_SRCS_ept12 := ept/ept12.c
+UNIT_TESTS += ept02
+UNIT_SRCS_ept02 := ept/ept02.c ept/ept02_pool.c ept/ept12.c ept/ept.c
