@@ -37,6 +37,8 @@ CORE_CFLAGS += -ffunction-sections -fdata-sections # lets --gc-sections drop dea
 CORE_CFLAGS += -fno-omit-frame-pointer      # panic walks the frame-pointer chain
 CORE_CFLAGS += -Wframe-larger-than=1024     # L0 stacks are small and fixed
 CORE_CFLAGS += -MMD -MP
+# PROBES=1: instruction-count probes of the exit paths (core/probe.h), for profiling
+CORE_CFLAGS += $(if $(filter 1,$(PROBES)),-DNV_PROBES)
 CORE_LDFLAGS := -T linker.ld --gc-sections -nostdlib -static -z max-page-size=4096 \
 	-z noexecstack --no-dynamic-linker
 CORE_NASMFLAGS := -f elf64 -g -Ivmx/ -I$(BUILD)/gen/
@@ -51,7 +53,12 @@ CORE_ELF  := $(BUILD)/core.elf
 # Offsets of C structures that assembly uses, generated from C (never typed by hand).
 ASM_OFFSETS := $(BUILD)/gen/asm_offsets.inc
 
-$(BUILD)/core-obj/%.o: %.c
+# Objects are rebuilt when the flags change (PROBES=1 and back).
+CORE_FLAGS_STAMP := $(BUILD)/gen/core-cflags
+$(shell mkdir -p $(BUILD)/gen; echo '$(CORE_CFLAGS)' | cmp -s - $(CORE_FLAGS_STAMP) || \
+	echo '$(CORE_CFLAGS)' > $(CORE_FLAGS_STAMP))
+
+$(BUILD)/core-obj/%.o: %.c $(CORE_FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CORE_CFLAGS) -c $< -o $@

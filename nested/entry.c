@@ -15,6 +15,7 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
+#include "core/probe.h"
 #include "core/x86.h"
 
 static void fail_entry_check(const struct exit_ctx *x, enum vm_insn_error e, const char *check)
@@ -58,22 +59,30 @@ static const char *guest_state_checks(const struct vmcs12 *v12, const struct ent
 	return (nested.dirty_groups & DG_RIP) ? nested_check_guest_rip(v12) : NULL;
 }
 
+/* A VM-entry failure exit to L1: its CR0/EFER are still VMCS01's guest state. */
+static void entry_failure(struct vcpu *v, uint32_t reason, uint64_t qual)
+{
+	nested_entry_failure_to_l1(v, reason, qual, vmreadnat(VMCS_GUEST_CR0),
+				   vmread64(VMCS_GUEST_IA32_EFER));
+}
+
 static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
-	struct entry_check_env env = { &nested.caps, l1_maxphyaddr(), l1_long_mode(),
-				       nested_read_l1 };
+	struct entry_check_env env = { &nested.caps, l1_maxphyaddr(), false, nested_read_l1 };
 	struct l1_inherited inh;
-	uint64_t qual, l1_cr0, l1_efer;
+	uint64_t qual;
 	const char *why;
 	uint32_t bad_msr;
 	int fail;
 
-	if (!nested_check_vmx_root())
+	if (!nested_check_vmx_root_mode(&env.l1_long_mode))
 		return;
 	if (!nested_require_current_vmcs(x))
 		return;
+	PROBE(P_ENTRY_ROOT);
 	nested_shadow_pull();  /* what L1 wrote without exits */
+	PROBE(P_ENTRY_PULL);
 	if (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & INTERRUPTIBILITY_MOV_SS) {
 		vm_fail_valid(VMERR_ENTRY_MOV_SS_BLOCKING);
 		vcpu_skip_instruction(x);
@@ -105,38 +114,38 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 	}
 
 	/* From here the instruction ends in L2 or in a VM-entry-failure exit to L1. */
-	l1_cr0 = vmreadnat(VMCS_GUEST_CR0);
-	l1_efer = vmread64(VMCS_GUEST_IA32_EFER);
 	why = guest_state_checks(v12, &env, &qual);
 	if (why) {
 		pr_info("nested: VM entry check failed: %s (VM-entry failure, qualification %lu)",
 			why, qual);
-		nested_entry_failure_to_l1(v, EXIT_REASON_INVALID_GUEST_STATE, qual, l1_cr0, l1_efer);
+		entry_failure(v, EXIT_REASON_INVALID_GUEST_STATE, qual);
 		return;
 	}
 	/* Only what VMCS12 does not load is L1's to inherit (26.3.2.1). */
-	inh = (struct l1_inherited){ .efer = l1_efer };
+	inh = (struct l1_inherited){ .efer = vmread64(VMCS_GUEST_IA32_EFER) };
 	if (!(v12->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT))
 		inh.pat = vmread64(VMCS_GUEST_IA32_PAT);
 	if (!(v12->VM_ENTRY_CONTROLS & ENTRY_LOAD_DEBUG_CONTROLS)) {
 		inh.dr7 = vmreadnat(VMCS_GUEST_DR7);
 		inh.debugctl = vmread64(VMCS_GUEST_IA32_DEBUGCTL);
 	}
+	PROBE(P_ENTRY_CHECKS);
 	fail = nested_prepare_vmcs02(v, &inh);
+	PROBE(P_ENTRY_VMCS02);
 	if (fail) {
 		pr_info("nested: L2's PDPTEs cannot be loaded: VM-entry failure");
-		nested_entry_failure_to_l1(v, EXIT_REASON_INVALID_GUEST_STATE, fail - 1, l1_cr0,
-					   l1_efer);
+		entry_failure(v, EXIT_REASON_INVALID_GUEST_STATE, fail - 1);
 		return;
 	}
 	/* 26.4 "Loading MSRs", into L2's context (VMCS02 current). */
 	bad_msr = nested_load_msr_list(v12->VM_ENTRY_MSR_LOAD_ADDR, v12->VM_ENTRY_MSR_LOAD_COUNT);
 	if (bad_msr) {
 		vmx_load_vmcs(nested.vmcs01);
-		nested_entry_failure_to_l1(v, EXIT_REASON_MSR_LOADING, bad_msr, l1_cr0, l1_efer);
+		entry_failure(v, EXIT_REASON_MSR_LOADING, bad_msr);
 		return;
 	}
 	nested.in_l2 = true;
+	PROBE(P_ENTRY_MSRS);
 	nested.launching = launch;
 	nested.l2_entries++;
 	v->launched = nested.vmcs02_launched;

@@ -13,6 +13,7 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
+#include "core/probe.h"
 #include "core/run.h"
 #include "core/x86.h"
 
@@ -151,9 +152,12 @@ void nested_reflect_to_l1(struct vcpu *v)
 		nested.in_l2 = false;
 		vmx_abort(v, ABORT_SAVING_MSRS);
 	}
+	PROBE(P_REFLECT_SYNC);
 	nested_shadow_push_exit();  /* VMCS01 current again */
+	PROBE(P_REFLECT_SHADOW);
 	nested.in_l2 = false;
 	v->launched = true;
 	nested.l2_exits_reflected++;
 	nested_load_l1_host_state(v, l2_cr0, l2_efer);
+	PROBE(P_REFLECT_HOST);
 }

@@ -7,6 +7,8 @@
 
 /* #UD/#GP(0) checks of every VMX instruction but VMXON; false if a fault was injected. */
 bool nested_check_vmx_root(void);
+/* The same, and whether L1 is in IA-32e mode. */
+bool nested_check_vmx_root_mode(bool *long_mode);
 
 /* VMREAD, VMWRITE, VMLAUNCH, VMRESUME with no current VMCS: VMfailInvalid,
  * the instruction completes. False then. */

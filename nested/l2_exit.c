@@ -14,6 +14,7 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
+#include "core/probe.h"
 #include "core/run.h"
 
 #include <nestvisor/hypercall.h>
@@ -94,6 +95,7 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 			e.cr_value = gpr_read(v, cr.gpr);
 	}
 	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1_bitmap)) {
+		PROBE(P_L2_DECIDE);
 		nested_reflect_to_l1(v);
 		return NV_ACCT_L2_REFLECTED;
 	}

@@ -99,6 +99,17 @@ bool nested_check_vmx_root(void)
 	return vmx_root_checks(&bits);
 }
 
+bool nested_check_vmx_root_mode(bool *long_mode)
+{
+	unsigned bits;
+
+	if (!vmx_root_checks(&bits))
+		return false;
+	/* Past the checks, IA-32e mode means 64-bit mode (compatibility mode is #UD). */
+	*long_mode = bits == 64;
+	return true;
+}
+
 static struct vmx_insn_info insn_info(void)
 {
 	return decode_vmx_insn_info(vmread32(VMCS_VMX_INSTRUCTION_INFO));

@@ -7,6 +7,7 @@
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
 #include "core/panic.h"
+#include "core/probe.h"
 #include "core/run.h"
 
 #include <stddef.h>
@@ -157,9 +158,11 @@ int vmx_exit_handler(struct vcpu_frame *f)
 	struct exit_ctx x;
 	unsigned level;
 
+	PROBE_START(f->exit_tsc);
 	v->launched = true;
 	read_exit(&x);
 	record(v, &x);
+	PROBE(P_EXIT_READ);
 	pr_trace("exit %s rip=0x%lx qual=0x%lx", exit_reason_name(x.reason), x.rip,
 		 x.qualification);
 
@@ -168,6 +171,7 @@ int vmx_exit_handler(struct vcpu_frame *f)
 		acct_charge(f, level, x.reason);
 		if (level == NV_ACCT_L2_REFLECTED)
 			acct_l1_handles(x.reason);
+		PROBE(P_EXIT_DONE);
 		return !v->launched;
 	}
 	level = acct_l1_level();
@@ -175,12 +179,14 @@ int vmx_exit_handler(struct vcpu_frame *f)
 			 !exit_handlers[x.reason]
 		 ? handle_fatal
 		 : exit_handlers[x.reason])(v, &x);
+	PROBE(P_HANDLER);
 	/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
 	if (!nested.in_l2 && x.idt_vectoring)
 		vcpu_reinject_idt_vectoring(&x);
 	acct_charge(f, level, x.reason);
 	if (nested.in_l2)
 		acct_l2_entered();
+	PROBE(P_EXIT_DONE);
 	return !v->launched;
 }
 

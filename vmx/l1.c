@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/pmm.h"
+#include "core/probe.h"
 #include "core/run.h"
 
 #include <nestvisor/memmap.h>
@@ -63,6 +64,7 @@ static void print_exit_stats(bool failure)
 	if (len)
 		log_line("exits:%s", line);
 	acct_print();
+	probe_print();
 }
 
 static void dump_on_panic(void)
