@@ -21,6 +21,7 @@
  * to the devices directly but for L0's own ports (L0's bitmap for L1).
  */
 #include "nested/internal.h"
+#include "nested/ept.h"
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
 #include "vmx/l1.h"
@@ -53,6 +54,8 @@ static void watch(uint64_t page, bool on)
 		return;
 	nested.msr_watched = on ? page : VMPTR_INVALID;
 	vmx_invept_single(ept_eptp(&l1.ept01));
+	if (on)
+		nested_ept01_changed();  /* EPT02 may grant the write EPT01 no longer does */
 }
 
 bool nested_bitmap_write_fault(uint64_t gpa)

@@ -72,9 +72,15 @@ void nested_caps_init(struct nested_caps *n, const struct vmx_caps *hw)
 	c->cr4_fixed0 = hw->cr4_fixed0;
 	c->cr4_fixed1 = hw->cr4_fixed1;
 	c->ept_vpid = 0;
+	if (c->proc2.may1 & PROC2_ENABLE_EPT)
+		c->ept_vpid |= NESTED_EPT_CAPS | (hw->ept_vpid & NESTED_EPT_HW_CAPS);
+	if (c->proc2.may1 & PROC2_ENABLE_VPID)
+		c->ept_vpid |= NESTED_VPID_CAPS;
 	c->vmfunc = 0;
 
 	n->feature[F_BASE] = true;
+	n->feature[F_EPT] = c->proc2.may1 & PROC2_ENABLE_EPT;
+	n->feature[F_VPID] = c->proc2.may1 & PROC2_ENABLE_VPID;
 
 	set(n, MSR_IA32_VMX_BASIC, c->basic);
 	set(n, MSR_IA32_VMX_TRUE_PINBASED_CTLS, ctl_msr(c->pin));
@@ -97,6 +103,8 @@ void nested_caps_init(struct nested_caps *n, const struct vmx_caps *hw)
 	if (c->proc.may1 & PROC_ACTIVATE_SECONDARY)
 		set(n, MSR_IA32_VMX_PROCBASED_CTLS2, ctl_msr(c->proc2));
 	/* EPT_VPID_CAP, VMFUNC and PROCBASED_CTLS3 exist only with their features (A.10, A.11). */
+	if (c->proc2.may1 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID))
+		set(n, MSR_IA32_VMX_EPT_VPID_CAP, c->ept_vpid);
 	set(n, MSR_IA32_VMX_VMCS_ENUM, vmcs_enum(n));
 }
 

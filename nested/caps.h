@@ -27,8 +27,24 @@
 	 PROC_USE_MSR_BITMAPS | PROC_MONITOR_EXITING | PROC_PAUSE_EXITING |               \
 	 PROC_ACTIVATE_SECONDARY)
 #define NESTED_PROC2_SUPPORTED                                                           \
-	(PROC2_DESC_TABLE_EXITING | PROC2_ENABLE_RDTSCP | PROC2_WBINVD_EXITING |          \
-	 PROC2_RDRAND_EXITING | PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING)
+	(PROC2_ENABLE_EPT | PROC2_DESC_TABLE_EXITING | PROC2_ENABLE_RDTSCP |              \
+	 PROC2_ENABLE_VPID | PROC2_WBINVD_EXITING | PROC2_RDRAND_EXITING |                \
+	 PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING)
+
+/*
+ * IA32_VMX_EPT_VPID_CAP for L1 (A.10): what nested EPT implements. 4-level
+ * walks, UC and WB paging-structure memory types, 2-MByte and 1-GByte EPT12
+ * pages (EPT02 splits them where the CPU or EPT01 is finer), INVEPT both
+ * types, every INVVPID type. Execute-only pages and accessed/dirty flags only
+ * if the CPU has them (EPT02 passes both through). No advanced exit
+ * information for EPT violations.
+ */
+#define NESTED_EPT_CAPS  (EPT_CAP_PWL4 | EPT_CAP_MEMTYPE_UC | EPT_CAP_MEMTYPE_WB |          \
+			  EPT_CAP_2MB_PAGES | EPT_CAP_1GB_PAGES | EPT_CAP_INVEPT |            \
+			  EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)
+#define NESTED_EPT_HW_CAPS (EPT_CAP_EXEC_ONLY | EPT_CAP_AD_FLAGS)
+#define NESTED_VPID_CAPS (VPID_CAP_INVVPID | VPID_CAP_INVVPID_ADDR | VPID_CAP_INVVPID_SINGLE | \
+			  VPID_CAP_INVVPID_ALL | VPID_CAP_INVVPID_SINGLE_GLOBALS)
 #define NESTED_EXIT_SUPPORTED                                                            \
 	(EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |   \
 	 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER)

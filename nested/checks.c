@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "nested/checks.h"
+#include "ept/ept12.h"
 #include "vmx/vmx_bits.h"
 #include "core/x86.h"
 
@@ -66,6 +67,30 @@ static const char *check_event_injection(const struct vmcs12 *v, const struct vm
 	return 0;
 }
 
+/* 26.2.1.1: the EPTP (29.3.2's format, as L1's EPT capabilities allow), the VPID. */
+static const char *check_ept_vpid(const struct vmcs12 *v, const struct vmx_caps *c, unsigned w)
+{
+	uint32_t proc2 = vmcs12_proc2(v);
+	const struct ept12_caps ept = {
+		.maxphyaddr = w,
+		.ad = c->ept_vpid & EPT_CAP_AD_FLAGS,
+		.mt_uc = c->ept_vpid & EPT_CAP_MEMTYPE_UC,
+		.mt_wb = c->ept_vpid & EPT_CAP_MEMTYPE_WB,
+	};
+	const char *why;
+
+	if (proc2 & PROC2_ENABLE_EPT) {
+		why = ept12_eptp_check(v->EPT_POINTER, &ept);
+		if (why)
+			return why;
+	}
+	CHECK(!(proc2 & PROC2_ENABLE_VPID) || v->VIRTUAL_PROCESSOR_ID,
+	      "enable VPID with VPID 0");
+	CHECK(!(proc2 & PROC2_UNRESTRICTED_GUEST) || (proc2 & PROC2_ENABLE_EPT),
+	      "unrestricted guest without enable EPT");
+	return 0;
+}
+
 const char *nested_check_controls(const struct vmcs12 *v, const struct entry_check_env *env)
 {
 	const struct vmx_caps *c = &env->caps->l1;
@@ -88,6 +113,9 @@ const char *nested_check_controls(const struct vmcs12 *v, const struct entry_che
 	      "virtual NMIs without NMI exiting");
 	CHECK((pin & PIN_VIRTUAL_NMIS) || !(proc & PROC_NMI_WINDOW_EXITING),
 	      "NMI-window exiting without virtual NMIs");
+	const char *e = check_ept_vpid(v, c, w);
+	if (e)
+		return e;
 
 	/* 26.2.1.2 "VM-Exit Control Fields" */
 	CHECK(ctl_ok(c->exit, v->VM_EXIT_CONTROLS), "VM-exit controls not allowed by IA32_VMX_TRUE_EXIT_CTLS");
@@ -99,7 +127,7 @@ const char *nested_check_controls(const struct vmcs12 *v, const struct entry_che
 	/* 26.2.1.3 "VM-Entry Control Fields" */
 	CHECK(ctl_ok(c->entry, v->VM_ENTRY_CONTROLS),
 	      "VM-entry controls not allowed by IA32_VMX_TRUE_ENTRY_CTLS");
-	const char *e = check_event_injection(v, c);
+	e = check_event_injection(v, c);
 	if (e)
 		return e;
 	CHECK(msr_list_ok(v->VM_ENTRY_MSR_LOAD_ADDR, v->VM_ENTRY_MSR_LOAD_COUNT, w),

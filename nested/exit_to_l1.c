@@ -140,12 +140,17 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 	nested_load_l1_host_state(v, prev_cr0, prev_efer);
 }
 
-void nested_reflect_to_l1(struct vcpu *v)
+/* reason: 0 = VMCS02's exit as it is; else L1's exit is this one, with this qualification. */
+static void reflect(struct vcpu *v, uint32_t reason, uint64_t qualification)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
 	uint64_t l2_cr0 = vmreadnat(VMCS_GUEST_CR0), l2_efer = vmread64(VMCS_GUEST_IA32_EFER);
 
 	nested_sync_exit(v12);
+	if (reason) {
+		v12->VM_EXIT_REASON = reason;
+		v12->EXIT_QUALIFICATION = qualification;
+	}
 	/* 28.4 "Saving MSRs": L2's values, VMCS02 still current. */
 	if (!nested_store_msr_list(v12->VM_EXIT_MSR_STORE_ADDR, v12->VM_EXIT_MSR_STORE_COUNT)) {
 		vmx_load_vmcs(nested.vmcs01);
@@ -160,4 +165,14 @@ void nested_reflect_to_l1(struct vcpu *v)
 	nested.l2_exits_reflected++;
 	nested_load_l1_host_state(v, l2_cr0, l2_efer);
 	PROBE(P_REFLECT_HOST);
+}
+
+void nested_reflect_to_l1(struct vcpu *v)
+{
+	reflect(v, 0, 0);
+}
+
+void nested_reflect_to_l1_as(struct vcpu *v, uint32_t reason, uint64_t qualification)
+{
+	reflect(v, reason, qualification);
 }

@@ -32,6 +32,9 @@ uint32_t nested_load_msr_list(uint64_t addr, uint32_t count);
 /* SDM 27.4 "Saving MSRs": false on a bad entry (a VMX abort). */
 bool nested_store_msr_list(uint64_t addr, uint32_t count);
 
+/* An exit of L2 given to L1 as another exit (nested EPT: EPT12's violation). */
+void nested_reflect_to_l1_as(struct vcpu *v, uint32_t reason, uint64_t qualification);
+
 /* L1's host state from VMCS12 into VMCS01's guest area (SDM 27.5), VMCS01 current. */
 void nested_load_l1_host_state(struct vcpu *v, uint64_t prev_cr0, uint64_t prev_efer);
 

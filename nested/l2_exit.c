@@ -5,6 +5,7 @@
  * here, L2 resumes).
  */
 #include "nested/internal.h"
+#include "nested/ept.h"
 #include "nested/reflect.h"
 #include "vmx/exit.h"
 #include "vmx/exit_info.h"
@@ -29,7 +30,7 @@ static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 		handle_ept_violation(v, x);
 		break;
 	case EXIT_REASON_EPT_MISCONFIG:
-		handle_ept_misconfig(v, x);
+		handle_ept_misconfig(v, x);  /* EPT01 or EPT02: L0 built both */
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
 		/* L0's own port (the test exit port), or one L1 lets L2 use. */
@@ -78,6 +79,8 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		nested.vmcs12->launch_state = VMCS12_LAUNCHED;
 		nested.launching = false;
 	}
+	if (x->reason == EXIT_REASON_EPT_VIOLATION && nested_ept_on(nested.vmcs12))
+		return nested_ept_l2_violation(v, x);
 	e = (struct l2_exit){
 		.reason = x->reason,
 		.qualification = x->qualification,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* L1's VMX state and its view of the MSRs L0 owns. */
 #include "nested/internal.h"
+#include "nested/ept.h"
 #include "vmx/caps.h"
 #include "core/pmm.h"
 #include "core/x86.h"
@@ -17,6 +18,7 @@ void nested_init(uint64_t vmcs01, bool shadowing)
 	nested.vmcs02_owner = VMPTR_INVALID;
 	nested.checked = VMPTR_INVALID;
 	nested_sync_init();
+	nested_ept_init();
 	nested_bitmaps_init();
 	nested_shadow_init(shadowing);
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */

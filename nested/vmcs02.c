@@ -7,6 +7,7 @@
  */
 #include "nested/internal.h"
 #include "nested/checks.h"
+#include "nested/ept.h"
 #include "nested/merge.h"
 #include "vmx/caps.h"
 #include "vmx/l1.h"
@@ -42,7 +43,6 @@ static void setup_controls(const struct vmcs12 *v12)
 	vmwrite32(VMCS_SECONDARY_VM_EXEC_CONTROL, c.proc2);
 	vmwrite32(VMCS_VM_EXIT_CONTROLS, c.exit);
 	vmwrite32(VMCS_VM_ENTRY_CONTROLS, c.entry);
-	vmwrite64(VMCS_EPT_POINTER, ept_eptp(&l1.ept01));
 	vmwrite32(VMCS_EXCEPTION_BITMAP, c.exception_bitmap);
 	vmwrite32(VMCS_PAGE_FAULT_ERROR_CODE_MASK, c.pf_mask);
 	vmwrite32(VMCS_PAGE_FAULT_ERROR_CODE_MATCH, c.pf_match);
@@ -102,8 +102,15 @@ static bool setup_special_guest_state(const struct vmcs12 *v12, const struct l1_
 		vmwritenat(VMCS_GUEST_DR7, v12->GUEST_DR7);
 		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, v12->GUEST_IA32_DEBUGCTL);
 	}
-	if ((v12->GUEST_CR0 & CR0_PG) && (v12->GUEST_CR4 & CR4_PAE) && !ia32e)
+	if (!(v12->GUEST_CR0 & CR0_PG) || !(v12->GUEST_CR4 & CR4_PAE) || ia32e)
+		return true;
+	if (!nested_ept_on(v12))
 		return l1_load_pdptes(v12->GUEST_CR3);  /* L2's CR3 is an L1 address */
+	/* With EPT the PDPTEs come from VMCS12's fields (26.3.2.4). */
+	vmwrite64(VMCS_GUEST_PDPTE0, v12->GUEST_PDPTE0);
+	vmwrite64(VMCS_GUEST_PDPTE1, v12->GUEST_PDPTE1);
+	vmwrite64(VMCS_GUEST_PDPTE2, v12->GUEST_PDPTE2);
+	vmwrite64(VMCS_GUEST_PDPTE3, v12->GUEST_PDPTE3);
 	return true;
 }
 
@@ -145,6 +152,7 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh)
 		nested.vmcs02_owner = VMPTR_INVALID;
 		return 2 + 1;  /* qualification 2: PDPTE loading failed (26.8) */
 	}
+	nested_ept_before_entry(v12, new_controls);
 	nested_clear_dirty();
 	nested.vmcs02_owner = nested.current_ptr;
 	return 0;

@@ -5,6 +5,7 @@
  * pseudocode in SDM Vol. 3C, 31.3 "VMX Instructions", in that order.
  */
 #include "nested/internal.h"
+#include "nested/ept.h"
 #include "nested/operand.h"
 #include "vmx/guest_mem.h"
 #include "vmx/guest_regs.h"
@@ -354,10 +355,71 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 	done(x);
 }
 
+/* Bits 63:47 all equal (a 48-bit linear-address width). */
+static bool canonical(uint64_t la)
+{
+	return (uint64_t)((int64_t)(la << 16) >> 16) == la;
+}
+
+/* The INVVPID descriptor checks (31.3 "INVVPID"): false = VMfail. */
+static bool invvpid_desc_ok(uint64_t type, uint64_t lo, uint64_t address)
+{
+	uint16_t vpid = (uint16_t)lo;
+
+	if (lo >> 16)
+		return false;  /* bits 63:16 reserved */
+	if (type == 0)
+		return vpid && canonical(address);
+	return type == 2 || vpid;
+}
+
+/*
+ * INVEPT and INVVPID (SDM Vol. 3C, 31.3): #UD where L1 was not offered the
+ * instruction, the shared #UD/#GP checks, VMfail 28 for a type L1's
+ * IA32_VMX_EPT_VPID_CAP does not report, the descriptor's own checks, then
+ * the invalidation (nested/ept.c).
+ */
 void handle_invept_invvpid(struct vcpu *v, const struct exit_ctx *x)
 {
-	/* Neither EPT nor VPID is advertised to L1 yet: both are #UD (31.3 INVEPT/INVVPID). */
-	vcpu_inject_ud();
+	bool invept = x->reason == EXIT_REASON_INVEPT;
+	uint64_t caps = nested.caps.l1.ept_vpid, type;
+	struct vmx_insn_info ii = insn_info();
+	struct { uint64_t lo, hi; } desc;
+	unsigned bits;
+	bool ok;
+
+	if (!(caps & (invept ? EPT_CAP_INVEPT : VPID_CAP_INVVPID))) {
+		vcpu_inject_ud();
+		return;
+	}
+	if (!vmx_root_checks(&bits))
+		return;
+	type = gpr_read(v, ii.reg2);
+	if (bits == 32)
+		type &= 0xffffffffu;
+	/* INVEPT types 1-2 are EPT_VPID_CAP bits 25-26; INVVPID types 0-3 bits 40-43. */
+	if (type > 3 || !(caps >> ((invept ? 24 : 40) + type) & 1)) {
+		vm_fail(VMERR_INVALID_INVEPT_INVVPID);
+		done(x);
+		return;
+	}
+	if (!vmx_operand_read(v, &ii, x->qualification, &desc, sizeof(desc), x->rip))
+		return;
+	if (invept)
+		ok = type == 2 || !nested_ept_check_eptp(desc.lo);
+	else
+		ok = invvpid_desc_ok(type, desc.lo, desc.hi);
+	if (!ok) {
+		vm_fail(VMERR_INVALID_INVEPT_INVVPID);
+		done(x);
+		return;
+	}
+	if (invept)
+		nested_invept(type == 2, desc.lo);
+	else
+		nested_invvpid();
+	vm_succeed();
+	done(x);
 }
 
 void handle_vmcall(struct vcpu *v, const struct exit_ctx *x)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Starting L1: memory, EPT01, VMCS01, then the run loop. */
 #include "vmx/l1.h"
+#include "nested/ept.h"
 #include "nested/nested.h"
 #include "vmx/acct.h"
 #include "vmx/caps.h"
@@ -51,6 +52,7 @@ static void print_exit_stats(bool failure)
 	if (nested.l2_entries)
 		log_line("nested: %lu entries to L2, %lu exits reflected to L1, %lu handled by L0",
 			 nested.l2_entries, nested.l2_exits_reflected, nested.l2_exits_l0);
+	nested_ept_print();
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
 		if (!v->exit_count[r])
 			continue;

@@ -99,6 +99,30 @@ void vmx_load_vmcs_failed(uint64_t vmcs)
 	panic("vmx: VMPTRLD of 0x%lx failed", vmcs);
 }
 
+void vmx_invept_all(void)
+{
+	struct { uint64_t eptp, reserved; } desc = { 0, 0 };
+	uint8_t fail;
+
+	__asm__ volatile("invept %1, %2; setna %0" : "=q"(fail) : "m"(desc), "r"(2ull)
+			 : "cc", "memory");
+	if (fail)
+		panic("vmx: INVEPT all-context failed");
+}
+
+void vmx_invvpid_single(uint16_t vpid)
+{
+	/* SDM Vol. 3C, 31.3 "INVVPID": type 1 single-context, 2 all-context. */
+	struct { uint64_t vpid, address; } desc = { vpid, 0 };
+	uint64_t type = (vmx_caps.ept_vpid & VPID_CAP_INVVPID_SINGLE) ? 1 : 2;
+	uint8_t fail;
+
+	__asm__ volatile("invvpid %1, %2; setna %0" : "=q"(fail) : "m"(desc), "r"(type)
+			 : "cc", "memory");
+	if (fail)
+		panic("vmx: INVVPID type %lu of VPID %u failed", type, vpid);
+}
+
 void vmx_invept_single(uint64_t eptp)
 {
 	/* SDM Vol. 3C, 31.3 "INVEPT": type 1 single-context, 2 all-context. */

@@ -28,5 +28,9 @@ fail:
 }
 /* Drop the CPU's cached translations of one EPT (all EPTs where single-context is missing). */
 void vmx_invept_single(uint64_t eptp);
+/* Drop the cached translations of every EPT. */
+void vmx_invept_all(void);
+/* Drop the cached linear translations of one VPID (all VPIDs where single-context is missing). */
+void vmx_invvpid_single(uint16_t vpid);
 
 #endif

@@ -38,8 +38,7 @@ TEST(never_advertises_unemulated_controls)
 	uint64_t entry = msr(MSR_IA32_VMX_TRUE_ENTRY_CTLS) >> 32;
 
 	CHECK(!(proc2 & ~(uint64_t)NESTED_PROC2_SUPPORTED));
-	CHECK(!(proc2 & (PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
-			 PROC2_VMCS_SHADOWING)));
+	CHECK(!(proc2 & (PROC2_UNRESTRICTED_GUEST | PROC2_VMCS_SHADOWING)));
 	CHECK(!(proc & ~(uint64_t)(NESTED_PROC_SUPPORTED | hw.proc.must1)));
 	CHECK(!(proc & PROC_USE_TPR_SHADOW));
 	CHECK(!(pin & (PIN_PREEMPTION_TIMER | PIN_POSTED_INTERRUPTS)));
@@ -55,11 +54,38 @@ TEST(feature_msrs_exist_only_with_their_features)
 
 	hw = fixture_hw_caps();
 	nested_caps_init(&n, &hw);
-	CHECK(!nested_caps_rdmsr(&n, MSR_IA32_VMX_EPT_VPID_CAP, &v));
 	CHECK(!nested_caps_rdmsr(&n, MSR_IA32_VMX_VMFUNC, &v));
 	CHECK(!nested_caps_rdmsr(&n, MSR_IA32_VMX_PROCBASED_CTLS3, &v));
 	CHECK(!nested_caps_rdmsr(&n, 0x3a, &v));
-	CHECK(n.feature[F_BASE] && !n.feature[F_EPT] && !n.feature[F_VPID]);
+	CHECK(n.feature[F_BASE] && n.feature[F_EPT] && n.feature[F_VPID]);
+	/* Without EPT and VPID in the hardware, no EPT_VPID_CAP (A.10). */
+	hw.proc2.may1 &= ~(PROC2_ENABLE_EPT | PROC2_ENABLE_VPID);
+	nested_caps_init(&n, &hw);
+	CHECK(!nested_caps_rdmsr(&n, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK(!n.feature[F_EPT] && !n.feature[F_VPID]);
+}
+
+TEST(ept_vpid_caps_are_what_nested_ept_implements)
+{
+	uint64_t v;
+
+	hw = fixture_hw_caps();
+	nested_caps_init(&n, &hw);
+	CHECK(nested_caps_rdmsr(&n, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK((v & (EPT_CAP_PWL4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_MEMTYPE_UC | EPT_CAP_INVEPT |
+		    EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL | EPT_CAP_2MB_PAGES |
+		    EPT_CAP_1GB_PAGES)) ==
+	      (EPT_CAP_PWL4 | EPT_CAP_MEMTYPE_WB | EPT_CAP_MEMTYPE_UC | EPT_CAP_INVEPT |
+	       EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL | EPT_CAP_2MB_PAGES | EPT_CAP_1GB_PAGES));
+	CHECK(!(v & EPT_CAP_ADVANCED_EXIT_INFO));
+	/* Execute-only and A/D only as the hardware has them. */
+	CHECK(!!(v & EPT_CAP_EXEC_ONLY) == !!(hw.ept_vpid & EPT_CAP_EXEC_ONLY));
+	CHECK(!!(v & EPT_CAP_AD_FLAGS) == !!(hw.ept_vpid & EPT_CAP_AD_FLAGS));
+	CHECK((v >> 40 & 0xf) == 0xf && (v & VPID_CAP_INVVPID));
+	hw.ept_vpid &= ~(EPT_CAP_EXEC_ONLY | EPT_CAP_AD_FLAGS);
+	nested_caps_init(&n, &hw);
+	CHECK(nested_caps_rdmsr(&n, MSR_IA32_VMX_EPT_VPID_CAP, &v));
+	CHECK(!(v & (EPT_CAP_EXEC_ONLY | EPT_CAP_AD_FLAGS)));
 }
 
 TEST(non_true_msrs_report_default1_bits)

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Nested EPT and VPID for L2 (SDM Vol. 3C, 29.3 "The Extended Page Table
+ * Mechanism (EPT)", 29.1 "Virtual Processor Identifiers (VPIDs)", as L1
+ * sees them): when VMCS12 enables EPT, L2's memory is EPT12 (L1's tables, in
+ * L1 memory) composed with EPT01 (L1 -> machine). The CPU walks EPT02, which
+ * ept/ept02.c fills page by page from software walks of EPT12 (ept/ept12.c)
+ * at L2's EPT violations: an access EPT12 allows is installed and L2 retries
+ * it; one EPT12 forbids or cannot translate is L1's exit, with the exit
+ * qualification EPT12's walk gives.
+ *
+ * Policy decided here:
+ *   - EPT12 is read through EPT01, as L1 RAM: never L0 memory, never a
+ *     device. An EPT12 table outside L1's RAM reads as all ones, as unbacked
+ *     physical memory does on PC hardware: an entry with reserved bits set,
+ *     so L1 gets an EPT misconfiguration.
+ *   - An access EPT12 allows but EPT01 does not is L1's own fault: the page
+ *     L0 write-protects to watch L1's MSR bitmap is handled as L1's write
+ *     would be, anything else ends the run as L1 touching L0 memory would.
+ *   - Stale translations: L1 changing EPT12 without INVEPT may keep seeing
+ *     the old mapping (the SDM allows it); INVEPT drops exactly what it
+ *     names. L0 changing EPT01 drops all of EPT02.
+ *   - EPT02 tables come from a fixed pool: nothing L1 does makes L0 allocate
+ *     (ept02.h says how it reclaims).
+ *   - VPID: every VPID12 runs as one hardware VPID02, distinct from L1's;
+ *     INVVPID of any VPID12 flushes VPID02 (more than asked, which the SDM
+ *     allows), and so does a VM entry with a VPID12 other than the last one.
+ */
+#include "nested/internal.h"
+#include "nested/checks.h"
+#include "nested/ept.h"
+#include "ept/ept02.h"
+#include "ept/ept12.h"
+#include "vmx/caps.h"
+#include "vmx/exit.h"
+#include "vmx/exit_info.h"
+#include "vmx/guest_mem.h"
+#include "vmx/l1.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_bits.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/pmm.h"
+#include "core/run.h"
+#include "core/x86.h"
+
+#include <nestvisor/hypercall.h>
+
+/* EPT02 pool size in 4-KiB pages (2 MiB): enough for a few L2s' working sets. */
+#define EPT02_POOL_PAGES 512
+/* The hardware VPID L2 runs with (L1's is 1, vmx/vmcs01.c). */
+#define VPID02 2
+/* An entry of a table outside L1's RAM: all ones, as unbacked memory reads. */
+#define UNBACKED_ENTRY (~0ull)
+
+static struct ept02 ept02;
+static struct ept12_caps l1_ept_caps;
+static uint64_t eptp02_written;   /* VMCS02's EPT pointer as last written; 0 = unknown */
+static uint16_t last_vpid12;      /* the VPID12 VPID02 last ran as */
+
+static uint64_t *pool_table(void *ctx, uint64_t phys)
+{
+	return phys_to_virt(phys);
+}
+
+void nested_ept_init(void)
+{
+	static const struct ept02_ops ops = { pool_table, 0 };
+	uint64_t *pages = phys_to_virt(pmm_alloc_page_or_panic("EPT02 pool"));
+	const struct vmx_caps *l1c = &nested.caps.l1;
+
+	_Static_assert(EPT02_POOL_PAGES * sizeof(uint64_t) <= 4096, "pool list in one page");
+	if (!(l1c->proc2.may1 & PROC2_ENABLE_EPT))
+		return;
+	for (unsigned i = 0; i < EPT02_POOL_PAGES; i++)
+		pages[i] = pmm_alloc_page_or_panic("EPT02 pool");
+	if (ept02_init(&ept02, &ops, pages, EPT02_POOL_PAGES,
+		       vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES, vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES))
+		panic("EPT02 pool refused");
+	l1_ept_caps = (struct ept12_caps){
+		.maxphyaddr = l1_maxphyaddr(),
+		.exec_only = l1c->ept_vpid & EPT_CAP_EXEC_ONLY,
+		.use_2m = l1c->ept_vpid & EPT_CAP_2MB_PAGES,
+		.use_1g = l1c->ept_vpid & EPT_CAP_1GB_PAGES,
+		.ad = l1c->ept_vpid & EPT_CAP_AD_FLAGS,
+		.mt_uc = l1c->ept_vpid & EPT_CAP_MEMTYPE_UC,
+		.mt_wb = l1c->ept_vpid & EPT_CAP_MEMTYPE_WB,
+	};
+}
+
+const char *nested_ept_check_eptp(uint64_t eptp12)
+{
+	return ept12_eptp_check(eptp12, &l1_ept_caps);
+}
+
+bool nested_ept_on(const struct vmcs12 *v12)
+{
+	return vmcs12_proc2(v12) & PROC2_ENABLE_EPT;
+}
+
+/* EPT12 entries, read and updated (A/D) in L1 memory through EPT01. */
+static bool read_entry(void *ctx, uint64_t gpa, uint64_t *val)
+{
+	if (!l1_is_ram(gpa, 8) || l1_read_phys(gpa, val, 8) != GM_OK)
+		*val = UNBACKED_ENTRY;
+	return true;
+}
+
+static bool write_entry(void *ctx, uint64_t gpa, uint64_t old, uint64_t new)
+{
+	uint64_t now;
+
+	if (!l1_is_ram(gpa, 8) || l1_read_phys(gpa, &now, 8) != GM_OK || now != old)
+		return false;
+	return l1_write_phys(gpa, &new, 8) == GM_OK;
+}
+
+static void flush_if_needed(void)
+{
+	if (ept02_take_invept(&ept02))
+		vmx_invept_all();
+}
+
+/* VMCS02 current: its EPT pointer and VPID for this entry. */
+void nested_ept_before_entry(const struct vmcs12 *v12, bool new_vmcs02)
+{
+	uint64_t eptp02;
+
+	if (new_vmcs02)
+		eptp02_written = 0;
+	eptp02 = nested_ept_on(v12) ? ept02_eptp(ept02_root_for(&ept02, v12->EPT_POINTER),
+						  v12->EPT_POINTER)
+				    : ept_eptp(&l1.ept01);
+	if (eptp02 != eptp02_written) {
+		vmwrite64(VMCS_EPT_POINTER, eptp02);
+		eptp02_written = eptp02;
+	}
+	flush_if_needed();
+	if (vmcs12_proc2(v12) & PROC2_ENABLE_VPID) {
+		if (new_vmcs02)
+			vmwrite16(VMCS_VIRTUAL_PROCESSOR_ID, VPID02);
+		if (v12->VIRTUAL_PROCESSOR_ID != last_vpid12) {
+			vmx_invvpid_single(VPID02);
+			last_vpid12 = v12->VIRTUAL_PROCESSOR_ID;
+		}
+	}
+}
+
+void nested_ept01_changed(void)
+{
+	if (!ept02.npages)
+		return;
+	ept02_invalidate_all(&ept02);
+	flush_if_needed();
+}
+
+void nested_invept(bool all, uint64_t eptp12)
+{
+	if (all)
+		ept02_invalidate_all(&ept02);
+	else
+		ept02_invalidate(&ept02, eptp12);
+	flush_if_needed();
+}
+
+void nested_invvpid(void)
+{
+	vmx_invvpid_single(VPID02);
+}
+
+/* The access of an EPT violation (SDM Vol. 3C, 28.2.1, Table 28-7). */
+static unsigned violation_access(const struct ept_violation_info *e)
+{
+	return (e->read ? EPT12_ACC_READ : 0) | (e->write ? EPT12_ACC_WRITE : 0) |
+	       (e->fetch ? EPT12_ACC_FETCH : 0) |
+	       (e->linear_valid && !e->translation ? EPT12_ACC_PAGING : 0);
+}
+
+/* EPT12 allows it, EPT01 does not: L1's own access to memory it does not have. */
+static unsigned l1_fault(struct vcpu *v, const struct ept12_walk *w, uint64_t l2_gpa)
+{
+	if ((w->need & EPT_W) && nested_bitmap_write_fault(w->l1_gpa))
+		return NV_ACCT_L2_ABSORBED;  /* EPT01 changed (nested_ept01_changed): retried */
+	vcpu_dump(v);
+	run_end_failure("EPT violation: L2 (through L1's EPT, L2-physical 0x%lx) accessed "
+			"L1-physical 0x%lx, which is not L1's memory", l2_gpa, w->l1_gpa);
+}
+
+unsigned nested_ept_l2_violation(struct vcpu *v, const struct exit_ctx *x)
+{
+	const struct vmcs12 *v12 = nested.vmcs12;
+	struct ept_violation_info e = decode_ept_violation(x->qualification);
+	struct ept12_mmu m = { v12->EPT_POINTER, l1_ept_caps, { read_entry, write_entry, 0 } };
+	uint64_t l2_gpa = vmread64(VMCS_GUEST_PHYSICAL_ADDRESS), qual;
+	struct ept12_walk w;
+	struct ept_walk w01;
+
+	ept12_walk(&m, l2_gpa, violation_access(&e), &w);
+	switch (w.status) {
+	case EPT12_OK:
+		ept_translate(&l1.ept01, w.l1_gpa, &w01);
+		if (ept02_install(&ept02, v12->EPT_POINTER, l2_gpa, &w, &w01) != EPT02_INSTALLED)
+			return l1_fault(v, &w, l2_gpa);
+		flush_if_needed();
+		vcpu_reinject_idt_vectoring(x);
+		return NV_ACCT_L2_ABSORBED;
+	case EPT12_AD_RACE:
+		return NV_ACCT_L2_ABSORBED;  /* one vCPU: cannot happen; L2 retries */
+	case EPT12_VIOLATION:
+		/* Bit 12 (NMI unblocking) is the CPU's; no advanced information is offered. */
+		qual = ept12_violation_qual(&w, e.linear_valid) |
+		       (x->qualification & EPT_QUAL_NMI_UNBLOCKING);
+		nested_reflect_to_l1_as(v, EXIT_REASON_EPT_VIOLATION, qual);
+		return NV_ACCT_L2_REFLECTED;
+	case EPT12_MISCONFIG:
+	case EPT12_TABLE_UNREADABLE:
+		break;
+	}
+	nested_reflect_to_l1_as(v, EXIT_REASON_EPT_MISCONFIG, 0);
+	return NV_ACCT_L2_REFLECTED;
+}
+
+void nested_ept_print(void)
+{
+	const struct ept02_stats *s = &ept02.stats;
+
+	if (!ept02.npages || !s->installs)
+		return;
+	log_line("ept02: pool=%u high_water=%u installs=%lu l1_faults=%lu reclaims=%lu "
+		 "roots_reclaimed=%lu self_flushes=%lu evictions=%lu",
+		 ept02.npages, s->high_water, s->installs, s->l1_faults, s->reclaims,
+		 s->roots_reclaimed, s->self_flushes, s->evictions);
+}
