@@ -66,7 +66,15 @@ void nested_caps_init(struct nested_caps *n, const struct vmx_caps *hw)
 	if (!c->proc2.may1)
 		c->proc.may1 &= ~PROC_ACTIVATE_SECONDARY;
 	c->misc = hw->misc & NESTED_MISC_SUPPORTED;
-	/* L2 runs without unrestricted guest (not advertised): PE and PG stay fixed. */
+	/* Unrestricted guest needs EPT (26.2.1.1); the timer's exit needs the timer. */
+	if (!(c->proc2.may1 & PROC2_ENABLE_EPT))
+		c->proc2.may1 &= ~PROC2_UNRESTRICTED_GUEST;
+	if (!(c->pin.may1 & PIN_PREEMPTION_TIMER)) {
+		c->exit.may1 &= ~EXIT_SAVE_PREEMPTION_TIMER;
+		c->misc &= ~0x1full;
+	}
+	/* FIXED0 keeps PE and PG (VMX operation needs them); with unrestricted
+	 * guest L2 may clear them (26.3.1.1), as on hardware. */
 	c->cr0_fixed0 = hw->cr0_fixed0;
 	c->cr0_fixed1 = hw->cr0_fixed1;
 	c->cr4_fixed0 = hw->cr4_fixed0;
@@ -81,6 +89,7 @@ void nested_caps_init(struct nested_caps *n, const struct vmx_caps *hw)
 	n->feature[F_BASE] = true;
 	n->feature[F_EPT] = c->proc2.may1 & PROC2_ENABLE_EPT;
 	n->feature[F_VPID] = c->proc2.may1 & PROC2_ENABLE_VPID;
+	n->feature[F_PREEMPTION_TIMER] = c->pin.may1 & PIN_PREEMPTION_TIMER;
 
 	set(n, MSR_IA32_VMX_BASIC, c->basic);
 	set(n, MSR_IA32_VMX_TRUE_PINBASED_CTLS, ctl_msr(c->pin));

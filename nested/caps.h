@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 /* What nestvisor emulates for L2 (allowed-1 bits it may pass on to L1). */
-#define NESTED_PIN_SUPPORTED   (PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS)
+#define NESTED_PIN_SUPPORTED   (PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS | \
+				PIN_PREEMPTION_TIMER)
 #define NESTED_PROC_SUPPORTED                                                            \
 	(PROC_INTR_WINDOW_EXITING | PROC_USE_TSC_OFFSETTING | PROC_HLT_EXITING |          \
 	 PROC_INVLPG_EXITING | PROC_MWAIT_EXITING | PROC_RDPMC_EXITING |                  \
@@ -28,7 +29,8 @@
 	 PROC_ACTIVATE_SECONDARY)
 #define NESTED_PROC2_SUPPORTED                                                           \
 	(PROC2_ENABLE_EPT | PROC2_DESC_TABLE_EXITING | PROC2_ENABLE_RDTSCP |              \
-	 PROC2_ENABLE_VPID | PROC2_WBINVD_EXITING | PROC2_RDRAND_EXITING |                \
+	 PROC2_ENABLE_VPID | PROC2_WBINVD_EXITING | PROC2_UNRESTRICTED_GUEST |            \
+	 PROC2_RDRAND_EXITING |                                                           \
 	 PROC2_ENABLE_INVPCID | PROC2_RDSEED_EXITING)
 
 /*
@@ -47,12 +49,17 @@
 			  VPID_CAP_INVVPID_ALL | VPID_CAP_INVVPID_SINGLE_GLOBALS)
 #define NESTED_EXIT_SUPPORTED                                                            \
 	(EXIT_SAVE_DEBUG_CONTROLS | EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |   \
-	 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER)
+	 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER | EXIT_LOAD_EFER |                \
+	 EXIT_SAVE_PREEMPTION_TIMER)
 #define NESTED_ENTRY_SUPPORTED                                                           \
 	(ENTRY_LOAD_DEBUG_CONTROLS | ENTRY_IA32E_MODE_GUEST | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER)
 
-/* MISC bits passed on: LMA store, HLT activity state, CR3-target count, MSR-list size. */
-#define NESTED_MISC_SUPPORTED  (VMX_MISC_UNRESTRICTED_LMA | VMX_MISC_ACTIVITY_HLT |       \
+/*
+ * MISC bits passed on: the preemption timer's rate (bits 4:0: L2's timer
+ * counts in hardware), LMA store, HLT activity state, CR3-target count,
+ * MSR-list size.
+ */
+#define NESTED_MISC_SUPPORTED  (0x1full | VMX_MISC_UNRESTRICTED_LMA | VMX_MISC_ACTIVITY_HLT | \
 				(0x1ffull << 16) | (7ull << 25))
 
 /* IA32_VMX_BASIC fields (A.1) */

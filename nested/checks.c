@@ -119,6 +119,8 @@ const char *nested_check_controls(const struct vmcs12 *v, const struct entry_che
 
 	/* 26.2.1.2 "VM-Exit Control Fields" */
 	CHECK(ctl_ok(c->exit, v->VM_EXIT_CONTROLS), "VM-exit controls not allowed by IA32_VMX_TRUE_EXIT_CTLS");
+	CHECK((pin & PIN_PREEMPTION_TIMER) || !(v->VM_EXIT_CONTROLS & EXIT_SAVE_PREEMPTION_TIMER),
+	      "save VMX-preemption timer value without activate VMX-preemption timer");
 	CHECK(msr_list_ok(v->VM_EXIT_MSR_STORE_ADDR, v->VM_EXIT_MSR_STORE_COUNT, w),
 	      "VM-exit MSR-store address unaligned or beyond the physical-address width");
 	CHECK(msr_list_ok(v->VM_EXIT_MSR_LOAD_ADDR, v->VM_EXIT_MSR_LOAD_COUNT, w),
@@ -214,6 +216,8 @@ const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_
 {
 	const struct vmx_caps *c = &env->caps->l1;
 	unsigned activity = v->GUEST_ACTIVITY_STATE;
+	uint64_t fixed0 = c->cr0_fixed0 & ((vmcs12_proc2(v) & PROC2_UNRESTRICTED_GUEST)
+						   ? ~(CR0_PE | CR0_PG) : ~0ull);
 	const char *why;
 	uint32_t rev;
 
@@ -221,9 +225,10 @@ const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_
 	/* 26.3.1.5: activity states L1 was told exist (IA32_VMX_MISC bits 8:6). */
 	CHECK(activity == ACTIVITY_ACTIVE || (activity == ACTIVITY_HLT && (c->misc & VMX_MISC_ACTIVITY_HLT)),
 	      "guest activity state not supported");
-	/* 26.3.1.1: L1's CR0/CR4 fixed bits (no unrestricted guest for L2 yet). */
-	CHECK((v->GUEST_CR0 & c->cr0_fixed0) == c->cr0_fixed0 && !(v->GUEST_CR0 & ~c->cr0_fixed1 & 0xffffffffu),
+	/* 26.3.1.1: L1's CR0/CR4 fixed bits; unrestricted guest frees PE and PG. */
+	CHECK((v->GUEST_CR0 & fixed0) == fixed0 && !(v->GUEST_CR0 & ~c->cr0_fixed1 & 0xffffffffu),
 	      "guest CR0 violates IA32_VMX_CR0_FIXED0/1");
+	CHECK(!(v->GUEST_CR0 & CR0_PG) || (v->GUEST_CR0 & CR0_PE), "guest CR0.PG without CR0.PE");
 	CHECK((v->GUEST_CR4 & c->cr4_fixed0) == c->cr4_fixed0 && !(v->GUEST_CR4 & ~c->cr4_fixed1),
 	      "guest CR4 violates IA32_VMX_CR4_FIXED0/1");
 	CHECK(!(v->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT) || x86_pat_valid(v->GUEST_IA32_PAT),

@@ -41,7 +41,11 @@ bool nested_merge_controls(const struct vmcs12 *v12, const struct vmx_caps *hw,
 		*what = "processor-based";
 	else if (!settle(hw->proc2, vmcs12_proc2(v12) | L0_PROC2_02, &out->proc2))
 		*what = "secondary";
-	else if (!settle(hw->exit, (v12->VM_EXIT_CONTROLS & L1_EXIT_PASSED) | L0_EXIT02, &out->exit))
+	/* L2's preemption timer counts on across exits L0 absorbs: VMCS02 saves it. */
+	else if (!settle(hw->exit, (v12->VM_EXIT_CONTROLS & L1_EXIT_PASSED) | L0_EXIT02 |
+					   (out->pin & PIN_PREEMPTION_TIMER ? EXIT_SAVE_PREEMPTION_TIMER
+									    : 0),
+			 &out->exit))
 		*what = "VM-exit";
 	else if (!settle(hw->entry, (v12->VM_ENTRY_CONTROLS & L1_ENTRY_PASSED) | L0_ENTRY02,
 			 &out->entry))

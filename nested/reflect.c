@@ -188,6 +188,9 @@ bool nested_l1_wants_exit(const struct vmcs12 *v, const struct l2_exit *e, l1_re
 		return proc2(v, PROC2_RDSEED_EXITING);
 	case EXIT_REASON_INVPCID:
 		return proc(v, PROC_INVLPG_EXITING) && proc2(v, PROC2_ENABLE_INVPCID);
+	case EXIT_REASON_PREEMPTION_TIMER:
+		/* Only L1's timer runs while L2 does (25.5.1). */
+		return v->PIN_BASED_VM_EXEC_CONTROL & PIN_PREEMPTION_TIMER;
 	default:
 		/* EPT violations/misconfigurations (EPT01) and anything L1 cannot
 		 * have asked for are L0's. */

@@ -40,7 +40,8 @@ static bool guest_special(unsigned i)
 {
 	return i == V12_GUEST_CR0 || i == V12_GUEST_CR4 || i == V12_GUEST_IA32_EFER ||
 	       i == V12_GUEST_IA32_PAT || i == V12_GUEST_IA32_DEBUGCTL || i == V12_GUEST_DR7 ||
-	       i == V12_VMCS_LINK_POINTER || (i >= V12_GUEST_PDPTE0 && i <= V12_GUEST_PDPTE3);
+	       i == V12_VMCS_LINK_POINTER || (i >= V12_GUEST_PDPTE0 && i <= V12_GUEST_PDPTE3) ||
+	       i == V12_VMX_PREEMPTION_TIMER_VALUE;
 }
 
 static bool plain_hot(unsigned i)
@@ -128,6 +129,8 @@ void nested_sync_exit(struct vmcs12 *v12)
 		v12->GUEST_IA32_EFER = vmread64(VMCS_GUEST_IA32_EFER);
 	if (exit12 & EXIT_SAVE_PAT)
 		v12->GUEST_IA32_PAT = vmread64(VMCS_GUEST_IA32_PAT);
+	if (exit12 & EXIT_SAVE_PREEMPTION_TIMER)
+		v12->VMX_PREEMPTION_TIMER_VALUE = vmread32(VMCS_VMX_PREEMPTION_TIMER_VALUE);
 	if (exit12 & EXIT_SAVE_DEBUG_CONTROLS) {
 		v12->GUEST_DR7 = vmreadnat(VMCS_GUEST_DR7);
 		v12->GUEST_IA32_DEBUGCTL = vmread64(VMCS_GUEST_IA32_DEBUGCTL);

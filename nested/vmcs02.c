@@ -102,6 +102,9 @@ static bool setup_special_guest_state(const struct vmcs12 *v12, const struct l1_
 		vmwritenat(VMCS_GUEST_DR7, v12->GUEST_DR7);
 		vmwrite64(VMCS_GUEST_IA32_DEBUGCTL, v12->GUEST_IA32_DEBUGCTL);
 	}
+	/* The timer starts from VMCS12's value at every entry from L1 (26.7.4). */
+	if (v12->PIN_BASED_VM_EXEC_CONTROL & PIN_PREEMPTION_TIMER)
+		vmwrite32(VMCS_VMX_PREEMPTION_TIMER_VALUE, v12->VMX_PREEMPTION_TIMER_VALUE);
 	if (!(v12->GUEST_CR0 & CR0_PG) || !(v12->GUEST_CR4 & CR4_PAE) || ia32e)
 		return true;
 	if (!nested_ept_on(v12))

@@ -50,7 +50,8 @@ TEST(control_corruptions)
 	} cases[] = {
 #define C(body, name) { ({ void f(void) { body; } f; }), name }
 		C(v.PIN_BASED_VM_EXEC_CONTROL = 0, "pin-based"),
-		C(v.PIN_BASED_VM_EXEC_CONTROL |= PIN_PREEMPTION_TIMER, "pin-based"),
+		C(v.PIN_BASED_VM_EXEC_CONTROL |= PIN_POSTED_INTERRUPTS, "pin-based"),
+		C(v.VM_EXIT_CONTROLS |= EXIT_SAVE_PREEMPTION_TIMER, "save VMX-preemption timer"),
 		C(v.CPU_BASED_VM_EXEC_CONTROL &= ~(1u << 1), "processor-based"),
 		C(v.CPU_BASED_VM_EXEC_CONTROL |= PROC_USE_TPR_SHADOW, "processor-based"),
 		C((v.CPU_BASED_VM_EXEC_CONTROL |= PROC_ACTIVATE_SECONDARY,
