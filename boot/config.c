@@ -9,7 +9,7 @@
 
 enum key_id {
 	KEY_L1, KEY_CMDLINE, KEY_L1_MEMORY, KEY_L0_MEMORY, KEY_MODULE, KEY_LOG, KEY_SELFTEST,
-	KEY_ACCOUNTING, KEY_VMCS_SHADOWING, KEY_LOG_PORT,
+	KEY_ACCOUNTING, KEY_VMCS_SHADOWING, KEY_LOG_PORT, KEY_EPT02_POOL,
 	KEY_COUNT
 };
 
@@ -28,6 +28,7 @@ static const struct {
 	[KEY_ACCOUNTING] = { "accounting", false, false },
 	[KEY_VMCS_SHADOWING] = { "vmcs_shadowing", false, false },
 	[KEY_LOG_PORT] = { "log_port", false, false },
+	[KEY_EPT02_POOL] = { "ept02_pool", false, false },
 };
 
 static const char *const log_names[] = {
@@ -278,6 +279,16 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 	case KEY_LOG_PORT:
 		return set_choice(ps, v, &cfg->log_port,
 				  &(struct choice)CHOICE(port_names, "log_port", "com1 or com2"));
+	case KEY_EPT02_POOL:
+		if (parse_size_value(ps, key, v, &cfg->ept02_pool))
+			return -1;
+		if (cfg->ept02_pool < NV_EPT02_POOL_MIN || cfg->ept02_pool > NV_EPT02_POOL_MAX)
+			return fail(ps, "ept02_pool 0x%llx is outside 16K..256M",
+				    (unsigned long long)cfg->ept02_pool);
+		if (cfg->ept02_pool % NV_PAGE_SIZE)
+			return fail(ps, "ept02_pool 0x%llx is not a multiple of 4K",
+				    (unsigned long long)cfg->ept02_pool);
+		return 0;
 	case KEY_COUNT:
 		break;
 	}
@@ -342,6 +353,7 @@ int nv_config_parse(const char *text, size_t len, struct nv_config *cfg, char *e
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->l0_memory = NV_L0_MEMORY_DEFAULT;
+	cfg->ept02_pool = NV_EPT02_POOL_DEFAULT;
 	cfg->log_level = NV_LOG_INFO;
 	cfg->accounting = 1;
 	cfg->vmcs_shadowing = 1;
@@ -363,6 +375,11 @@ int nv_config_parse(const char *text, size_t len, struct nv_config *cfg, char *e
 	if (!ps.seen[KEY_L1]) {
 		nv_snprintf(err, errlen, "no 'l1' line: the path of the L1 kernel is required");
 		return -1;
+	}
+	if (cfg->ept02_pool > cfg->l0_memory / 2) {
+		ps.line = ps.seen[KEY_EPT02_POOL] ? ps.seen[KEY_EPT02_POOL] : ps.seen[KEY_L0_MEMORY];
+		return fail(&ps, "ept02_pool 0x%llx is more than half of l0_memory 0x%llx",
+			    (unsigned long long)cfg->ept02_pool, (unsigned long long)cfg->l0_memory);
 	}
 	/* L1 sees "<l1 path> <cmdline>" (see struct nv_l1_plan.cmdline). */
 	need = strlen(cfg->l1) + (cfg->cmdline[0] ? 1 + strlen(cfg->cmdline) : 0);

@@ -12,6 +12,10 @@
 #define NV_L0_MEMORY_MIN      (4ULL << 20)
 #define NV_L0_MEMORY_MAX      (1ULL << 30)
 #define NV_L1_MEMORY_MIN      (2ULL << 20)
+/* EPT02 tables (nested EPT): at least what one translation needs, at most half of L0's pool. */
+#define NV_EPT02_POOL_DEFAULT (2ULL << 20)
+#define NV_EPT02_POOL_MIN     (16ULL << 10)
+#define NV_EPT02_POOL_MAX     (256ULL << 20)
 
 struct nv_config_module {
 	char path[NV_PATH_MAX];     /* first word of the value: the file on the ESP */
@@ -23,6 +27,7 @@ struct nv_config {
 	char cmdline[NV_CMDLINE_MAX];
 	uint64_t l1_memory;         /* 0 = all RAM L0 does not use */
 	uint64_t l0_memory;         /* bytes of L0's page pool */
+	uint64_t ept02_pool;        /* bytes of it for EPT02 tables */
 	uint32_t log_level;         /* enum nv_log_level */
 	uint32_t selftest;          /* enum nv_selftest */
 	uint32_t accounting;        /* 1 = L0 counts exits and their cost (default) */

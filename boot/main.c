@@ -293,6 +293,7 @@ static EFI_STATUS build_bootinfo(void)
 	bi->accounting = L.cfg.accounting;
 	bi->vmcs_shadowing = L.cfg.vmcs_shadowing;
 	bi->log_port = L.cfg.log_port;
+	bi->ept02_pool_pages = (uint32_t)(L.cfg.ept02_pool / NV_PAGE_SIZE);
 	/* Same layout as before, now with the staging addresses as sources. */
 	if (nv_l1_plan_layout(&L.in, &bi->l1, L.err, sizeof(L.err))) {
 		nv_error("%s", L.err);

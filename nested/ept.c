@@ -47,8 +47,6 @@
 
 #include <nestvisor/hypercall.h>
 
-/* EPT02 pool size in 4-KiB pages (2 MiB): enough for a few L2s' working sets. */
-#define EPT02_POOL_PAGES 512
 /* The hardware VPID L2 runs with (L1's is 1, vmx/vmcs01.c). */
 #define VPID02 2
 /* An entry of a table outside L1's RAM: all ones, as unbacked memory reads. */
@@ -58,24 +56,33 @@ static struct ept02 ept02;
 static struct ept12_caps l1_ept_caps;
 static uint64_t eptp02_written;   /* VMCS02's EPT pointer as last written; 0 = unknown */
 static uint16_t last_vpid12;      /* the VPID12 VPID02 last ran as */
+/* VMCS12's EPT and VPID controls as of VMCS02's controls (new_controls). */
+static bool ept12_on, vpid12_on;
+bool nested_ept_vpid12_on;
 
 static uint64_t *pool_table(void *ctx, uint64_t phys)
 {
 	return phys_to_virt(phys);
 }
 
-void nested_ept_init(void)
+void nested_ept_init(uint32_t pool_pages)
 {
 	static const struct ept02_ops ops = { pool_table, 0 };
-	uint64_t *pages = phys_to_virt(pmm_alloc_page_or_panic("EPT02 pool"));
 	const struct vmx_caps *l1c = &nested.caps.l1;
+	size_t list_pages = (pool_pages * sizeof(uint64_t) + 4095) / 4096;
+	uint64_t *pages, list;
 
-	_Static_assert(EPT02_POOL_PAGES * sizeof(uint64_t) <= 4096, "pool list in one page");
 	if (!(l1c->proc2.may1 & PROC2_ENABLE_EPT))
 		return;
-	for (unsigned i = 0; i < EPT02_POOL_PAGES; i++)
+	/* nestvisor.cfg's ept02_pool (the loader checked it against l0_memory). */
+	list = pmm_alloc_pages(list_pages);
+	if (!list)
+		panic("EPT02 pool: no memory for its list of %u pages", pool_pages);
+	pages = phys_to_virt(list);
+	for (unsigned i = 0; i < pool_pages; i++)
 		pages[i] = pmm_alloc_page_or_panic("EPT02 pool");
-	if (ept02_init(&ept02, &ops, pages, EPT02_POOL_PAGES,
+	log_line("ept02: pool of %u pages (nestvisor.cfg ept02_pool)", pool_pages);
+	if (ept02_init(&ept02, &ops, pages, pool_pages,
 		       vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES, vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES))
 		panic("EPT02 pool refused");
 	l1_ept_caps = (struct ept12_caps){
@@ -122,28 +129,40 @@ static void flush_if_needed(void)
 		vmx_invept_all();
 }
 
-/* VMCS02 current: its EPT pointer and VPID for this entry. */
-void nested_ept_before_entry(const struct vmcs12 *v12, bool new_vmcs02)
+/*
+ * VMCS02 current: its EPT pointer and VPID for this entry. new_controls:
+ * VMCS02's controls were just (re)written from VMCS12, EPT_POINTER and
+ * VIRTUAL_PROCESSOR_ID among them; otherwise neither changed. Without
+ * EPT12 or VPID12 an entry costs two tests here.
+ */
+void nested_ept_before_entry_slow(const struct vmcs12 *v12, bool new_controls)
 {
 	uint64_t eptp02;
 
-	if (new_vmcs02)
+	if (new_controls) {
+		uint32_t proc2 = vmcs12_proc2(v12);
+
+		ept12_on = proc2 & PROC2_ENABLE_EPT;
+		vpid12_on = proc2 & PROC2_ENABLE_VPID;
+		nested_ept_vpid12_on = ept12_on || vpid12_on;
 		eptp02_written = 0;
-	eptp02 = nested_ept_on(v12) ? ept02_eptp(ept02_root_for(&ept02, v12->EPT_POINTER),
-						  v12->EPT_POINTER)
-				    : ept_eptp(&l1.ept01);
-	if (eptp02 != eptp02_written) {
-		vmwrite64(VMCS_EPT_POINTER, eptp02);
-		eptp02_written = eptp02;
-	}
-	flush_if_needed();
-	if (vmcs12_proc2(v12) & PROC2_ENABLE_VPID) {
-		if (new_vmcs02)
+		if (!ept12_on)
+			vmwrite64(VMCS_EPT_POINTER, ept_eptp(&l1.ept01));
+		if (vpid12_on)
 			vmwrite16(VMCS_VIRTUAL_PROCESSOR_ID, VPID02);
-		if (v12->VIRTUAL_PROCESSOR_ID != last_vpid12) {
-			vmx_invvpid_single(VPID02);
-			last_vpid12 = v12->VIRTUAL_PROCESSOR_ID;
+	}
+	if (ept12_on) {
+		/* A root given out before may have been reclaimed since (ept02.h). */
+		eptp02 = ept02_eptp(ept02_root_for(&ept02, v12->EPT_POINTER), v12->EPT_POINTER);
+		if (eptp02 != eptp02_written) {
+			vmwrite64(VMCS_EPT_POINTER, eptp02);
+			eptp02_written = eptp02;
 		}
+		flush_if_needed();
+	}
+	if (vpid12_on && v12->VIRTUAL_PROCESSOR_ID != last_vpid12) {
+		vmx_invvpid_single(VPID02);
+		last_vpid12 = v12->VIRTUAL_PROCESSOR_ID;
 	}
 }
 

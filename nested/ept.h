@@ -13,13 +13,24 @@
 #define EPT_QUAL_NMI_UNBLOCKING (1ull << 12)
 
 /* The EPT02 pool and L1's EPT capabilities (after nested_caps_init). */
-void nested_ept_init(void);
+void nested_ept_init(uint32_t pool_pages);
 /* VMCS12 enables EPT (and its secondary controls are active). */
 bool nested_ept_on(const struct vmcs12 *v12);
 /* The VM-entry checks of an EPTP12 (26.2.1.1): the failing check's name, or NULL. */
 const char *nested_ept_check_eptp(uint64_t eptp12);
-/* VMCS02 current, before every entry to L2: EPT pointer (EPT02 or EPT01) and VPID. */
-void nested_ept_before_entry(const struct vmcs12 *v12, bool new_vmcs02);
+/*
+ * VMCS02 current, before every entry to L2: EPT pointer (EPT02 or EPT01) and
+ * VPID. new_controls: VMCS02's controls were just written from VMCS12 (its
+ * EPT pointer and VPID may have changed); otherwise there is work only while
+ * VMCS12 enables EPT or VPID, and the test is inline.
+ */
+extern bool nested_ept_vpid12_on;
+void nested_ept_before_entry_slow(const struct vmcs12 *v12, bool new_controls);
+static inline void nested_ept_before_entry(const struct vmcs12 *v12, bool new_controls)
+{
+	if (new_controls || nested_ept_vpid12_on)
+		nested_ept_before_entry_slow(v12, new_controls);
+}
 /* L0 changed EPT01: EPT02 mappings composed from it go. */
 void nested_ept01_changed(void);
 /* INVEPT for L1: all contexts, or the EPTP12's. */

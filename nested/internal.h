@@ -50,6 +50,17 @@ void nested_reflect_to_l1(struct vcpu *v);
  * Constant for F_BASE fields, so straight-line code keeps no test for them.
  */
 #define FIELD_EXISTS(feat) ((feat) == F_BASE || nested.caps.feature[feat])
+/*
+ * Exit information copied at every reflected exit: all but the guest-physical
+ * address, which is defined only for EPT violations and misconfigurations
+ * (SDM Vol. 3C, 28.2.1 "Basic VM-Exit Information") and copied for those.
+ */
+#define EXIT_INFO_ALWAYS(enc, nclass) ((nclass) == NC_EXIT && (enc) != VMCS_GUEST_PHYSICAL_ADDRESS)
+static inline bool exit_has_gpa(uint32_t reason)
+{
+	reason &= 0xffff;
+	return reason == EXIT_REASON_EPT_VIOLATION || reason == EXIT_REASON_EPT_MISCONFIG;
+}
 /* Guest fields copied at every reflected exit as they are (CR0/CR4 are merged). */
 #define PLAIN_HOT(enc, group, nclass) \
 	((group) == GUEST && (nclass) == NC_HOT && (enc) != VMCS_GUEST_CR0 && (enc) != VMCS_GUEST_CR4)

@@ -8,7 +8,7 @@
 
 struct nested_vmx nested;
 
-void nested_init(uint64_t vmcs01, bool shadowing)
+void nested_init(uint64_t vmcs01, bool shadowing, uint32_t ept02_pool_pages)
 {
 	nested_caps_init(&nested.caps, &vmx_caps);
 	nested.current_ptr = VMPTR_INVALID;
@@ -18,7 +18,7 @@ void nested_init(uint64_t vmcs01, bool shadowing)
 	nested.vmcs02_owner = VMPTR_INVALID;
 	nested.checked = VMPTR_INVALID;
 	nested_sync_init();
-	nested_ept_init();
+	nested_ept_init(ept02_pool_pages);
 	nested_bitmaps_init();
 	nested_shadow_init(shadowing);
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */

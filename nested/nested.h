@@ -85,7 +85,7 @@ struct nested_vmx {
 extern struct nested_vmx nested;
 
 /* VMCS01 current. shadowing: nestvisor.cfg's vmcs_shadowing. */
-void nested_init(uint64_t vmcs01, bool shadowing);
+void nested_init(uint64_t vmcs01, bool shadowing, uint32_t ept02_pool_pages);
 
 /* L1's VMREAD/VMWRITE run through a shadow VMCS (the CPU has it and nestvisor.cfg wants it). */
 bool nested_shadowing_on(void);

@@ -106,17 +106,20 @@ void nested_shadow_vmx_operation(bool on)
  * The copies between VMCS12 and the shadow VMCS (current), straight-line
  * from the field table: each field costs a VMWRITE or VMREAD and a move.
  */
-static void push_exit_info(void)
+/* all: every field (a new VMCS12); else what this exit defines. */
+static void push_exit_info(bool all)
 {
 	const struct vmcs12 *v12 = nested.vmcs12;
 
 	if (!shadow_exit_info)
 		return;
 #define VMCS_FIELD(name, enc, width, group, feat, nclass) \
-	if ((nclass) == NC_EXIT && FIELD_EXISTS(feat))    \
+	if (EXIT_INFO_ALWAYS(enc, nclass) && FIELD_EXISTS(feat)) \
 		vmcs_write_field(enc, feat, group, v12->name);
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
+	if (FIELD_EXISTS(F_EPT) && (all || exit_has_gpa(v12->VM_EXIT_REASON)))
+		vmwrite64(VMCS_GUEST_PHYSICAL_ADDRESS, v12->GUEST_PHYSICAL_ADDRESS);
 }
 
 /* What L1 may write; exit_only: just what an exit to L1 changes. */
@@ -139,7 +142,7 @@ void nested_shadow_attach(void)
 		return;
 	vmx_load_vmcs(nested.shadow);
 	push_rw(false);
-	push_exit_info();
+	push_exit_info(true);
 	vmx_load_vmcs(nested.vmcs01);
 	vmwrite64(VMCS_VMCS_LINK_POINTER, nested.shadow);
 }
@@ -177,7 +180,7 @@ void nested_shadow_push_exit(void)
 {
 	if (nested.shadow) {
 		vmx_load_vmcs(nested.shadow);
-		push_exit_info();
+		push_exit_info(false);
 		push_rw(true);
 	}
 	vmx_load_vmcs(nested.vmcs01);

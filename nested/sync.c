@@ -118,10 +118,12 @@ void nested_sync_exit(struct vmcs12 *v12)
 
 	/* Straight-line, from the table: a VMREAD and a store a field. */
 #define VMCS_FIELD(name, enc, width, group, feat, nclass)                              \
-	if (((nclass) == NC_EXIT || PLAIN_HOT(enc, group, nclass)) && FIELD_EXISTS(feat)) \
+	if ((EXIT_INFO_ALWAYS(enc, nclass) || PLAIN_HOT(enc, group, nclass)) && FIELD_EXISTS(feat)) \
 		v12->name = (vmcs12_##width)vmcs_read_field(enc, feat, group);
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
+	if (exit_has_gpa(v12->VM_EXIT_REASON))
+		v12->GUEST_PHYSICAL_ADDRESS = vmread64(VMCS_GUEST_PHYSICAL_ADDRESS);
 	v12->GUEST_CR0 = (vmreadnat(VMCS_GUEST_CR0) & ~mask0) | (v12->GUEST_CR0 & mask0);
 	v12->GUEST_CR4 = (vmreadnat(VMCS_GUEST_CR4) & ~mask4) | (v12->GUEST_CR4 & mask4);
 	/* SDM Vol. 3C, 28.3.1 "Saving Control Registers, Debug Registers, and MSRs". */

@@ -96,7 +96,7 @@ void l1_start(const struct nv_bootinfo *bi)
 			l1.ept01.tables, l1.ram_end);
 
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
-	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing);
+	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing, bi->ept02_pool_pages);
 	acct_init(bi->accounting);
 	log_line("config: vmcs_shadowing=%s accounting=%s log_port=%s",
 		 nested_shadowing_on() ? "on" : nested_shadowing_wanted() ? "unavailable" : "off",

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define NV_BOOTINFO_MAGIC   0x4f464e49544f4f42ULL /* "BOOTINFO" little-endian */
-#define NV_BOOTINFO_VERSION 3
+#define NV_BOOTINFO_VERSION 4
 
 /* Link address of the core: it runs in the top 2 GiB (-mcmodel=kernel). */
 #define NV_CORE_VBASE 0xffffffff80000000ULL
@@ -112,6 +112,7 @@ struct nv_bootinfo {
 	uint32_t accounting;    /* 1 = exit accounting on */
 	uint32_t vmcs_shadowing; /* 1 = use a shadow VMCS for L1 if the CPU has one */
 	uint32_t log_port;      /* enum nv_log_port */
+	uint32_t ept02_pool_pages; /* 4-KiB pages of L0's pool for EPT02 tables */
 	uint32_t mmap_count;
 	struct nv_mem_range mmap[NV_MMAP_MAX];
 	struct nv_l1_plan l1;

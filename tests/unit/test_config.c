@@ -116,6 +116,29 @@ TEST(config_l0_switches)
 	CHECK_CONTAINS(err, "line 3: duplicate key 'accounting'");
 }
 
+TEST(config_ept02_pool)
+{
+	CHECK_EQ(parse("l1=/k\n"), 0);
+	CHECK_EQ(cfg.ept02_pool, 2ull << 20);
+	CHECK_EQ(parse("l1=/k\nept02_pool = 64K\n"), 0);
+	CHECK_EQ(cfg.ept02_pool, 64ull << 10);
+	CHECK_EQ(parse("l1=/k\nl0_memory = 64M\nept02_pool = 32M\n"), 0);
+	CHECK_EQ(cfg.ept02_pool, 32ull << 20);
+	CHECK(parse("l1=/k\nept02_pool = 8K\n") < 0);
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x2000 is outside 16K..256M");
+	CHECK(parse("l1=/k\nept02_pool = 20000\n") < 0);
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x4e20 is not a multiple of 4K");
+	CHECK(parse("l1=/k\nept02_pool = 512M\n") < 0);
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x20000000 is outside 16K..256M");
+	/* Half of L0's pool at most, whichever line comes last. */
+	CHECK(parse("l1=/k\nept02_pool = 20M\n") < 0);
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x1400000 is more than half of l0_memory 0x2000000");
+	CHECK(parse("l1=/k\nept02_pool = 4M\nl0_memory = 6M\n") < 0);
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x400000 is more than half of l0_memory 0x600000");
+	CHECK_EQ(parse("l1=/k\nl0_memory = 4M\n"), 0);  /* the default 2M is half */
+	CHECK(parse("l1=/k\nept02_pool = 1M\nept02_pool = 1M\n") < 0);
+}
+
 TEST(config_unknown_key)
 {
 	CHECK(parse("l1 = /k\n\nfoo = 1\n") < 0);
