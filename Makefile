@@ -126,11 +126,13 @@ UNIT_BINS := $(patsubst %,$(BUILD)/unit/test_%,$(UNIT_TESTS))
 
 .SECONDEXPANSION:
 # UNIT_DEPS_NAME: sources a test #includes itself (rebuild on change, not compiled apart).
+# The headers every source includes are in $@.d (one -MM rule per source).
 $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h $$(UNIT_SRCS_$$*) \
 		$$(UNIT_DEPS_$$*) $(wildcard include/nestvisor/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) $< tests/unit/unit.c $(UNIT_SRCS_$*) -o $@
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -MM -MP -MT $@ $< tests/unit/unit.c $(UNIT_SRCS_$*) > $@.d
 
 # ---------------------------------------------------------------------------
 # make run: the benchmark L1 under nestvisor in Bochs + OVMF, then its report
