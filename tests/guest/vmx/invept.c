@@ -6,21 +6,6 @@
  */
 #include "vmx.h"
 
-enum { INVEPT_SINGLE = 1, INVEPT_ALL = 2 };
-enum { INVVPID_ADDR = 0, INVVPID_SINGLE = 1, INVVPID_ALL = 2, INVVPID_SINGLE_GLOBALS = 3 };
-
-/* 25.6.11 "Extended-Page-Table Pointer (EPTP)": WB, 4-level walk. */
-#define EPTP_MEMTYPE_WB  6ull
-#define EPTP_WALK4       (3ull << 3)
-
-struct invept_desc {
-	uint64_t eptp, reserved;
-};
-struct invvpid_desc {
-	uint64_t vpid;          /* bits 15:0; 63:16 reserved */
-	uint64_t linear;
-};
-
 static void invept_cases(void)
 {
 	struct invept_desc d = { 0, 0 };
@@ -50,7 +35,7 @@ static void invept_cases(void)
 			  WANT_VALID(VMXERR_INVEPT_INVVPID_BAD_OPERAND),
 			  "INVEPT type 2 with register bit 32 set (64-bit type operand)");
 	if (single) {
-		d.eptp = region_pa(&scratch_page) | EPTP_MEMTYPE_WB | EPTP_WALK4;
+		d.eptp = region_pa(&scratch_page) | EPTP_MEMTYPE(MT_WB) | EPTP_WALK4;
 		check_res(invept(INVEPT_SINGLE, &d), WANT_OK, "INVEPT single-context, valid EPTP");
 		d.eptp = region_pa(&scratch_page) | 2 | EPTP_WALK4;
 		check_res(invept(INVEPT_SINGLE, &d), WANT_VALID(VMXERR_INVEPT_INVVPID_BAD_OPERAND),

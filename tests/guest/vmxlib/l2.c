@@ -96,8 +96,7 @@ void write_host_state(void)
 	vmw(VMCS_HOST_RSP, 0);  /* l2_entry.asm writes the real one */
 }
 
-static void write_guest_segment(uint32_t sel_field, uint16_t sel, uint32_t ar,
-				uint32_t limit, uint64_t base)
+void l2_write_segment(uint32_t sel_field, uint16_t sel, uint32_t ar, uint32_t limit, uint64_t base)
 {
 	/* The fields of one segment are at fixed distances from its selector
 	 * field (B.2/B.3/B.4: same index in each group). */
@@ -119,14 +118,14 @@ static void write_guest_state(const void *entry)
 	vmw(VMCS_GUEST_RSP, (uintptr_t)(l2_stack + sizeof(l2_stack)));
 	vmw(VMCS_GUEST_RIP, (uintptr_t)entry);
 	vmw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1);
-	write_guest_segment(VMCS_GUEST_ES_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
-	write_guest_segment(VMCS_GUEST_CS_SEL, SEL_CODE64, AR_CODE64, 0xFFFFFFFF, 0);
-	write_guest_segment(VMCS_GUEST_SS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
-	write_guest_segment(VMCS_GUEST_DS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
-	write_guest_segment(VMCS_GUEST_FS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
-	write_guest_segment(VMCS_GUEST_GS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
-	write_guest_segment(VMCS_GUEST_LDTR_SEL, 0, AR_UNUSABLE, 0, 0);
-	write_guest_segment(VMCS_GUEST_TR_SEL, SEL_TSS64, AR_TSS64_BUSY, TSS64_LIMIT, (uintptr_t)tss64);
+	l2_write_segment(VMCS_GUEST_ES_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
+	l2_write_segment(VMCS_GUEST_CS_SEL, SEL_CODE64, AR_CODE64, 0xFFFFFFFF, 0);
+	l2_write_segment(VMCS_GUEST_SS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
+	l2_write_segment(VMCS_GUEST_DS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
+	l2_write_segment(VMCS_GUEST_FS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
+	l2_write_segment(VMCS_GUEST_GS_SEL, SEL_DATA32, AR_DATA, 0xFFFFFFFF, 0);
+	l2_write_segment(VMCS_GUEST_LDTR_SEL, 0, AR_UNUSABLE, 0, 0);
+	l2_write_segment(VMCS_GUEST_TR_SEL, SEL_TSS64, AR_TSS64_BUSY, TSS64_LIMIT, (uintptr_t)tss64);
 	vmw(VMCS_GUEST_GDTR_BASE, l1_gdt_base);
 	vmw(VMCS_GUEST_GDTR_LIMIT, l1_gdt_limit);
 	vmw(VMCS_GUEST_IDTR_BASE, (uintptr_t)l2_idt);

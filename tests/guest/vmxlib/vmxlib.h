@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vmxlib: what the 64-bit L1 VMX test kernels (vmx, vmxhostile, vmxfuzz)
- * share: VMCS field encodings (vmcs_fields.def), control and exit-information
- * bit names (SDM Vol. 3C, chapters 25 and 28), the capabilities read from the
- * VMX MSRs (caps.c), the instruction wrappers (vmx_insn.c), VMXON set-up
- * (region.c), L1's environment (env.c), and the L2 guest kept by l2.c. All
+ * vmxlib: what the 64-bit L1 VMX test kernels (vmx, vmxhostile, vmxfuzz,
+ * vmxept) share: VMCS field encodings (vmcs_fields.def), control and
+ * exit-information bit names (SDM Vol. 3C, chapters 25 and 28), the EPT
+ * formats and INVEPT/INVVPID operands (29.3, 31.3), the capabilities read
+ * from the VMX MSRs (caps.c), the instruction wrappers (vmx_insn.c), VMXON
+ * set-up (region.c), L1's environment (env.c), and the L2 guest kept by l2.c. All
  * addresses are physical = virtual (identity map). A kernel links it by
  * naming it in its LIBS file (guest.mk).
  */
@@ -178,15 +179,24 @@ enum field_access { RW, RO };
 #define MISC_VMWRITE_ANY        (1ull << 29)
 #define MISC_INJECT_ZERO_LEN    (1ull << 30)
 /* A.10 "VPID and EPT Capabilities" */
+#define EPT_CAP_EXEC_ONLY       (1ull << 0)     /* EPT entries with bits 2:0 = 100b */
 #define EPT_CAP_WALK4           (1ull << 6)
-#define EPT_CAP_WB              (1ull << 14)
+#define EPT_CAP_WALK5           (1ull << 7)
+#define EPT_CAP_UC              (1ull << 8)     /* EPTP memory type UC allowed */
+#define EPT_CAP_WB              (1ull << 14)    /* EPTP memory type WB allowed */
+#define EPT_CAP_2M              (1ull << 16)    /* EPT PDE may map a 2 MiB page */
+#define EPT_CAP_1G              (1ull << 17)    /* EPT PDPTE may map a 1 GiB page */
 #define EPT_CAP_INVEPT          (1ull << 20)
+#define EPT_CAP_AD              (1ull << 21)    /* accessed and dirty flags (EPTP bit 6) */
+#define EPT_CAP_ADV_EXIT_INFO   (1ull << 22)    /* EPT-violation qualification bits 9-11 */
+#define EPT_CAP_SSS             (1ull << 23)    /* EPTP bit 7, supervisor shadow stack */
 #define EPT_CAP_INVEPT_SINGLE   (1ull << 25)
 #define EPT_CAP_INVEPT_ALL      (1ull << 26)
 #define VPID_CAP_INVVPID        (1ull << 32)
 #define VPID_CAP_INVVPID_ADDR   (1ull << 40)
 #define VPID_CAP_INVVPID_SINGLE (1ull << 41)
 #define VPID_CAP_INVVPID_ALL    (1ull << 42)
+#define VPID_CAP_INVVPID_SINGLE_GLOBALS (1ull << 43)
 /* A.11 "VM Functions" */
 #define VMFUNC_EPTP_SWITCHING   (1ull << 0)
 
@@ -348,6 +358,64 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 #define INTERRUPTIBILITY_NMI      (1u << 3)
 enum { ACTIVITY_ACTIVE = 0, ACTIVITY_HLT = 1, ACTIVITY_SHUTDOWN = 2, ACTIVITY_WAIT_SIPI = 3 };
 
+/* ---- EPT: SDM Vol. 3C, 25.6.11 "Extended-Page-Table Pointer (EPTP)" and 29.3
+ * "The Extended Page Table Mechanism (EPT)" ---------------------------------- */
+
+/* Memory types (29.3.7 "EPT and Memory Typing"; Vol. 3A, 13.3 "Methods of
+ * Caching Available"). 2, 3 and 7 are reserved. */
+enum ept_memtype { MT_UC = 0, MT_WC = 1, MT_WT = 4, MT_WP = 5, MT_WB = 6 };
+/* Table 25-9 "Format of Extended-Page-Table Pointer" */
+#define EPTP_MEMTYPE(t)         ((uint64_t)(t))                 /* bits 2:0 */
+#define EPTP_WALK(levels)       ((uint64_t)((levels) - 1) << 3) /* bits 5:3 */
+#define EPTP_WALK4              EPTP_WALK(4)
+#define EPTP_WALK_MASK          (7ull << 3)
+#define EPTP_AD                 (1ull << 6)     /* accessed and dirty flags */
+#define EPTP_SSS                (1ull << 7)     /* supervisor shadow-stack control */
+#define EPTP_ADDR_MASK          0x000FFFFFFFFFF000ull
+/* 29.3.2 "EPT Translation Mechanism", Tables 29-1 to 29-6: the bits of EPT
+ * paging-structure entries. A leaf is a PTE, or a PDE/PDPTE with EPT_LARGE. */
+#define EPT_R                   (1ull << 0)
+#define EPT_W                   (1ull << 1)
+#define EPT_X                   (1ull << 2)
+#define EPT_RWX                 (EPT_R | EPT_W | EPT_X)
+#define EPT_PERM_MASK           EPT_RWX
+#define EPT_MEMTYPE(t)          ((uint64_t)(t) << 3)            /* leaf bits 5:3 */
+#define EPT_MEMTYPE_MASK        (7ull << 3)
+#define EPT_IGNORE_PAT          (1ull << 6)
+#define EPT_LARGE               (1ull << 7)     /* PDE: 2 MiB page; PDPTE: 1 GiB page */
+#define EPT_ACCESSED            (1ull << 8)     /* 29.3.5 "Accessed and Dirty Flags for EPT" */
+#define EPT_DIRTY               (1ull << 9)     /* leaves only */
+#define EPT_ADDR_MASK           0x000FFFFFFFFFF000ull
+#define EPT_ENTRIES             512u
+#define EPT_PAGE_4K             0x1000ull
+#define EPT_PAGE_2M             0x200000ull
+#define EPT_PAGE_1G             0x40000000ull
+/* Table 28-7 "Exit Qualification for EPT Violations" */
+#define EPT_QUAL_READ           (1ull << 0)     /* the access was a data read */
+#define EPT_QUAL_WRITE          (1ull << 1)     /* a data write */
+#define EPT_QUAL_FETCH          (1ull << 2)     /* an instruction fetch */
+#define EPT_QUAL_READABLE       (1ull << 3)     /* AND of bit 0 over the entries used */
+#define EPT_QUAL_WRITABLE       (1ull << 4)     /* AND of bit 1 */
+#define EPT_QUAL_EXECUTABLE     (1ull << 5)     /* AND of bit 2 */
+#define EPT_QUAL_PERM_SHIFT     3
+#define EPT_QUAL_GLA_VALID      (1ull << 7)     /* guest-linear address field valid */
+#define EPT_QUAL_TRANSLATED     (1ull << 8)     /* access to the translation, not a walk */
+#define EPT_QUAL_USER_LINEAR    (1ull << 9)     /* bits 9-11: with EPT_CAP_ADV_EXIT_INFO */
+#define EPT_QUAL_RW_LINEAR      (1ull << 10)
+#define EPT_QUAL_XD_LINEAR      (1ull << 11)
+#define EPT_QUAL_NMI_UNBLOCK    (1ull << 12)
+
+/* SDM Vol. 3C, 31.3 "VMX Instructions": INVEPT and INVVPID types and descriptors. */
+enum invept_type { INVEPT_SINGLE = 1, INVEPT_ALL = 2 };
+enum invvpid_type { INVVPID_ADDR = 0, INVVPID_SINGLE = 1, INVVPID_ALL = 2, INVVPID_SINGLE_GLOBALS = 3 };
+struct invept_desc {
+	uint64_t eptp, reserved;
+};
+struct invvpid_desc {
+	uint64_t vpid;          /* bits 15:0; 63:16 reserved */
+	uint64_t linear;
+};
+
 /* 31.4 "VM Instruction Error Numbers" (Table 31-1) */
 enum vm_insn_error {
 	VMXERR_VMCALL_IN_ROOT = 1, VMXERR_VMCLEAR_BAD_ADDR = 2, VMXERR_VMCLEAR_VMXON_PTR = 3,
@@ -506,6 +574,9 @@ const char *exit_reason_name(uint32_t reason);
 
 /* The host-state fields l2_init wrote (entry_checks.c breaks them one by one). */
 void write_host_state(void);
+/* Selector, limit, access rights and base of one guest segment register, named
+ * by its selector field (VMCS_GUEST_ES_SEL ... VMCS_GUEST_TR_SEL). */
+void l2_write_segment(uint32_t sel_field, uint16_t sel, uint32_t ar, uint32_t limit, uint64_t base);
 
 /* L2's exception/interrupt log, written by its IDT stubs (l2_code.asm). */
 struct l2_event_log {

@@ -1,0 +1,86 @@
+; SPDX-License-Identifier: MIT
+; vmxept's L2 programs. Inputs come in the registers L1 puts in struct l2_regs;
+; each labels the instruction L1 expects an exit at and ends in a VMCALL at a
+; "..._done" label. The 64-bit ones run on L2's page tables (vmxept.h, "the
+; world"); l2e_routine and l2e_real are not run where they are linked: L1
+; copies their bytes into the pages under test.
+bits 64
+
+%macro LABEL 1
+global %1
+%1:
+%endmacro
+
+; The VMCALL that ends a program; resuming after it repeats the VMCALL.
+%macro DONE 1
+LABEL %1
+	vmcall
+	jmp %1
+%endmacro
+
+section .text
+
+; Case "identity": code, a read and a write through EPT12.
+LABEL l2e_sum
+	mov rax, [rsi]
+	add rax, rcx
+	mov [rdi], rax
+DONE l2e_sum_done
+
+LABEL l2e_rw
+LABEL l2e_rw_read
+	mov rax, [rsi]                  ; 48 8B 06
+LABEL l2e_rw_write
+	mov [rdi], rdx                  ; 48 89 17
+DONE l2e_rw_done
+
+LABEL l2e_read
+	mov rax, [rsi]
+DONE l2e_read_done
+
+LABEL l2e_write
+	mov [rdi], rdx
+DONE l2e_write_done
+
+LABEL l2e_call
+	call rsi
+DONE l2e_call_done
+
+; Reads again each time L1 resumes it after the VMCALL.
+LABEL l2e_read_loop
+	mov rax, [rsi]
+LABEL l2e_read_loop_done
+	vmcall
+	jmp l2e_read_loop
+
+LABEL l2e_read_write
+	mov rax, [rsi]
+LABEL l2e_read_write_mid
+	vmcall
+	mov [rsi], rdx
+DONE l2e_read_write_done
+
+section .rodata
+
+; Copied by L1 into a page that L2 executes from.
+LABEL l2e_routine
+	mov eax, 0x600DC0DE             ; L2E_ROUTINE_EAX (vmxept.h)
+	ret
+LABEL l2e_routine_end
+
+; Real mode (unrestricted guest): CS = DS = SS = 0x800 (base 0x8000). Stores
+; AX = 0x1234 + 0x0101 at 0x8100, the byte 0x5A at 0x8102, reads the word L1
+; put at 0x8200 into BX and returns CR0 in ECX, then VMCALL.
+bits 16
+LABEL l2e_real
+	mov ax, 0x1234
+	add ax, 0x0101
+	mov [0x100], ax
+	mov byte [0x102], 0x5A
+	mov bx, [0x200]
+	mov ecx, cr0
+LABEL l2e_real_vmcall
+	vmcall
+	jmp l2e_real_vmcall
+LABEL l2e_real_end
+bits 64
