@@ -283,7 +283,7 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 		if (parse_size_value(ps, key, v, &cfg->ept02_pool))
 			return -1;
 		if (cfg->ept02_pool < NV_EPT02_POOL_MIN || cfg->ept02_pool > NV_EPT02_POOL_MAX)
-			return fail(ps, "ept02_pool 0x%llx is outside 16K..256M",
+			return fail(ps, "ept02_pool 0x%llx is outside 1M..256M",
 				    (unsigned long long)cfg->ept02_pool);
 		if (cfg->ept02_pool % NV_PAGE_SIZE)
 			return fail(ps, "ept02_pool 0x%llx is not a multiple of 4K",

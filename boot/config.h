@@ -12,9 +12,15 @@
 #define NV_L0_MEMORY_MIN      (4ULL << 20)
 #define NV_L0_MEMORY_MAX      (1ULL << 30)
 #define NV_L1_MEMORY_MIN      (2ULL << 20)
-/* EPT02 tables (nested EPT): at least what one translation needs, at most half of L0's pool. */
+/*
+ * EPT02 tables (nested EPT), at most half of L0's pool. The minimum keeps all
+ * the translations one L2 instruction can need at once: with the event
+ * delivery it may cause, about 60 guest-physical pages (page walks included),
+ * at most 2 + 2 x 60 EPT02 tables below the root. So L2 always completes its
+ * instruction after at most one reclaim (ept/ept02.h).
+ */
 #define NV_EPT02_POOL_DEFAULT (2ULL << 20)
-#define NV_EPT02_POOL_MIN     (16ULL << 10)
+#define NV_EPT02_POOL_MIN     (1ULL << 20)
 #define NV_EPT02_POOL_MAX     (256ULL << 20)
 
 struct nv_config_module {

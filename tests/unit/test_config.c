@@ -120,16 +120,16 @@ TEST(config_ept02_pool)
 {
 	CHECK_EQ(parse("l1=/k\n"), 0);
 	CHECK_EQ(cfg.ept02_pool, 2ull << 20);
-	CHECK_EQ(parse("l1=/k\nept02_pool = 64K\n"), 0);
-	CHECK_EQ(cfg.ept02_pool, 64ull << 10);
+	CHECK_EQ(parse("l1=/k\nept02_pool = 1M\n"), 0);
+	CHECK_EQ(cfg.ept02_pool, 1ull << 20);
 	CHECK_EQ(parse("l1=/k\nl0_memory = 64M\nept02_pool = 32M\n"), 0);
 	CHECK_EQ(cfg.ept02_pool, 32ull << 20);
-	CHECK(parse("l1=/k\nept02_pool = 8K\n") < 0);
-	CHECK_CONTAINS(err, "line 2: ept02_pool 0x2000 is outside 16K..256M");
-	CHECK(parse("l1=/k\nept02_pool = 20000\n") < 0);
-	CHECK_CONTAINS(err, "line 2: ept02_pool 0x4e20 is not a multiple of 4K");
+	CHECK(parse("l1=/k\nept02_pool = 512K\n") < 0);
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x80000 is outside 1M..256M");
+	CHECK(parse("l1=/k\nept02_pool = 2000000\n") < 0);
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x1e8480 is not a multiple of 4K");
 	CHECK(parse("l1=/k\nept02_pool = 512M\n") < 0);
-	CHECK_CONTAINS(err, "line 2: ept02_pool 0x20000000 is outside 16K..256M");
+	CHECK_CONTAINS(err, "line 2: ept02_pool 0x20000000 is outside 1M..256M");
 	/* Half of L0's pool at most, whichever line comes last. */
 	CHECK(parse("l1=/k\nept02_pool = 20M\n") < 0);
 	CHECK_CONTAINS(err, "line 2: ept02_pool 0x1400000 is more than half of l0_memory 0x2000000");
