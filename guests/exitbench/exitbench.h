@@ -21,12 +21,14 @@
 
 /* The most samples one measurement keeps (n= and warmup= are capped here). */
 #define EB_MAX_SAMPLES 100000u
+/* ept-fill: a window page per sample, warm-up and timed (l2.c). */
+#define EPT_FILL_MAX_SAMPLES 8192u
 
 enum kind { KIND_L1, KIND_L2_REFLECTED, KIND_L2_ABSORBED, NUM_KINDS };
 enum handler { HANDLER_NONE, HANDLER_REALISTIC, HANDLER_MINIMAL, NUM_HANDLERS };
 enum op {
 	OP_CPUID, OP_HYPERCALL, OP_VMCALL, OP_RDMSR, OP_WRMSR, OP_IO, OP_VMREAD, OP_VMWRITE,
-	OP_VMPTRLD, OP_VMREAD_COLD, OP_VMWRITE_COLD, OP_VMLAUNCH, NUM_OPS
+	OP_VMPTRLD, OP_VMREAD_COLD, OP_VMWRITE_COLD, OP_VMLAUNCH, OP_EPT_FILL, NUM_OPS
 };
 
 const char *kind_name(enum kind k);
@@ -104,6 +106,7 @@ EB_L2_SYM(eb_l2_wrmsr); EB_L2_SYM(eb_l2_in_80); EB_L2_SYM(eb_l2_vmread);
 EB_L2_SYM(eb_l2_vmwrite); EB_L2_SYM(eb_l2_vmptrld);
 EB_L2_SYM(eb_l2_absorbed_rdmsr); EB_L2_SYM(eb_l2_absorbed_rdmsr_done);
 EB_L2_SYM(eb_l2_absorbed_in_f4); EB_L2_SYM(eb_l2_absorbed_in_f4_done);
+EB_L2_SYM(eb_l2_absorbed_ept_fill); EB_L2_SYM(eb_l2_absorbed_ept_fill_done);
 EB_L2_SYM(eb_l2_probe_rdmsr); EB_L2_SYM(eb_l2_probe_rdmsr_done);
 EB_L2_SYM(eb_l2_probe_in_f4); EB_L2_SYM(eb_l2_probe_in_f4_done);
 

@@ -27,8 +27,13 @@
  * l2-absorbed: L2's operation exits to L0 only (L0 intercepts it, L1 does
  * not), and L0 resumes L2 without L1. L1 sees nothing to time, so L2 times
  * its own loop (eb_l2_absorbed_*) and VMCALLs when done.
- *   rdmsr  IA32_FEATURE_CONTROL: L0 owns it; L1's MSR bitmap lets it through
- *   io     IN AL, 0xF4: L0 owns the port; L1's I/O bitmaps let it through
+ *   rdmsr     IA32_FEATURE_CONTROL: L0 owns it; L1's MSR bitmap lets it through
+ *   io        IN AL, 0xF4: L0 owns the port; L1's I/O bitmaps let it through
+ *   ept-fill  L2 on an EPT12 of L1's reads a page it has not touched yet: the
+ *             CPU walks EPT02, which has no entry for it, and L0 fills one from
+ *             EPT12 and EPT01 (nested EPT). EPT12 maps the first 3 GiB
+ *             identically (1-GiB pages: L2 shares L1's page tables) and a window
+ *             at 3 GiB page by page onto one page of L1's.
  */
 #include "exitbench.h"
 
@@ -38,7 +43,7 @@
 #define L0_MSR  MSR_IA32_FEATURE_CONTROL
 #define L0_PORT 0xF4u                   /* (eb_l2_*_in_f4) */
 
-enum l2_ctl { CTL_NONE, CTL_MSR_BITMAP, CTL_IO_BITMAPS };
+enum l2_ctl { CTL_NONE, CTL_MSR_BITMAP, CTL_IO_BITMAPS, CTL_EPT };
 
 struct l2_op {
 	enum op op;
@@ -77,6 +82,8 @@ static const struct l2_op absorbed_ops[] = {
 	  eb_l2_probe_rdmsr_done, EXIT_REASON_RDMSR, CTL_MSR_BITMAP, { .rcx = L0_MSR } },
 	{ OP_IO, eb_l2_absorbed_in_f4, eb_l2_absorbed_in_f4_done, eb_l2_probe_in_f4,
 	  eb_l2_probe_in_f4_done, EXIT_REASON_IO, CTL_IO_BITMAPS, { 0 } },
+	{ OP_EPT_FILL, eb_l2_absorbed_ept_fill, eb_l2_absorbed_ept_fill_done, NULL, NULL,
+	  EXIT_REASON_EPT_VIOLATION, CTL_EPT, { 0 } },
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -135,6 +142,37 @@ static void bitmaps_init(void)
 	vmptrld_target_pa = region_pa(&vmptrld_target);
 }
 
+/* ---- EPT12 for ept-fill ------------------------------------------------------- */
+
+/* The window: L2-physical (and linear) 3 GiB on, a page per sample, twice. */
+#define WINDOW_BASE      0xC0000000ull
+#define WINDOW_MAX_PAGES (2u * EPT_FILL_MAX_SAMPLES)
+#define WINDOW_PTS       (WINDOW_MAX_PAGES / EPT_ENTRIES)
+
+static uint64_t ept_pml4[EPT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pdpt[EPT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pd[EPT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint64_t ept_pt[WINDOW_PTS][EPT_ENTRIES] __attribute__((aligned(PAGE_SIZE)));
+static uint8_t window_target[PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+
+/* SDM Vol. 3C, 29.3.2 "EPT Translation Mechanism": a 4-level EPT12, write-back. */
+static uint64_t ept12_build(void)
+{
+	memset(ept_pml4, 0, sizeof(ept_pml4));
+	memset(ept_pdpt, 0, sizeof(ept_pdpt));
+	memset(ept_pd, 0, sizeof(ept_pd));
+	ept_pml4[0] = (uintptr_t)ept_pdpt | EPT_RWX;
+	for (uint64_t g = 0; g < 3; g++)
+		ept_pdpt[g] = g * EPT_PAGE_1G | EPT_LARGE | EPT_MEMTYPE(MT_WB) | EPT_RWX;
+	ept_pdpt[3] = (uintptr_t)ept_pd | EPT_RWX;
+	for (unsigned t = 0; t < WINDOW_PTS; t++) {
+		ept_pd[t] = (uintptr_t)ept_pt[t] | EPT_RWX;
+		for (unsigned i = 0; i < EPT_ENTRIES; i++)
+			ept_pt[t][i] = (uintptr_t)window_target | EPT_MEMTYPE(MT_WB) | EPT_R | EPT_W;
+	}
+	return (uintptr_t)ept_pml4 | EPTP_MEMTYPE(MT_WB) | EPTP_WALK4;
+}
+
 /* ---- Setting L2 up ----------------------------------------------------------- */
 
 /* A fresh L2 (vmxlib: only the must-be-1 controls) at `program`, with the
@@ -166,6 +204,13 @@ static bool l2_prepare(const struct meas *m, struct l2 *g, const char *program, 
 		}
 		vmw(VMCS_IO_BITMAP_A, (uintptr_t)io_bitmap_a);
 		vmw(VMCS_IO_BITMAP_B, (uintptr_t)io_bitmap_b);
+	} else if (ctl == CTL_EPT) {
+		if (!(caps.ept_vpid & EPT_CAP_1G) || !(caps.ept_vpid & EPT_CAP_WB) ||
+		    !l2_set_ctl(VMCS_PROC_CONTROLS2, PROC2_ENABLE_EPT)) {
+			skip(m, "L1 is not offered EPT with 1-GiB pages and write-back EPTPs");
+			return false;
+		}
+		vmw(VMCS_EPT_POINTER, ept12_build());
 	}
 	return true;
 }
@@ -402,19 +447,31 @@ void l2_absorbed_measure(const struct meas *m)
 	static struct l2 g;
 	const struct l2_op *op = find_op(absorbed_ops, COUNT(absorbed_ops), m->op);
 	struct eb_round r = { .reason = EXIT_REASON_VMCALL };
+	bool fill = m->op == OP_EPT_FILL;
 	enum round_status s;
 
-	probe_value(m, op);
+	if (fill && opt.n > EPT_FILL_MAX_SAMPLES) {
+		skip(m, "ept-fill measures at most %u samples (its EPT12 window)",
+		     EPT_FILL_MAX_SAMPLES);
+		return;
+	}
+	if (op->probe)
+		probe_value(m, op);
 	if (!l2_prepare(m, &g, op->program, op->ctl))
 		return;
-	/* Warm-up: L2 runs the loop `warmup` times, launched through vmxlib. */
-	eb_absorbed = (struct eb_l2_loop){ .regs = op->regs, .count = opt.warmup,
+	/* Warm-up: L2 runs the loop `warmup` times, launched through vmxlib. For
+	 * ept-fill it reads the window's first n pages and writes all n sample
+	 * slots, so that the timed loop finds every page but its window's in
+	 * EPT02 already; the timed loop reads the next n pages. */
+	eb_absorbed = (struct eb_l2_loop){ .regs = op->regs, .count = fill ? opt.n : opt.warmup,
 					   .samples = eb_samples };
+	eb_absorbed.regs.rsi = WINDOW_BASE;
 	if (!run_expect(m, "warmup-no-l1-exit", &g, EXIT_REASON_VMCALL, op->done))
 		return;
 	/* The timed loop: one VMRESUME (eb_round_minimal, so that L1 runs
 	 * nothing else in the window) and L2's closing VMCALL around it. */
 	eb_absorbed.count = opt.n;
+	eb_absorbed.regs.rsi = WINDOW_BASE + (uint64_t)opt.n * PAGE_SIZE;
 	vmw(VMCS_GUEST_RIP, (uintptr_t)op->program);
 	host_to_rounds();
 	acct_begin();

@@ -69,6 +69,33 @@ eb_l2_absorbed_%1_done:
 L2_TIMED_LOOP rdmsr, rdmsr              ; MSR RCX: IA32_FEATURE_CONTROL, L0's
 L2_TIMED_LOOP in_f4, in al, 0xf4        ; nestvisor's test exit port, L0's
 
+; eb_l2_absorbed_ept_fill: L2 reads one byte of each of `count` consecutive
+; pages from RSI on, each the first access to its page since L1 set up its
+; EPT12: under nestvisor an EPT violation that L0 answers by filling EPT02
+; from EPT12 (the next page is taken outside the window).
+global eb_l2_absorbed_ept_fill
+global eb_l2_absorbed_ept_fill_done
+eb_l2_absorbed_ept_fill:
+	lea rdi, [rel eb_absorbed]
+	mov r12, [rdi + EB_LOOP_COUNT]
+	mov r13, [rdi + EB_LOOP_SAMPLES]
+	LOAD_OPERANDS rdi
+	test r12, r12
+	jz eb_l2_absorbed_ept_fill_done
+.next:
+	STAMP_T0
+	ARG_SLOT rdi
+	mov al, [rsi]
+	STAMP_T1
+	mov [r13], rax
+	add r13, 8
+	add rsi, 4096
+	dec r12
+	jnz .next
+eb_l2_absorbed_ept_fill_done:
+	vmcall
+	jmp eb_l2_absorbed_ept_fill
+
 ; eb_l2_probe_<name>: the operation once, untimed, then VMCALL: L1 reads the
 ; result from L2's registers (vmxlib's struct l2_regs).
 %macro L2_PROBE 2+

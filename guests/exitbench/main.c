@@ -96,7 +96,7 @@ int main(struct multiboot_info *mbi)
 	count = make_plan(plan);
 	if (count == 0) {
 		printf("exitbench: error: nothing to measure: no op of ops= exists in kinds= "
-		       "(l2-absorbed has rdmsr and io only, vmcall is l2-reflected only, "
+		       "(l2-absorbed has rdmsr, io and ept-fill only, vmcall is l2-reflected only, "
 		       "vmlaunch is l2-reflected with handler minimal only)\n");
 		return GUEST_EXIT_FAIL;
 	}

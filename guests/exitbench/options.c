@@ -21,7 +21,7 @@ static const char *const op_names[NUM_OPS] = {
 	[OP_CPUID] = "cpuid", [OP_HYPERCALL] = "hypercall", [OP_VMCALL] = "vmcall",
 	[OP_RDMSR] = "rdmsr", [OP_WRMSR] = "wrmsr", [OP_IO] = "io", [OP_VMREAD] = "vmread",
 	[OP_VMWRITE] = "vmwrite", [OP_VMPTRLD] = "vmptrld", [OP_VMREAD_COLD] = "vmread-cold",
-	[OP_VMWRITE_COLD] = "vmwrite-cold", [OP_VMLAUNCH] = "vmlaunch",
+	[OP_VMWRITE_COLD] = "vmwrite-cold", [OP_VMLAUNCH] = "vmlaunch", [OP_EPT_FILL] = "ept-fill",
 };
 static const char *const kind_names[NUM_KINDS] = {
 	[KIND_L1] = "l1", [KIND_L2_REFLECTED] = "l2-reflected", [KIND_L2_ABSORBED] = "l2-absorbed",
