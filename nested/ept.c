@@ -46,6 +46,7 @@
 #include "core/x86.h"
 
 #include <nestvisor/hypercall.h>
+#include <nestvisor/string.h>
 
 /* The hardware VPID L2 runs with (L1's is 1, vmx/vmcs01.c). */
 #define VPID02 2
@@ -106,11 +107,32 @@ bool nested_ept_on(const struct vmcs12 *v12)
 	return vmcs12_proc2(v12) & PROC2_ENABLE_EPT;
 }
 
-/* EPT12 entries, read and updated (A/D) in L1 memory through EPT01. */
+/*
+ * EPT12 entries, read and updated (A/D) in L1 memory through EPT01. A read
+ * takes one EPT01 walk: what EPT01 maps readable and write-back is memory L1
+ * may read (its RAM, ACPI tables, firmware code), never L0's (unmapped) nor a
+ * device (uncacheable).
+ */
+/* The EPT12 table pages read lately, one slot a level: L1-physical page -> host page. */
+static struct { uint64_t gpa_page, hpa_page; } table_cache[EPT_LEVELS];
+
 static bool read_entry(void *ctx, uint64_t gpa, uint64_t *val)
 {
-	if (!l1_is_ram(gpa, 8) || l1_read_phys(gpa, val, 8) != GM_OK)
-		*val = UNBACKED_ENTRY;
+	uint64_t page = gpa & ~0xfffull;
+	unsigned slot = (unsigned)(page >> 12) % EPT_LEVELS;
+	struct ept_walk w;
+
+	if (table_cache[slot].gpa_page != page || !table_cache[slot].hpa_page) {
+		ept_translate(&l1.ept01, page, &w);
+		if (!w.present || !(w.leaf & EPT_R) ||
+		    ((w.leaf & EPT_MT_MASK) >> EPT_MT_SHIFT) != EPT_MT_WB) {
+			*val = UNBACKED_ENTRY;
+			return true;
+		}
+		table_cache[slot].gpa_page = page;
+		table_cache[slot].hpa_page = w.hpa;
+	}
+	*val = *(const uint64_t *)phys_to_virt(table_cache[slot].hpa_page + (gpa & 0xff8));
 	return true;
 }
 
@@ -168,6 +190,7 @@ void nested_ept_before_entry_slow(const struct vmcs12 *v12, bool new_controls)
 
 void nested_ept01_changed(void)
 {
+	memset(table_cache, 0, sizeof(table_cache));
 	if (!ept02.npages)
 		return;
 	ept02_invalidate_all(&ept02);
