@@ -248,9 +248,15 @@ static void check_msrs(void)
 		       ((basic >> 32) & 0x1fff) == 4096,
 	       "IA32_VMX_BASIC: nestvisor's VMCS revision 0x%x, 4-KiB regions (0x%llx, %s)",
 	       NV_VMCS12_REVISION, (unsigned long long)basic, exception_name(v));
-	v = rdmsr_checked(MSR_IA32_VMX_EPT_VPID_CAP, NULL);
-	report(v == VEC_GP, "RDMSR IA32_VMX_EPT_VPID_CAP raises #GP: no EPT or VPID for L1 yet (%s)",
-	       exception_name(v));
+	/* nestvisor offers nested EPT and VPID (Bochs has both): the MSR exists (A.10),
+	 * with 4-level walks, write-back EPTPs and INVEPT. */
+	uint64_t ept_vpid = 0;
+
+	v = rdmsr_checked(MSR_IA32_VMX_EPT_VPID_CAP, &ept_vpid);
+	report(v == NO_EXCEPTION && (ept_vpid & (1ull << 6)) && (ept_vpid & (1ull << 14)) &&
+		       (ept_vpid & (1ull << 20)),
+	       "RDMSR IA32_VMX_EPT_VPID_CAP: 4-level EPT, write-back, INVEPT (0x%llx, %s)",
+	       (unsigned long long)ept_vpid, exception_name(v));
 
 	v = rdmsr_checked(MSR_IA32_APIC_BASE, &apic_base);
 	report(v == NO_EXCEPTION, "RDMSR IA32_APIC_BASE succeeds (0x%llx, %s)",
