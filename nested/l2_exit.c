@@ -20,6 +20,27 @@
 
 #include <nestvisor/hypercall.h>
 
+/*
+ * An HLT of L2 that L1 did not ask to see. L2 halts in VMCS02 (the CPU waits
+ * there, SDM Vol. 3C, 26.7.4 "Activity State") unless nothing could ever
+ * wake it: interrupts disabled and L1 intercepting neither external
+ * interrupts, NMIs nor the preemption timer. Then L2 would halt for good,
+ * and with it L1: the run ends with the report.
+ */
+static void l2_hlt(struct vcpu *v, const struct exit_ctx *x)
+{
+	const uint32_t wakers = PIN_EXTINT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER;
+
+	if (!(vmreadnat(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	    !(nested.vmcs12->PIN_BASED_VM_EXEC_CONTROL & wakers)) {
+		vcpu_dump(v);
+		run_end_failure("L2 halted with interrupts disabled at rip 0x%lx, and L1 intercepts "
+				"nothing that could wake it", x->rip);
+	}
+	vcpu_skip_instruction(x);
+	vmwrite32(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+}
+
 /* Exits from L2 that only L0's intercepts caused. */
 static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 {
@@ -44,6 +65,9 @@ static void l0_handles(struct vcpu *v, const struct exit_ctx *x)
 		break;
 	case EXIT_REASON_MSR_WRITE:
 		handle_wrmsr(v, x);
+		break;
+	case EXIT_REASON_HLT:
+		l2_hlt(v, x);
 		break;
 	case EXIT_REASON_CR_ACCESS:
 		/* Only bits fixed in VMX operation are L0's alone: changing one is

@@ -4,7 +4,8 @@
 #include "vmx/vmx_bits.h"
 
 /* L0's controls for running L2, added to L1's. */
-#define L0_PROC02   (PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY)
+/* HLT: L0 sees every HLT of L2, to tell a halt nothing can wake (nested/l2_exit.c). */
+#define L0_PROC02   (PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY | PROC_HLT_EXITING)
 #define L0_PROC2_02 PROC2_ENABLE_EPT      /* L2's memory goes through EPT01 */
 #define L0_EXIT02   (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | \
 		     EXIT_SAVE_PAT | EXIT_LOAD_PAT)

@@ -7,6 +7,7 @@
 #include "nested/internal.h"
 #include "vmx/exit.h"
 #include "vmx/guest_mem.h"
+#include "vmx/msr_policy.h"
 #include "vmx/vmcs.h"
 #include "core/x86.h"
 
@@ -72,7 +73,7 @@ static bool write_msr(uint32_t msr, uint64_t value)
 	default:
 		if (nested_msr_is_l0s(msr))
 			return nested_wrmsr(msr, value);
-		return wrmsr_safe(msr, value) < 0;
+		return msr_write_allowed(msr, value) && wrmsr_safe(msr, value) < 0;
 	}
 }
 
@@ -94,12 +95,25 @@ static bool read_msr(uint32_t msr, uint64_t *value)
 	}
 }
 
+/*
+ * The most entries a list may have: 512 x (N + 1), N = IA32_VMX_MISC bits
+ * 27:25 as L1 sees it (SDM Vol. 3D, A.6 "Miscellaneous Data"). Beyond it
+ * the SDM promises nothing; nestvisor fails the entry that exceeds it, as
+ * KVM does, so one list keeps L0 busy for a bounded time.
+ */
+static uint32_t list_max(void)
+{
+	return 512u * (uint32_t)(((nested.caps.l1.misc >> 25) & 7) + 1);
+}
+
 uint32_t nested_load_msr_list(uint64_t addr, uint32_t count)
 {
+	uint32_t max = list_max();
+
 	for (uint32_t i = 0; i < count; i++) {
 		struct msr_entry e;
 
-		if (!nested_read_l1(addr + 16ull * i, &e, sizeof(e)) || e.reserved ||
+		if (i == max || !nested_read_l1(addr + 16ull * i, &e, sizeof(e)) || e.reserved ||
 		    !list_may_load(e.index) || !write_msr(e.index, e.value))
 			return i + 1;
 	}
@@ -108,6 +122,8 @@ uint32_t nested_load_msr_list(uint64_t addr, uint32_t count)
 
 bool nested_store_msr_list(uint64_t addr, uint32_t count)
 {
+	if (count > list_max())
+		return false;
 	for (uint32_t i = 0; i < count; i++) {
 		struct msr_entry e;
 		uint64_t value;

@@ -294,6 +294,10 @@ def emulator_tests(build):
     emu("bochs/vmx-hostile-exit-msr-load-l0",
         expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
         l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", **b)
+    # L2 halted with nothing that could wake it: L0 ends the run with its report.
+    emu("bochs/vmx-hostile-l2-cli-hlt",
+        expect_failure(r"L2 halted with interrupts disabled", r"vmxhostile: mode=l2-cli-hlt: "),
+        l1=g("vmxhostile"), cmdline="mode=l2-cli-hlt", **b)
     # The seeded VMCS fuzzer (stress): L1 gets control back after every VMLAUNCH.
     for name, seed, shadow in (("bochs/vmx-fuzz", 1, []), ("bochs/vmx-fuzz-seed2", 2, []),
                                ("bochs/vmx-fuzz-noshadow", 1, ["vmcs_shadowing = off"])):

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * RDMSR/WRMSR exits. Only the MSRs L0 owns are intercepted in the MSR
- * bitmap (vmcs01.c); the rest pass straight through, and MSRs outside the
- * bitmap's ranges arrive here and are executed on L1's behalf.
+ * RDMSR/WRMSR exits. Only the MSRs L0 owns or guards are intercepted in the
+ * MSR bitmap (vmcs01.c); the rest pass straight through, and MSRs outside
+ * the bitmap's ranges arrive here and are executed on L1's behalf, within
+ * msr_write_allowed's policy.
  */
 #include "nested/nested.h"
 #include "vmx/exit.h"
+#include "vmx/msr_policy.h"
 #include "vmx/vmcs.h"
 #include "core/log.h"
 #include "core/x86.h"
@@ -44,7 +46,7 @@ void handle_wrmsr(struct vcpu *v, const struct exit_ctx *x)
 			vcpu_skip_instruction(x);
 		return;
 	}
-	if (wrmsr_safe(msr, value) >= 0) {
+	if (!msr_write_allowed(msr, value) || wrmsr_safe(msr, value) >= 0) {
 		pr_debug("L1 wrmsr 0x%x <- 0x%lx faulted: #GP to L1", msr, value);
 		vcpu_inject_gp0();
 		return;

@@ -116,6 +116,8 @@ static void setup_controls(uint64_t eptp)
 
 	/* L0 owns FEATURE_CONTROL and the VMX capability MSRs; all else passes through. */
 	msr_intercept(phys_to_virt(msr_bitmap), MSR_IA32_FEATURE_CONTROL);
+	/* IA32_APIC_BASE is guarded (vmx/msr_policy.h): its writes exit. */
+	msr_intercept(phys_to_virt(msr_bitmap), MSR_IA32_APIC_BASE);
 	for (uint32_t m = MSR_IA32_VMX_FIRST; m <= MSR_IA32_VMX_LAST; m++)
 		msr_intercept(phys_to_virt(msr_bitmap), m);
 	vmwrite64(VMCS_MSR_BITMAP, msr_bitmap);

@@ -13,6 +13,14 @@ l2_in80_done:
 	vmcall
 	jmp l2_in80_done
 
+; L2 halts with interrupts disabled: nothing L1 intercepts can wake it.
+global l2_cli_hlt
+l2_cli_hlt:
+	cli
+	hlt
+	vmcall
+	jmp l2_cli_hlt
+
 ; L2 writes CL into the byte of L1's I/O bitmap A that holds port 0x80's bit
 ; (RBX = its address: L2 shares L1's memory), then reads port 0x80.
 global l2_flip_in80, l2_flip_in80_insn, l2_flip_in80_done

@@ -19,6 +19,8 @@
  *                              (the same, for L0's read of an operand)
  *   mode=exit-msr-store-l0     VM-exit MSR-store list in L0 memory (VMX abort)
  *   mode=exit-msr-load-l0      VM-exit MSR-load list in L0 memory (VMX abort)
+ *   mode=l2-cli-hlt            L2 runs `cli; hlt` and L1 intercepts nothing that
+ *                              could wake it ("L2 halted with interrupts disabled")
  */
 #include <nestvisor/hypercall.h>
 #include "vmxlib.h"
@@ -47,6 +49,7 @@ static struct vmx_region vmcs_a, io_a, io_b, msr_bitmap;
 /* L2 programs of l2_hostile.asm. */
 L2_SYM(l2_in80); L2_SYM(l2_in80_insn); L2_SYM(l2_in80_done);
 L2_SYM(l2_flip_in80); L2_SYM(l2_flip_in80_insn); L2_SYM(l2_flip_in80_done);
+L2_SYM(l2_cli_hlt);
 
 static uint64_t align_up(uint64_t a)
 {
@@ -350,6 +353,75 @@ static void msr_list_and_link_cases(void)
 	}
 }
 
+/* The most entries an MSR list may have (SDM Vol. 3D, A.6): 512 x (MISC[27:25] + 1). */
+#define MSR_LIST_MAX_ENTRIES (512u * 8u)
+static struct msr_entry long_list[MSR_LIST_MAX_ENTRIES + 1] __attribute__((aligned(16)));
+
+/*
+ * IA32_APIC_BASE is guarded: its page overlays memory for every access of the
+ * CPU, L0's too. A base over L0 memory is refused (#GP), directly and in an
+ * MSR-load list; VMCS12's MSR-load lists are capped at IA32_VMX_MISC's
+ * recommended maximum (nestvisor fails the entry past it, as KVM does).
+ */
+static void apic_base_and_list_cap_cases(void)
+{
+	uint64_t apic_base = 0, after = 0, misc = 0;
+	uint32_t max;
+	int v;
+
+	printf("vmxhostile: --- IA32_APIC_BASE over L0 memory; MSR-list length ---\n");
+	rdmsr_checked(MSR_IA32_APIC_BASE, &apic_base);
+	v = wrmsr_checked(MSR_IA32_APIC_BASE, t.l0 | (apic_base & 0xfff));
+	rdmsr_checked(MSR_IA32_APIC_BASE, &after);
+	report(v == VEC_GP && after == apic_base,
+	       "WRMSR IA32_APIC_BASE with its page over L0 memory (0x%llx) -> #GP, base unchanged "
+	       "(%s, 0x%llx)", U64(t.l0), exception_name(v), U64(after));
+	v = wrmsr_checked(MSR_IA32_APIC_BASE, apic_base);
+	report(v == NO_EXCEPTION, "WRMSR IA32_APIC_BASE with its own value -> no fault (%s)",
+	       exception_name(v));
+
+	long_list[0] = (struct msr_entry){ MSR_IA32_APIC_BASE, 0, t.l0 | (apic_base & 0xfff) };
+	l2_init(&g, l2_vmcall_only);
+	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)long_list);
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+	check_entry_failure(EXIT_REASON_MSR_LOADING, 1,
+			    "a VM-entry MSR-load list moving IA32_APIC_BASE over L0 memory");
+	rdmsr_checked(MSR_IA32_APIC_BASE, &after);
+	report(after == apic_base, "... IA32_APIC_BASE unchanged (0x%llx)", U64(after));
+
+	rdmsr_checked(MSR_IA32_VMX_MISC, &misc);
+	max = 512u * (uint32_t)(((misc >> 25) & 7) + 1);
+	for (uint32_t i = 0; i <= max; i++)
+		long_list[i] = (struct msr_entry){ MSR_IA32_SYSENTER_CS, 0, 0 };
+	l2_init(&g, l2_vmcall_only);
+	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)long_list);
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, max);
+	l2_run(&g);
+	check_exit(&g, EXIT_REASON_VMCALL, l2_vmcall_only,
+		   "a VM-entry MSR-load list of the recommended maximum (MISC: 512 x (N+1)) loads");
+	l2_init(&g, l2_vmcall_only);
+	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)long_list);
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, max + 1);
+	check_entry_failure(EXIT_REASON_MSR_LOADING, max + 1,
+			    "a VM-entry MSR-load list one entry longer than the maximum");
+	l2_init(&g, l2_vmcall_only);
+	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)long_list);
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 0xffffffffu);
+	check_entry_failure(EXIT_REASON_MSR_LOADING, max + 1,
+			    "a VM-entry MSR-load list of 2^32 - 1 entries (fails at once, no stall)");
+}
+
+/* mode=l2-cli-hlt: L2 halts with nothing that could wake it; L0 must end the run. */
+static void mode_l2_cli_hlt(void)
+{
+	l2_init(&g, l2_cli_hlt);
+	printf("vmxhostile: mode=l2-cli-hlt: L2 runs cli; hlt, L1 does not intercept HLT, "
+	       "external interrupts, NMIs or the preemption timer: nestvisor must end the run\n");
+	l2_run(&g);
+	report(false, "L2's cli; hlt ends the run (got: %s, exit reason 0x%x)", res_str(g.entry),
+	       g.exit.reason);
+}
+
 static void normal_run(void)
 {
 	struct vmx_res r;
@@ -482,9 +554,12 @@ int main(struct multiboot_info *mbi)
 	region_init(&vmxon_region, caps.revision);
 
 	if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0") ||
-	    has_word(cmdline, "mode=exit-msr-store-l0") || has_word(cmdline, "mode=exit-msr-load-l0")) {
+	    has_word(cmdline, "mode=exit-msr-store-l0") || has_word(cmdline, "mode=exit-msr-load-l0") ||
+	    has_word(cmdline, "mode=l2-cli-hlt")) {
 		if (vmx_ensure_on()) {
-			if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0"))
+			if (has_word(cmdline, "mode=l2-cli-hlt"))
+				mode_l2_cli_hlt();
+			else if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0"))
 				mode_operand_l0(has_word(cmdline, "mode=vmread-l0"));
 			else
 				mode_exit_msr_list_l0(has_word(cmdline, "mode=exit-msr-store-l0"));
@@ -495,6 +570,7 @@ int main(struct multiboot_info *mbi)
 			vmcs_pointer_cases();
 			bitmap_cases();
 			msr_list_and_link_cases();
+			apic_base_and_list_cap_cases();
 			normal_run();
 		}
 	}
