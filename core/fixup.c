@@ -4,6 +4,7 @@
  * Each site registers (faulting RIP, resume RIP) in section .nv_fixup; the
  * trap handler resumes there and leaves the vector in fixup_vector.
  */
+#include "core/nmi.h"
 #include "core/trap.h"
 #include "core/panic.h"
 #include "core/x86.h"
@@ -53,8 +54,15 @@ int xsetbv_safe(uint32_t index, uint64_t value)
 	return fixup_vector;
 }
 
+volatile uint32_t nmi_pending;
+
 void trap_handler(struct trap_frame *f)
 {
+	/* An NMI while L0 runs is the guest's: latched, delivered at the next entry. */
+	if (f->vector == 2) {
+		nmi_pending++;
+		return;
+	}
 	for (const struct fixup_entry *e = __fixup_start; e < __fixup_end; e++) {
 		if (e->fault_rip == f->rip) {
 			fixup_vector = (int)f->vector;

@@ -15,6 +15,7 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
+#include "core/nmi.h"
 #include "core/probe.h"
 #include "core/run.h"
 
@@ -39,6 +40,22 @@ static void l2_hlt(struct vcpu *v, const struct exit_ctx *x)
 	}
 	vcpu_skip_instruction(x);
 	vmwrite32(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+}
+
+void nested_deliver_nmi(struct vcpu *v)
+{
+	const uint32_t blockers = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS |
+				  INTERRUPTIBILITY_NMI;
+
+	if (nested.vmcs12->PIN_BASED_VM_EXEC_CONTROL & PIN_NMI_EXITING)
+		return;
+	if ((vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & blockers))
+		return;
+	vmwrite32(VMCS_VM_ENTRY_INTR_INFO,
+		  INTR_INFO_VALID | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | 2);
+	nmi_pending--;
+	nmis_to_l2++;
 }
 
 /* Exits from L2 that only L0's intercepts caused. */

@@ -109,6 +109,13 @@ bool nested_wrmsr(uint32_t msr, uint64_t value);
  */
 bool nested_bitmap_write_fault(uint64_t gpa);
 
+/*
+ * A latched NMI while L2 runs next (VMCS02 current). L1 intercepting NMIs:
+ * it gets the NMI in its own context when it runs next. Else L2 gets it
+ * injected when it does not block NMIs, or at a later exit.
+ */
+void nested_deliver_nmi(struct vcpu *v);
+
 /* VMX instruction exits from L1 (vmx/exit.c's table points here). */
 void handle_vmxon(struct vcpu *v, const struct exit_ctx *x);
 void handle_vmxoff(struct vcpu *v, const struct exit_ctx *x);

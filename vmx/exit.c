@@ -6,6 +6,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
+#include "core/nmi.h"
 #include "core/panic.h"
 #include "core/probe.h"
 #include "core/run.h"
@@ -27,7 +28,9 @@ const char *exit_reason_name(uint32_t reason)
 
 /* Every reason not named here goes to handle_fatal: dump and end the run. */
 static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_GETSEC] = handle_inject_ud,
 	[EXIT_REASON_HLT] = handle_hlt,
@@ -168,6 +171,8 @@ int vmx_exit_handler(struct vcpu_frame *f)
 
 	if (nested.in_l2) {
 		level = nested_l2_exit(v, &x);
+		if (nmi_pending)
+			vcpu_deliver_nmi(v);
 		acct_charge(f, level, x.reason);
 		if (level == NV_ACCT_L2_REFLECTED)
 			acct_l1_handles(x.reason);
@@ -183,6 +188,8 @@ int vmx_exit_handler(struct vcpu_frame *f)
 	/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
 	if (!nested.in_l2 && x.idt_vectoring)
 		vcpu_reinject_idt_vectoring(&x);
+	if (nmi_pending)
+		vcpu_deliver_nmi(v);
 	acct_charge(f, level, x.reason);
 	if (nested.in_l2)
 		acct_l2_entered();

@@ -58,5 +58,9 @@ void handle_triple_fault(struct vcpu *v, const struct exit_ctx *x);
 void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x);
 void handle_ept_misconfig(struct vcpu *v, const struct exit_ctx *x);
 void handle_fatal(struct vcpu *v, const struct exit_ctx *x);
+void handle_exception_nmi(struct vcpu *v, const struct exit_ctx *x);
+void handle_nmi_window(struct vcpu *v, const struct exit_ctx *x);
+/* One latched NMI (core/nmi.h) to the guest that runs next (vmx/nmi.c). */
+void vcpu_deliver_nmi(struct vcpu *v);
 
 #endif

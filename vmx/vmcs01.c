@@ -87,7 +87,10 @@ static void setup_controls(uint64_t eptp)
 		 io_a = pmm_alloc_page_or_panic("VMCS01"), io_b = pmm_alloc_page_or_panic("VMCS01");
 	uint8_t *io = phys_to_virt(io_a);
 
-	vmwrite32(VMCS_PIN_BASED_VM_EXEC_CONTROL, settle("pin-based", c->pin, 0, 0));
+	/* NMIs are the guests' but must never reach L1 behind L0's back (vmx/nmi.c). */
+	vmwrite32(VMCS_PIN_BASED_VM_EXEC_CONTROL,
+		  settle("pin-based", c->pin, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
+			 PIN_NMI_EXITING | PIN_VIRTUAL_NMIS));
 	vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
 		  settle("processor-based", c->proc,
 			 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |

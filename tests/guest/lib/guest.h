@@ -65,6 +65,8 @@ unsigned report_summary(void);
  * and ends the run with GUEST_EXIT_EXCEPTION.
  */
 int catch_exception(void (*fn)(void *), void *arg);
+/* 64-bit kernels: called for each NMI (vector 2) instead of the report, then IRETQ. */
+extern void (*nmi_hook)(void);
 /* Error code of the last caught exception (0 for vectors without one). */
 uint32_t caught_error_code(void);
 /* EIP of the instruction that raised the last caught exception. */

@@ -411,6 +411,84 @@ static void apic_base_and_list_cap_cases(void)
 			    "a VM-entry MSR-load list of 2^32 - 1 entries (fails at once, no stall)");
 }
 
+/* ---- NMIs are L1's: never L0's panic, each delivered once (issue 8) ---------- */
+
+#define APIC_BASE_MMIO  0xFEE00000u
+#define APIC_ID         0x020u
+#define APIC_ICR_LO     0x300u
+#define APIC_ICR_HI     0x310u
+#define ICR_NMI         (4u << 8)       /* delivery mode NMI (SDM Vol. 3A, 11.6.1) */
+#define ICR_ASSERT      (1u << 14)
+#define ICR_PENDING     (1u << 12)
+#define IOAPIC_REGSEL   0xFEC00000u
+#define IOAPIC_WIN      0xFEC00010u
+#define PIT_GSI         2u              /* ISA IRQ 0 (the PIT) on the usual override */
+
+static volatile uint32_t nmis;
+
+static void count_nmi(void)
+{
+	nmis++;
+}
+
+static uint32_t apic_id(void)
+{
+	return mmio_read32(APIC_BASE_MMIO + APIC_ID) >> 24;
+}
+
+/* One NMI to this CPU through the local APIC's ICR; waits for it. */
+static bool self_nmi(void)
+{
+	uint32_t before = nmis;
+
+	mmio_write32(APIC_BASE_MMIO + APIC_ICR_HI, apic_id() << 24);
+	mmio_write32(APIC_BASE_MMIO + APIC_ICR_LO, ICR_ASSERT | ICR_NMI);
+	for (unsigned spin = 0; spin < 100000 && nmis == before; spin++)
+		asm volatile("pause");
+	return nmis == before + 1;
+}
+
+/* I/O APIC redirection entry of a GSI: mask, or NMI to this CPU (SDM-style 82093AA layout). */
+static void ioapic_route_nmi(uint32_t gsi, bool on)
+{
+	mmio_write32(IOAPIC_REGSEL, 0x10 + 2 * gsi + 1);
+	mmio_write32(IOAPIC_WIN, apic_id() << 24);
+	mmio_write32(IOAPIC_REGSEL, 0x10 + 2 * gsi);
+	mmio_write32(IOAPIC_WIN, on ? ICR_NMI : (1u << 16));
+}
+
+static void nmi_cases(void)
+{
+	uint32_t exits_done = 0, n;
+
+	printf("vmxhostile: --- NMIs: L1's, delivered once, never L0's panic ---\n");
+	nmi_hook = count_nmi;
+	nmis = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		if (!self_nmi())
+			break;
+		(void)cpuid(0);  /* an exit between NMIs */
+	}
+	report(nmis == 10, "10 self-NMIs through the local APIC, each delivered to L1 once "
+	       "(got %u)", nmis);
+
+	/* The PIT, routed to NMI, fires at any point: in L1, in L0 during exits. */
+	nmis = 0;
+	outb(0x43, 0x34);               /* channel 0, lo/hi byte, mode 2 (rate generator) */
+	outb(0x40, 0x00);
+	outb(0x40, 0x04);               /* divisor 1024 */
+	ioapic_route_nmi(PIT_GSI, true);
+	for (unsigned i = 0; i < 20000; i++, exits_done++)
+		(void)cpuid(0);
+	ioapic_route_nmi(PIT_GSI, false);
+	outb(0x43, 0x30);               /* channel 0 back to one-shot, stopped */
+	n = nmis;
+	report(n > 0, "a PIT routed to NMI during %u exits: %u NMIs reached L1, L0 went on",
+	       exits_done, n);
+	printf("vmxhostile: NMIs received in all: %u\n", 10 + n);
+	nmi_hook = 0;
+}
+
 /* mode=l2-cli-hlt: L2 halts with nothing that could wake it; L0 must end the run. */
 static void mode_l2_cli_hlt(void)
 {
@@ -566,6 +644,7 @@ int main(struct multiboot_info *mbi)
 		}
 	} else {
 		hypercall_cases();
+		nmi_cases();
 		if (vmxon_cases()) {
 			vmcs_pointer_cases();
 			bitmap_cases();

@@ -60,8 +60,15 @@ void idt_init(void)
 	asm volatile("lidt %0" : : "m"(d));
 }
 
+void (*nmi_hook)(void);
+
 void exception_handler64(struct exc_frame64 *f)
 {
+	/* An NMI the kernel expects: counted by its hook, then IRETQ resumes. */
+	if (f->vector == 2 && nmi_hook) {
+		nmi_hook();
+		return;
+	}
 	if (catch_rsp) {
 		catch_vector = (int)f->vector;
 		catch_error = (uint32_t)f->error_code;

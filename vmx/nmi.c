@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NMIs belong to the guests (SDM Vol. 3C, 25.3 "Changes to Event Blocking",
+ * 26.6 "Event Injection", 25.2 "Other Causes of VM Exits"). VMCS01 has
+ * "NMI exiting" and "virtual NMIs": an NMI while L1 runs exits to L0, and an
+ * NMI while L0 runs reaches L0's IDT (core/fixup.c); both are latched in
+ * nmi_pending and delivered exactly once, before the next VM entry:
+ *   - L1 next: injected as an NMI, or, while L1 blocks NMIs (it is in its
+ *     handler: virtual-NMI blocking), blocks by STI/MOV SS or has another
+ *     event being injected, at the NMI-window exit that follows;
+ *   - L2 next: nested/ decides (nested_deliver_nmi).
+ */
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
+#include "nested/nested.h"
+#include "core/log.h"
+#include "core/nmi.h"
+
+uint64_t nmis_to_l1, nmis_to_l2;
+
+#define NMI_BLOCKERS (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI)
+
+/*
+ * A VM exit caused by an NMI leaves NMIs blocked in VMX root operation until
+ * the next IRET, as if the NMI had been delivered to L0 (SDM Vol. 3C, chapter
+ * "VM Exits"; KVM runs the host's NMI handler for its IRET). L0 has no
+ * handler to run: an IRET to the next instruction unblocks them. Without it
+ * the first NMI would be the last (the vmxhostile NMI cases fail so).
+ */
+static void unblock_nmis(void)
+{
+	__asm__ volatile("mov %%rsp, %%rax\n\t"
+			 "push %%rax\n\t"       /* placeholder for SS, fixed below */
+			 "push %%rax\n\t"
+			 "pushfq\n\t"
+			 "push %%rax\n\t"       /* placeholder for CS */
+			 "lea 1f(%%rip), %%rax\n\t"
+			 "push %%rax\n\t"
+			 "mov %%cs, %%eax\n\t"
+			 "mov %%rax, 8(%%rsp)\n\t"
+			 "mov %%ss, %%eax\n\t"
+			 "mov %%rax, 32(%%rsp)\n\t"
+			 "iretq\n"
+			 "1:"
+			 : : : "rax", "memory", "cc");
+}
+
+/* Exception or NMI exit of L1: L0 intercepts no exceptions, so an NMI. */
+void handle_exception_nmi(struct vcpu *v, const struct exit_ctx *x)
+{
+	uint32_t info = vmread32(VMCS_VM_EXIT_INTR_INFO);
+
+	if ((info & INTR_INFO_VALID) &&
+	    ((info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) == INTR_TYPE_NMI) {
+		nmi_pending++;
+		unblock_nmis();
+		return;
+	}
+	handle_fatal(v, x);
+}
+
+/* L1 can take the NMI now (NMI-window exiting was set for it). */
+void handle_nmi_window(struct vcpu *v, const struct exit_ctx *x)
+{
+	vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+		  vmread32(VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~PROC_NMI_WINDOW_EXITING);
+}
+
+/* The guest whose VMCS is current gets one latched NMI, now or at its NMI window. */
+void vcpu_deliver_nmi(struct vcpu *v)
+{
+	if (nested.in_l2) {
+		nested_deliver_nmi(v);
+		return;
+	}
+	if ((vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & NMI_BLOCKERS)) {
+		vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
+			  vmread32(VMCS_CPU_BASED_VM_EXEC_CONTROL) | PROC_NMI_WINDOW_EXITING);
+		return;
+	}
+	vmwrite32(VMCS_VM_ENTRY_INTR_INFO,
+		  INTR_INFO_VALID | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | 2);
+	nmi_pending--;
+	nmis_to_l1++;
+}
+
+void nmi_print(void)
+{
+	if (nmis_to_l1 || nmis_to_l2 || nmi_pending)
+		log_line("nmi: injected_to_l1=%lu injected_to_l2=%lu pending=%u", nmis_to_l1,
+			 nmis_to_l2, nmi_pending);
+}
