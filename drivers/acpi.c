@@ -76,6 +76,11 @@ static const struct acpi_header *find_table(uint64_t rsdp_phys, const char *sig)
 }
 
 /* Decode one AML integer constant; returns bytes consumed or 0. */
+int acpi_has_table(uint64_t rsdp_phys, const char *sig)
+{
+	return rsdp_phys && find_table(rsdp_phys, sig) != 0;
+}
+
 static unsigned aml_int(const uint8_t *p, unsigned *value)
 {
 	switch (p[0]) {

@@ -6,5 +6,7 @@
 
 /* Enter S5 (soft off) through the FADT's PM1 control blocks. Returns if it cannot. */
 void acpi_poweroff(uint64_t rsdp_phys);
+/* Whether the firmware's ACPI tables have this one (e.g. "DMAR": a VT-d IOMMU). */
+int acpi_has_table(uint64_t rsdp_phys, const char *sig);
 
 #endif

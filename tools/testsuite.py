@@ -314,6 +314,9 @@ def emulator_tests(build):
     emu("bochs/vmx-hostile-l2-cli-hlt",
         expect_failure(r"L2 halted with interrupts disabled", r"vmxhostile: mode=l2-cli-hlt: "),
         l1=g("vmxhostile"), cmdline="mode=l2-cli-hlt", **b)
+    emu("bochs/vmx-hostile-pci-reset",
+        expect_failure(r"L1 reset the platform through port 0xcf9", r"vmxhostile: mode=pci-reset: "),
+        l1=g("vmxhostile"), cmdline="mode=pci-reset", **b)
     # The seeded VMCS fuzzer (stress): L1 gets control back after every VMLAUNCH.
     for name, seed, shadow in (("bochs/vmx-fuzz", 1, []), ("bochs/vmx-fuzz-seed2", 2, []),
                                ("bochs/vmx-fuzz-noshadow", 1, ["vmcs_shadowing = off"])):

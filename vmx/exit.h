@@ -59,6 +59,9 @@ void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x);
 void handle_ept_misconfig(struct vcpu *v, const struct exit_ctx *x);
 void handle_fatal(struct vcpu *v, const struct exit_ctx *x);
 void handle_exception_nmi(struct vcpu *v, const struct exit_ctx *x);
+struct io_info;
+/* Ports L0 guards rather than owns: PCI configuration, APM control (vmx/exit_pci.c). */
+void handle_guarded_io(struct vcpu *v, const struct exit_ctx *x, struct io_info io);
 void handle_nmi_window(struct vcpu *v, const struct exit_ctx *x);
 /* One latched NMI (core/nmi.h) to the guest that runs next (vmx/nmi.c). */
 void vcpu_deliver_nmi(struct vcpu *v);

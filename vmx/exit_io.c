@@ -27,6 +27,10 @@ void handle_io(struct vcpu *v, const struct exit_ctx *x)
 	if (io.string)
 		run_end_failure("L1 used string I/O (%s) on port 0x%x, which L0 keeps, at rip 0x%lx;"
 				" use IN/OUT", io.in ? "INS" : "OUTS", io.port, x->rip);
+	if (l1_io_port_is_guarded(io.port)) {
+		handle_guarded_io(v, x, io);
+		return;
+	}
 	if (io.port != TEST_EXIT_PORT) {
 		/* L0's log UART (log_port = com2): for L1 no device is there. */
 		if (io.in)

@@ -8,6 +8,8 @@
 #include "vmx/exit.h"
 #include "vmx/vmx_bits.h"
 #include "ept/ept01.h"
+#include "drivers/acpi.h"
+#include "drivers/pci.h"
 #include "core/log.h"
 #include "core/nmi.h"
 #include "core/panic.h"
@@ -97,6 +99,11 @@ void l1_start(const struct nv_bootinfo *bi)
 		pr_info("EPT01 built: %u paging structures, L1 RAM ends at 0x%lx (l1_memory)",
 			l1.ept01.tables, l1.ram_end);
 
+	/* No device L1 drives may DMA into L0's memory (README, "What L1 sees"). */
+	log_line("dma: %s; bus mastering refused (turned off in %u PCI functions)",
+		 acpi_has_table(bi->rsdp, "DMAR") ? "a VT-d IOMMU is present but L0 does not program it"
+						  : "no IOMMU (no ACPI DMAR table)",
+		 pci_disable_bus_mastering());
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
 	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing, bi->ept02_pool_pages);
 	acct_init(bi->accounting);

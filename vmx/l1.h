@@ -34,6 +34,12 @@ static inline bool l1_io_port_is_l0s(uint16_t port)
 	return page[bit / 8] >> (bit % 8) & 1;
 }
 
+/* Ports L0 performs for L1 after its checks (vmx/exit_pci.c). */
+static inline bool l1_io_port_is_guarded(uint16_t port)
+{
+	return (port >= 0xcf8 && port <= 0xcff) || port == 0xb2;
+}
+
 /* Place L1's image and modules, build its boot information and EPT01, start it. */
 __attribute__((noreturn)) void l1_start(const struct nv_bootinfo *bi);
 

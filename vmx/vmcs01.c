@@ -129,6 +129,10 @@ static void setup_controls(uint64_t eptp)
 	l1.io_bitmap_b = io_b;
 	/* The only port L0 needs: the test exit port (SDM 25.6.4 "I/O-Bitmap Addresses"). */
 	io[TEST_EXIT_PORT / 8] |= (uint8_t)(1u << (TEST_EXIT_PORT % 8));
+	/* The ports L0 guards: PCI configuration, APM control (vmx/exit_pci.c). */
+	for (unsigned p = 0; p < 0x1000; p++)
+		if (l1_io_port_is_guarded((uint16_t)p))
+			io[p / 8] |= (uint8_t)(1u << (p % 8));
 	/* With log_port = com2 the UART there is L0's: L1 finds no device. */
 	if (l1.bi->log_port == NV_LOG_PORT_COM2)
 		for (unsigned p = COM2_PORT; p < COM2_PORT + UART_PORTS; p++)

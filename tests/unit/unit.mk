@@ -37,3 +37,5 @@ UNIT_TESTS += ept12
 UNIT_SRCS_ept12 := ept/ept12.c
 UNIT_TESTS += ept02
 UNIT_SRCS_ept02 := ept/ept02.c ept/ept02_pool.c ept/ept12.c ept/ept.c
+UNIT_TESTS += pci_guard
+UNIT_SRCS_pci_guard := vmx/pci_guard.c

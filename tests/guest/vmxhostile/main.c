@@ -21,6 +21,7 @@
  *   mode=exit-msr-load-l0      VM-exit MSR-load list in L0 memory (VMX abort)
  *   mode=l2-cli-hlt            L2 runs `cli; hlt` and L1 intercepts nothing that
  *                              could wake it ("L2 halted with interrupts disabled")
+ *   mode=pci-reset             a hard reset through port 0xCF9 ("L1 reset the platform")
  */
 #include <nestvisor/hypercall.h>
 #include "vmxlib.h"
@@ -489,6 +490,112 @@ static void nmi_cases(void)
 	nmi_hook = 0;
 }
 
+/* ---- Devices that reach L0 memory or SMM (issue 8) ---------------------------- */
+
+static uint32_t pci_addr(unsigned dev, unsigned fn, unsigned reg)
+{
+	return 0x80000000u | dev << 11 | fn << 8 | (reg & 0xfc);
+}
+
+static uint32_t cfg_read32(unsigned dev, unsigned fn, unsigned reg)
+{
+	outl(0xcf8, pci_addr(dev, fn, reg));
+	return inl(0xcfc);
+}
+
+static void cfg_write32(unsigned dev, unsigned fn, unsigned reg, uint32_t v)
+{
+	outl(0xcf8, pci_addr(dev, fn, reg));
+	outl(0xcfc, v);
+}
+
+static uint8_t cfg_read8(unsigned dev, unsigned fn, unsigned reg)
+{
+	outl(0xcf8, pci_addr(dev, fn, reg));
+	return inb((uint16_t)(0xcfc + (reg & 3)));
+}
+
+static void cfg_write8(unsigned dev, unsigned fn, unsigned reg, uint8_t v)
+{
+	outl(0xcf8, pci_addr(dev, fn, reg));
+	outb((uint16_t)(0xcfc + (reg & 3)), v);
+}
+
+static void cfg_write16(unsigned dev, unsigned fn, unsigned reg, uint16_t v)
+{
+	outl(0xcf8, pci_addr(dev, fn, reg));
+	outw((uint16_t)(0xcfc + (reg & 2)), v);
+}
+
+static void device_cases(void)
+{
+	uint32_t id, v, old;
+	uint8_t b, pam;
+
+	printf("vmxhostile: --- devices: bus mastering, PAM/SMRAM, APMC_EN, BARs ---\n");
+	/* PIIX3/4 IDE (00:01.1): the bus master the issue used to write L0 to disk. */
+	id = cfg_read32(1, 1, 0);
+	if (report(id == 0x70108086u || id == 0x71118086u, "00:01.1 is the PIIX IDE function "
+		   "(id 0x%08x)", id)) {
+		cfg_write16(1, 1, 0x04, (uint16_t)(cfg_read32(1, 1, 0x04) | 0x5));
+		v = cfg_read32(1, 1, 0x04);
+		report((v & 1) && !(v & 4), "IDE: command register I/O enable kept, bus master "
+		       "enable refused (0x%04x)", v & 0xffff);
+	}
+	/* i440FX host bridge: PAM0 (0x59) and SMRAM (0x72) keep their values. */
+	if (report(cfg_read32(0, 0, 0) == 0x12378086u, "00:00.0 is the i440FX host bridge")) {
+		pam = cfg_read8(0, 0, 0x59);
+		cfg_write8(0, 0, 0x59, (uint8_t)(pam ^ 0x33));
+		b = cfg_read8(0, 0, 0x59);
+		report(b == pam, "i440FX PAM0 write refused (0x%02x, before 0x%02x)", b, pam);
+		old = cfg_read8(0, 0, 0x72);
+		cfg_write8(0, 0, 0x72, 0x4a);   /* D_OPEN | G_SMRAME | C_BASE_SEG */
+		b = cfg_read8(0, 0, 0x72);
+		report(b == old, "i440FX SMRAM write refused (0x%02x, before 0x%02x)", b, (unsigned)old);
+	}
+	/* PIIX4 PM (00:01.3): APMC_EN (DEVACTB bit 25) stays off; port 0xB2 is dropped. */
+	if (report(cfg_read32(1, 3, 0) == 0x71138086u, "00:01.3 is the PIIX4 power management")) {
+		cfg_write32(1, 3, 0x58, cfg_read32(1, 3, 0x58) | (1u << 25));
+		v = cfg_read32(1, 3, 0x58);
+		report(!(v & (1u << 25)), "PIIX4 DEVACTB: APMC_EN refused (0x%08x)", v);
+		outb(0xb2, 0x00);
+		report(true, "a write to the APM control port 0xB2 came back (no SMI)");
+	}
+	/* A memory BAR over L0 memory keeps its address; sizing and restoring work. */
+	unsigned tried = 0;
+
+	for (unsigned dev = 0; dev < 32 && !tried; dev++) {
+		uint32_t bar;
+
+		if ((cfg_read32(dev, 0, 0) & 0xffff) == 0xffff)
+			continue;
+		bar = cfg_read32(dev, 0, 0x10);
+		if ((bar & 1) || !(bar & 0xfffffff0u))
+			continue;
+		cfg_write32(dev, 0, 0x10, (uint32_t)t.l0);
+		v = cfg_read32(dev, 0, 0x10);
+		report(v == bar, "device 00:%02x.0 BAR0 moved over L0 memory (0x%llx): refused "
+		       "(0x%08x, before 0x%08x)", dev, U64(t.l0), v, bar);
+		cfg_write32(dev, 0, 0x10, 0xffffffffu);
+		v = cfg_read32(dev, 0, 0x10);
+		cfg_write32(dev, 0, 0x10, bar);
+		report(v != bar && cfg_read32(dev, 0, 0x10) == bar,
+		       "... BAR sizing (size mask 0x%08x) and restoring work", v);
+		tried++;
+	}
+	if (!tried)
+		report_skip("no function 0 on bus 0 has a memory BAR0 to move");
+}
+
+/* mode=pci-reset: L1 resets the platform through the PIIX reset control register. */
+static void mode_pci_reset(void)
+{
+	printf("vmxhostile: mode=pci-reset: L1 writes 0x06 to port 0xCF9 (hard reset): nestvisor "
+	       "must end the run\n");
+	outb(0xcf9, 0x06);
+	report(false, "the reset through port 0xCF9 ends the run (L1 went on)");
+}
+
 /* mode=l2-cli-hlt: L2 halts with nothing that could wake it; L0 must end the run. */
 static void mode_l2_cli_hlt(void)
 {
@@ -631,7 +738,9 @@ int main(struct multiboot_info *mbi)
 	fix_control_registers();
 	region_init(&vmxon_region, caps.revision);
 
-	if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0") ||
+	if (has_word(cmdline, "mode=pci-reset")) {
+		mode_pci_reset();
+	} else if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0") ||
 	    has_word(cmdline, "mode=exit-msr-store-l0") || has_word(cmdline, "mode=exit-msr-load-l0") ||
 	    has_word(cmdline, "mode=l2-cli-hlt")) {
 		if (vmx_ensure_on()) {
@@ -645,6 +754,7 @@ int main(struct multiboot_info *mbi)
 	} else {
 		hypercall_cases();
 		nmi_cases();
+		device_cases();
 		if (vmxon_cases()) {
 			vmcs_pointer_cases();
 			bitmap_cases();
