@@ -34,10 +34,10 @@ static bool msr_list_ok(uint64_t addr, uint32_t count, unsigned maxphyaddr)
 			  !((addr + (uint64_t)count * 16 - 1) >> maxphyaddr));
 }
 
-/* Error-code-delivering exceptions (26.2.1.3). */
+/* Error-code-delivering exceptions (26.2.1.3; #CP, 21, only with CET, not offered). */
 static bool vector_has_error_code(unsigned v)
 {
-	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
+	return v == 8 || (v >= 10 && v <= 14) || v == 17;
 }
 
 static const char *check_event_injection(const struct vmcs12 *v, const struct vmx_caps *c)
@@ -53,13 +53,17 @@ static const char *check_event_injection(const struct vmcs12 *v, const struct vm
 	CHECK(type != INTR_TYPE_NMI || vector == 2, "event injection: NMI with vector other than 2");
 	CHECK(type != INTR_TYPE_HW_EXCEPTION || vector <= 31,
 	      "event injection: hardware exception vector above 31");
-	CHECK(!(info & INTR_INFO_DELIVER_CODE) ||
-		      (type == INTR_TYPE_HW_EXCEPTION && vector_has_error_code(vector) &&
-		       (v->GUEST_CR0 & CR0_PE)),
+	/* Deliver-error-code is 1 exactly when the event pushes one: a hardware
+	 * exception with an error code, unless unrestricted guest runs it in real mode. */
+	bool pushes = type == INTR_TYPE_HW_EXCEPTION && vector_has_error_code(vector) &&
+		      (!(vmcs12_proc2(v) & PROC2_UNRESTRICTED_GUEST) || (v->GUEST_CR0 & CR0_PE));
+	CHECK(!(info & INTR_INFO_DELIVER_CODE) || pushes,
 	      "event injection: deliver-error-code for an event without an error code");
+	CHECK((info & INTR_INFO_DELIVER_CODE) || !pushes,
+	      "event injection: an exception that pushes an error code without deliver-error-code");
 	CHECK(!(info & 0x7ffff000u), "event injection: reserved bits 30:12 set");
-	CHECK(!(info & INTR_INFO_DELIVER_CODE) || !(v->VM_ENTRY_EXCEPTION_ERROR_CODE >> 15),
-	      "event injection: error code bits 31:15 set");
+	CHECK(!(info & INTR_INFO_DELIVER_CODE) || !(v->VM_ENTRY_EXCEPTION_ERROR_CODE >> 16),
+	      "event injection: error code bits 31:16 set");
 	if (type == INTR_TYPE_SW_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
 	    type == INTR_TYPE_SW_EXCEPTION)
 		CHECK(v->VM_ENTRY_INSTRUCTION_LEN >= 1 && v->VM_ENTRY_INSTRUCTION_LEN <= 15,
@@ -146,7 +150,7 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 	bool guest64 = v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST;
 
 	/* 26.2.2 "Checks on Host Control Registers, MSRs, and SSP" */
-	CHECK((v->HOST_CR0 & c->cr0_fixed0) == c->cr0_fixed0 && !(v->HOST_CR0 & ~c->cr0_fixed1 & 0xffffffffu),
+	CHECK((v->HOST_CR0 & c->cr0_fixed0) == c->cr0_fixed0 && !(v->HOST_CR0 & ~c->cr0_fixed1),
 	      "host CR0 violates IA32_VMX_CR0_FIXED0/1");
 	CHECK((v->HOST_CR4 & c->cr4_fixed0) == c->cr4_fixed0 && !(v->HOST_CR4 & ~c->cr4_fixed1),
 	      "host CR4 violates IA32_VMX_CR4_FIXED0/1");
@@ -226,7 +230,7 @@ const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_
 	CHECK(activity == ACTIVITY_ACTIVE || (activity == ACTIVITY_HLT && (c->misc & VMX_MISC_ACTIVITY_HLT)),
 	      "guest activity state not supported");
 	/* 26.3.1.1: L1's CR0/CR4 fixed bits; unrestricted guest frees PE and PG. */
-	CHECK((v->GUEST_CR0 & fixed0) == fixed0 && !(v->GUEST_CR0 & ~c->cr0_fixed1 & 0xffffffffu),
+	CHECK((v->GUEST_CR0 & fixed0) == fixed0 && !(v->GUEST_CR0 & ~c->cr0_fixed1),
 	      "guest CR0 violates IA32_VMX_CR0_FIXED0/1");
 	CHECK(!(v->GUEST_CR0 & CR0_PG) || (v->GUEST_CR0 & CR0_PE), "guest CR0.PG without CR0.PE");
 	CHECK((v->GUEST_CR4 & c->cr4_fixed0) == c->cr4_fixed0 && !(v->GUEST_CR4 & ~c->cr4_fixed1),

@@ -88,6 +88,9 @@ static bool read_msr(uint32_t msr, uint64_t *value)
 	case MSR_IA32_SYSENTER_CS: *value = vmread32(VMCS_GUEST_SYSENTER_CS); return true;
 	case MSR_IA32_SYSENTER_ESP: *value = vmreadnat(VMCS_GUEST_SYSENTER_ESP); return true;
 	case MSR_IA32_SYSENTER_EIP: *value = vmreadnat(VMCS_GUEST_SYSENTER_EIP); return true;
+	/* L2's, from the VMCS: the CPU's are L0's after the exit (27.5.2). */
+	case MSR_FS_BASE: *value = vmreadnat(VMCS_GUEST_FS_BASE); return true;
+	case MSR_GS_BASE: *value = vmreadnat(VMCS_GUEST_GS_BASE); return true;
 	default:
 		if (nested_msr_is_l0s(msr))
 			return nested_rdmsr(msr, value);

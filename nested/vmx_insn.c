@@ -13,6 +13,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
+#include "core/run.h"
 #include "core/x86.h"
 
 #include <nestvisor/string.h>
@@ -200,6 +201,11 @@ void handle_vmxoff(struct vcpu *v, const struct exit_ctx *x)
 	pr_debug("nested: L1 VMXOFF");
 	vm_succeed();
 	done(x);
+	if (l1_init_pending) {
+		vcpu_dump(v);
+		run_end_failure("L1 left VMX operation with an INIT pending since VMX root "
+				"operation: its only CPU would wait for a SIPI forever");
+	}
 }
 
 void handle_vmclear(struct vcpu *v, const struct exit_ctx *x)

@@ -59,6 +59,9 @@ void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x);
 void handle_ept_misconfig(struct vcpu *v, const struct exit_ctx *x);
 void handle_fatal(struct vcpu *v, const struct exit_ctx *x);
 void handle_exception_nmi(struct vcpu *v, const struct exit_ctx *x);
+void handle_init_signal(struct vcpu *v, const struct exit_ctx *x);
+/* An INIT L1 got in VMX root operation, blocked until it leaves it (vmx/nmi.c). */
+extern bool l1_init_pending;
 struct io_info;
 /* Ports L0 guards rather than owns: PCI configuration, APM control (vmx/exit_pci.c). */
 void handle_guarded_io(struct vcpu *v, const struct exit_ctx *x, struct io_info io);

@@ -15,6 +15,7 @@
 #include "vmx/vmx_bits.h"
 #include "nested/nested.h"
 #include "core/log.h"
+#include "core/run.h"
 #include "core/nmi.h"
 
 uint64_t nmis_to_l1, nmis_to_l2;
@@ -58,6 +59,41 @@ void handle_exception_nmi(struct vcpu *v, const struct exit_ctx *x)
 		return;
 	}
 	handle_fatal(v, x);
+}
+
+/*
+ * An INIT signal for L1 (SDM Vol. 3C, 25.2 "Other Causes of VM Exits"). In
+ * VMX root operation, L1's as its CPU sees it, INIT is blocked and stays
+ * pending (24.8 "Restrictions on VMX Operation"): latched, L1 goes on. Out
+ * of it, INIT puts the CPU in wait-for-SIPI, which on L1's single CPU
+ * nothing ends: the run ends with the report (also at the VMXOFF that lets
+ * a latched INIT through, nested/vmx_insn.c).
+ */
+bool l1_init_pending;
+
+/* INIT exits back to back, each resuming L1 without progress (Bochs 2.7 keeps the
+ * INIT pending after its VM exit): after this many, the run ends. */
+#define INIT_STORM 1000
+
+void handle_init_signal(struct vcpu *v, const struct exit_ctx *x)
+{
+	static uint64_t last_exit, in_a_row;
+
+	in_a_row = v->exits_total == last_exit + 1 ? in_a_row + 1 : 1;
+	last_exit = v->exits_total;
+	if (in_a_row >= INIT_STORM) {
+		vcpu_dump(v);
+		run_end_failure("INIT signals without end: %lu VM exits in a row at rip 0x%lx, L1 "
+				"makes no progress (the platform keeps the INIT pending)", in_a_row,
+				x->rip);
+	}
+	if (nested.vmxon) {
+		l1_init_pending = true;
+		return;
+	}
+	vcpu_dump(v);
+	run_end_failure("INIT signal to L1 outside VMX operation: its only CPU would wait for a "
+			"SIPI forever");
 }
 
 /* L1 can take the NMI now (NMI-window exiting was set for it). */

@@ -22,6 +22,8 @@
  *   mode=l2-cli-hlt            L2 runs `cli; hlt` and L1 intercepts nothing that
  *                              could wake it ("L2 halted with interrupts disabled")
  *   mode=pci-reset             a hard reset through port 0xCF9 ("L1 reset the platform")
+ *   mode=init-in-root          a self-INIT in VMX root operation is blocked (L1 goes
+ *                              on); the VMXOFF that unblocks it ends the run
  */
 #include <nestvisor/hypercall.h>
 #include "vmxlib.h"
@@ -587,6 +589,21 @@ static void device_cases(void)
 		report_skip("no function 0 on bus 0 has a memory BAR0 to move");
 }
 
+/* mode=init-in-root: INIT is blocked in VMX root operation (SDM Vol. 3C, 24.8). */
+static void mode_init_in_root(void)
+{
+	mmio_write32(APIC_BASE_MMIO + APIC_ICR_HI, apic_id() << 24);
+	mmio_write32(APIC_BASE_MMIO + APIC_ICR_LO, ICR_ASSERT | (5u << 8));   /* INIT */
+	for (unsigned spin = 0; spin < 1000; spin++)
+		asm volatile("pause");
+	(void)cpuid(0);
+	report(true, "a self-INIT in VMX root operation is blocked: L1 goes on");
+	printf("vmxhostile: mode=init-in-root: VMXOFF now lets the pending INIT through: "
+	       "nestvisor must end the run\n");
+	vmxoff();
+	report(false, "VMXOFF with an INIT pending ends the run (L1 went on)");
+}
+
 /* mode=pci-reset: L1 resets the platform through the PIIX reset control register. */
 static void mode_pci_reset(void)
 {
@@ -742,10 +759,12 @@ int main(struct multiboot_info *mbi)
 		mode_pci_reset();
 	} else if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0") ||
 	    has_word(cmdline, "mode=exit-msr-store-l0") || has_word(cmdline, "mode=exit-msr-load-l0") ||
-	    has_word(cmdline, "mode=l2-cli-hlt")) {
+	    has_word(cmdline, "mode=l2-cli-hlt") || has_word(cmdline, "mode=init-in-root")) {
 		if (vmx_ensure_on()) {
 			if (has_word(cmdline, "mode=l2-cli-hlt"))
 				mode_l2_cli_hlt();
+			else if (has_word(cmdline, "mode=init-in-root"))
+				mode_init_in_root();
 			else if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0"))
 				mode_operand_l0(has_word(cmdline, "mode=vmread-l0"));
 			else
