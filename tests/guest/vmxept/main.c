@@ -177,6 +177,7 @@ int main(struct multiboot_info *mbi)
 			test_entry_checks();
 			test_vpid();
 			test_unrestricted();
+			test_preemption_timer();
 			if (g.vmcs)
 				vmclear(region_pa(g.vmcs));
 			check_res(vmxoff(), WANT_OK, "final VMXOFF");
