@@ -108,6 +108,15 @@ LABEL l2e_timed_spin
 	jmp l2e_timed_spin
 LABEL l2e_timed_spin_end
 
+; ---- mode=stress (stress.c): one pass of stress_l2_pass per VMCALL; resumed
+; after the VMCALL, it runs the next pass (L1 changed the EPTP meanwhile).
+extern stress_l2_pass
+LABEL l2e_stress
+	call stress_l2_pass
+LABEL l2e_stress_done
+	vmcall
+	jmp l2e_stress
+
 section .rodata
 
 ; Copied by L1 into a page that L2 executes from.

@@ -17,6 +17,9 @@
 
 /* Forgets every page handed out (each case starts from an empty pool). */
 void pool_reset(void);
+/* From now until pool_reset, pages come from [base, base + pages * 4 KiB): L1
+ * RAM outside the image (the stress mode's tables). */
+void pool_use_region(uint64_t base, unsigned pages);
 /* A zeroed, 4 KiB-aligned page of L1's memory; the run ends if none is left. */
 void *pool_page(void);
 static inline uint64_t pa_of(const void *p)
@@ -118,6 +121,8 @@ void test_entry_checks(void);   /* entry.c */
 void test_vpid(void);           /* entry.c */
 void test_unrestricted(void);   /* realmode.c */
 void test_preemption_timer(void); /* timer.c */
+/* mode=stress (a run of its own): EPT12 beyond an L0's EPT02 pool. */
+void test_ept02_stress(const struct multiboot_info *mbi); /* stress.c */
 
 /* ---- L2 programs (l2_ept.asm) -------------------------------------------- */
 /* l2e_sum: RAX = [RSI] + RCX; [RDI] = RAX. */
@@ -146,6 +151,8 @@ L2_SYM(l2e_spin); L2_SYM(l2e_spin_end);
  * there, R11 = its latest, R8 += 1 each time). */
 L2_SYM(l2e_timed_cpuid); L2_SYM(l2e_timed_cpuid_insn); L2_SYM(l2e_timed_spin);
 L2_SYM(l2e_timed_spin_end);
+/* l2e_stress: calls stress_l2_pass (stress.c), VMCALL; resumed, again. */
+L2_SYM(l2e_stress); L2_SYM(l2e_stress_done);
 /* l2e_real: 16-bit real-mode code (copied by L1, runs at CS:IP = 0x800:0). */
 L2_SYM(l2e_real); L2_SYM(l2e_real_vmcall); L2_SYM(l2e_real_end);
 
