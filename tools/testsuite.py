@@ -274,6 +274,16 @@ def emulator_tests(build):
                           r"PASS: INVVPID",
                           r"nestvisor: ept02: pool=\d+ high_water=\d+ installs=[1-9]"),
             l1=g("vmxept"), cfg_extra=shadow, **b)
+        if not shadow:
+            # EPT02 exhaustion (vmxept mode=stress): four EPT12 hierarchies of 2048
+            # pages each, about 77 tables apiece, against a pool of 64 pages: L0 must
+            # reclaim other roots and empty the installing one, and L2 still sees,
+            # through each EPTP, the L1 pages that EPTP maps.
+            emu("bochs/vmxept-stress",
+                expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
+                              r"nestvisor: ept02: pool=64 high_water=64 installs=\d+ "
+                              r"l1_faults=\d+ reclaims=[1-9]"),
+                l1=g("vmxept"), cmdline="mode=stress", cfg_extra=["ept02_pool = 256K"], **b)
         # VMX from a 32-bit L1 with PAE paging: 32-bit operands, segments, PAE walks.
         emu("bochs/vmx32" + suffix, expect_status(1, r"SUMMARY: \d+ tests, 0 failures"),
             l1=g("vmx32"), cfg_extra=shadow, **b)
@@ -414,6 +424,7 @@ def reference_tests(build):
     Each is (name, kernel) or (name, kernel, command line)."""
     return [("bare/vmx", os.path.join(build, "guest", "vmx.elf")),
             ("bare/vmxept", os.path.join(build, "guest", "vmxept.elf")),
+            ("bare/vmxept-stress", os.path.join(build, "guest", "vmxept.elf"), "mode=stress"),
             ("bare/vmx32", os.path.join(build, "guest", "vmx32.elf")),
             ("bare/vmx-fuzz", os.path.join(build, "guest", "vmxfuzz.elf"),
              "seed=1 iterations=300")]

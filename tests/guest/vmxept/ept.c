@@ -20,11 +20,23 @@
 extern char __image_end[];      /* guest64.ld */
 
 static uint8_t pool[POOL_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
-static unsigned pool_used;
+/* Where pool_page hands pages out from: the static pool, or a region of L1's
+ * RAM outside the image (pool_use_region). */
+static uint8_t *pool_base = pool[0];
+static unsigned pool_limit = POOL_PAGES, pool_used;
 struct world w;
 
 void pool_reset(void)
 {
+	pool_base = pool[0];
+	pool_limit = POOL_PAGES;
+	pool_used = 0;
+}
+
+void pool_use_region(uint64_t base, unsigned pages)
+{
+	pool_base = (uint8_t *)(uintptr_t)base;
+	pool_limit = pages;
 	pool_used = 0;
 }
 
@@ -32,12 +44,13 @@ void *pool_page(void)
 {
 	void *p;
 
-	if (pool_used == POOL_PAGES) {
-		report(false, "set-up: the page pool (%u pages) suffices", POOL_PAGES);
+	if (pool_used == pool_limit) {
+		report(false, "set-up: the page pool (%u pages at 0x%llx) suffices", pool_limit,
+		       U64(pa_of(pool_base)));
 		report_summary();
 		guest_exit(GUEST_EXIT_FAIL);
 	}
-	p = pool[pool_used++];
+	p = pool_base + (size_t)pool_used++ * PAGE_SIZE;
 	memset(p, 0, PAGE_SIZE);
 	return p;
 }

@@ -60,6 +60,63 @@ LABEL l2e_read_write_mid
 	mov [rsi], rdx
 DONE l2e_read_write_done
 
+; ---- VMX-preemption timer (timer.c) ----
+
+; Its first instruction writes RDX to [RDI] (a timer value of 0 exits before it).
+LABEL l2e_marker
+	mov [rdi], rdx
+DONE l2e_marker_done
+
+; RCX += 1 until a VM exit stops it.
+LABEL l2e_spin
+	inc rcx
+	jmp l2e_spin
+LABEL l2e_spin_end
+
+; Spins until RDTSC has advanced by RSI ticks since its first RDTSC (R9 = that
+; first TSC, R10 = the last, R8 = iterations), then CPUID (which always exits).
+; Resumed after it, it spins for good: R12 = the TSC of its first iteration
+; there, R11 = the TSC of its latest, R8 += 1 each time.
+LABEL l2e_timed_cpuid
+	rdtsc
+	shl rdx, 32
+	or rax, rdx
+	mov r9, rax
+.work:
+	inc r8
+	rdtsc
+	shl rdx, 32
+	or rax, rdx
+	mov r10, rax
+	sub rax, r9
+	cmp rax, rsi
+	jb .work
+	xor eax, eax
+LABEL l2e_timed_cpuid_insn
+	cpuid
+	xor r12, r12
+LABEL l2e_timed_spin
+	rdtsc
+	shl rdx, 32
+	or rax, rdx
+	test r12, r12
+	jnz .seen
+	mov r12, rax
+.seen:
+	mov r11, rax
+	inc r8
+	jmp l2e_timed_spin
+LABEL l2e_timed_spin_end
+
+; ---- mode=stress (stress.c): one pass of stress_l2_pass per VMCALL; resumed
+; after the VMCALL, it runs the next pass (L1 changed the EPTP meanwhile).
+extern stress_l2_pass
+LABEL l2e_stress
+	call stress_l2_pass
+LABEL l2e_stress_done
+	vmcall
+	jmp l2e_stress
+
 section .rodata
 
 ; Copied by L1 into a page that L2 executes from.

@@ -158,9 +158,12 @@ void test_capabilities(void)
 
 int main(struct multiboot_info *mbi)
 {
+	const char *cmdline = mbi ? mbi_cmdline(mbi) : "";
+	bool stress = has_word(cmdline, "mode=stress");
 	unsigned failures;
 
-	printf("vmxept: nested EPT / VPID / unrestricted guest test suite (64-bit L1)\n");
+	printf("vmxept: nested EPT / VPID / unrestricted guest test suite (64-bit L1)%s\n",
+	       stress ? ": mode=stress" : "");
 	detect_environment("vmxept");
 	quiesce_interrupts();
 	read_descriptor_tables();
@@ -168,7 +171,13 @@ int main(struct multiboot_info *mbi)
 	if (report(caps_read(), "the VMX capability MSRs can be read")) {
 		caps_print();
 		test_capabilities();
-		if (vmx_ensure_on()) {
+		if (vmx_ensure_on() && stress) {
+			test_ept02_stress(mbi);
+			if (g.vmcs)
+				vmclear(region_pa(g.vmcs));
+			check_res(vmxoff(), WANT_OK, "final VMXOFF");
+			vmx_is_on = false;
+		} else if (vmx_is_on) {
 			test_mapping();
 			test_violations();
 			test_misconfigs();
@@ -177,6 +186,7 @@ int main(struct multiboot_info *mbi)
 			test_entry_checks();
 			test_vpid();
 			test_unrestricted();
+			test_preemption_timer();
 			if (g.vmcs)
 				vmclear(region_pa(g.vmcs));
 			check_res(vmxoff(), WANT_OK, "final VMXOFF");

@@ -4,8 +4,8 @@
  * in its own memory (ept.c), runs L2 on them and checks what the architecture
  * promises: translation, remapping, large pages, EPT violations and
  * misconfigurations with their exit information, INVEPT/INVVPID, accessed and
- * dirty flags, the VM-entry checks on the EPTP and VPID, and an unrestricted
- * (real-mode) guest. Every case that needs a capability the VMX MSRs do not
+ * dirty flags, the VM-entry checks on the EPTP and VPID, an unrestricted
+ * (real-mode) guest, and the VMX-preemption timer (timer.c). Every case that needs a capability the VMX MSRs do not
  * offer prints a SKIP with the reason.
  */
 #ifndef VMXEPT_H
@@ -17,6 +17,9 @@
 
 /* Forgets every page handed out (each case starts from an empty pool). */
 void pool_reset(void);
+/* From now until pool_reset, pages come from [base, base + pages * 4 KiB): L1
+ * RAM outside the image (the stress mode's tables). */
+void pool_use_region(uint64_t base, unsigned pages);
 /* A zeroed, 4 KiB-aligned page of L1's memory; the run ends if none is left. */
 void *pool_page(void);
 static inline uint64_t pa_of(const void *p)
@@ -117,6 +120,9 @@ void test_accessed_dirty(void); /* faults.c */
 void test_entry_checks(void);   /* entry.c */
 void test_vpid(void);           /* entry.c */
 void test_unrestricted(void);   /* realmode.c */
+void test_preemption_timer(void); /* timer.c */
+/* mode=stress (a run of its own): EPT12 beyond an L0's EPT02 pool. */
+void test_ept02_stress(const struct multiboot_info *mbi); /* stress.c */
 
 /* ---- L2 programs (l2_ept.asm) -------------------------------------------- */
 /* l2e_sum: RAX = [RSI] + RCX; [RDI] = RAX. */
@@ -136,6 +142,17 @@ L2_SYM(l2e_read_write); L2_SYM(l2e_read_write_mid); L2_SYM(l2e_read_write_done);
 /* l2e_routine: "mov eax, 0x600dc0de; ret", copied by L1 where l2e_call calls. */
 L2_SYM(l2e_routine); L2_SYM(l2e_routine_end);
 #define L2E_ROUTINE_EAX 0x600DC0DEu
+/* l2e_marker: [RDI] = RDX as its first instruction. */
+L2_SYM(l2e_marker); L2_SYM(l2e_marker_done);
+/* l2e_spin: RCX += 1 forever. */
+L2_SYM(l2e_spin); L2_SYM(l2e_spin_end);
+/* l2e_timed_cpuid: spins until its RDTSCs are RSI ticks apart (R9 first, R10
+ * last, R8 iterations), CPUID; resumed, spins for good (R12 = its first TSC
+ * there, R11 = its latest, R8 += 1 each time). */
+L2_SYM(l2e_timed_cpuid); L2_SYM(l2e_timed_cpuid_insn); L2_SYM(l2e_timed_spin);
+L2_SYM(l2e_timed_spin_end);
+/* l2e_stress: calls stress_l2_pass (stress.c), VMCALL; resumed, again. */
+L2_SYM(l2e_stress); L2_SYM(l2e_stress_done);
 /* l2e_real: 16-bit real-mode code (copied by L1, runs at CS:IP = 0x800:0). */
 L2_SYM(l2e_real); L2_SYM(l2e_real_vmcall); L2_SYM(l2e_real_end);
 

@@ -10,6 +10,18 @@
  * (reason 33/34 with bit 31) or a VM exit. The outcomes are counted, printed
  * as a histogram, and a few invariants are checked after each iteration.
  *
+ * Where EPT is offered, about one iteration in four is an EPT iteration
+ * (ept.c): "enable EPT" (sometimes with VPID, sometimes unrestricted guest) on
+ * a generated EPT12 hierarchy and EPTP, valid or broken. Half of them are
+ * pure (no other corruption): their EPT12 and EPTP depend only on the seed and
+ * the iteration number, so their lines can be compared across VMX
+ * implementations with the same EPT capabilities. Invariants there: an EPTP
+ * or VPID the entry checks reject gives VMfailValid(7); an unmutated identity
+ * EPT12 runs L2 to its VMCALL; and after every EPT violation whose address is
+ * determinable (box pages mapped onto themselves or nowhere), the
+ * guest-physical address is the one the qualification and guest-linear
+ * address describe.
+ *
  * Command line: seed=N (default 1), iterations=N (default 300). The same seed
  * gives the same sequence of VMCS contents; the outcomes depend on the VMX
  * implementation (nestvisor offers L1 fewer features than Bochs).
@@ -40,7 +52,7 @@
  *  - Never event injection type 7 (Bochs 2.7 stops); on bare Bochs, never
  *    "entry to SMM" (Bochs does not check it and would run L2 as if in SMM).
  */
-#include "vmxlib.h"
+#include "vmxfuzz.h"
 
 #define POOL_REGIONS     4
 #define MAX_CORRUPTIONS  4
@@ -48,6 +60,7 @@
 #define MSR_LIST_LIMIT   512u           /* counts above IA32_VMX_MISC's maximum are undefined */
 #define SANITY_EVERY     100
 #define NOTE_MAX         8              /* invariant violations printed in full */
+#define CR4_LA57         (1u << 12)     /* SDM Vol. 3A, 2.5: 5-level paging */
 
 /* ---- Fields ------------------------------------------------------------- */
 
@@ -429,7 +442,7 @@ static void write_baseline(void)
 
 static const char *const mutation_names[] = { "flip", "ones", "zero", "random" };
 
-static char line[480];
+static char line[720];
 static size_t line_len;
 
 static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -604,7 +617,7 @@ static uint64_t vmcall_rip(void)
 }
 static unsigned n_invalid, n_odd, n_completed;
 static unsigned bad_vmptrst, bad_witness, bad_l1_state, bad_host_rule, bad_setup, bad_clear;
-static unsigned host_rule_cases, sanity_runs, sanity_ok, notes;
+static unsigned host_rule_cases, sanity_runs, sanity_ok, notes, bad_ept_rule;
 
 static void violation(unsigned *counter, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void violation(unsigned *counter, const char *fmt, ...)
@@ -623,14 +636,23 @@ static void violation(unsigned *counter, const char *fmt, ...)
 
 static const char *outcome_str(void)
 {
-	static char b[64];
+	static char b[160];
+	size_t len;
 
 	if (g.entry.outcome != VMX_OK)
 		return res_str(g.entry);
-	nv_snprintf(b, sizeof(b), "%s %u (%s) qual 0x%llx",
-		    (g.exit.reason & EXIT_REASON_ENTRY_FAILURE) ? "entry failure" : "exit",
-		    EXIT_REASON_BASIC(g.exit.reason), exit_reason_name(g.exit.reason),
-		    U64(g.exit.qual));
+	len = (size_t)nv_snprintf(b, sizeof(b), "%s %u (%s) qual 0x%llx",
+				  (g.exit.reason & EXIT_REASON_ENTRY_FAILURE) ? "entry failure" : "exit",
+				  EXIT_REASON_BASIC(g.exit.reason), exit_reason_name(g.exit.reason),
+				  U64(g.exit.qual));
+	/* 28.2.1: the guest-physical address (and for violations the guest-linear one). */
+	if (g.exit.reason == EXIT_REASON_EPT_VIOLATION && len < sizeof(b))
+		nv_snprintf(b + len, sizeof(b) - len, " gpa 0x%llx gla 0x%llx rip 0x%llx",
+			    U64(vmr(VMCS_GUEST_PHYSICAL_ADDR)), U64(g.exit.guest_linear),
+			    U64(g.exit.rip));
+	else if (g.exit.reason == EXIT_REASON_EPT_MISCONFIG && len < sizeof(b))
+		nv_snprintf(b + len, sizeof(b) - len, " gpa 0x%llx rip 0x%llx",
+			    U64(vmr(VMCS_GUEST_PHYSICAL_ADDR)), U64(g.exit.rip));
 	return b;
 }
 
@@ -739,13 +761,136 @@ static int witness(void)
 	return -1;
 }
 
+/* ---- EPT iterations (ept.c) ------------------------------------------------ */
+
+static uint32_t fuzz_seed;
+static unsigned n_ept, n_ept_pure, gpa_checked, gpa_wrong, gpa_unknown;
+static unsigned pristine_runs, pristine_ok, reject_runs, reject_ok;
+static unsigned ept_hist_valid[32], ept_hist_exit[80], ept_hist_entry_fail[80], ept_invalid;
+
+static void box_gpas(uint64_t gpa[BOX_PAGES])
+{
+	gpa[BOX_PML4] = pa_of(box.pml4);
+	gpa[BOX_PDPT] = pa_of(box.pdpt);
+	gpa[BOX_PD] = pa_of(box.pd);
+	gpa[BOX_PT] = pa_of(box.pt);
+	gpa[BOX_CODE] = pa_of(box.code);
+	gpa[BOX_IDT] = pa_of(box.idt);
+	gpa[BOX_GDT] = pa_of(box.gdt);
+	gpa[BOX_STACK0] = pa_of(box.stack);
+	gpa[BOX_STACK1] = pa_of(box.stack + PAGE_SIZE);
+}
+
+/* What the GPA oracle may read as L2's page tables: the box and the aux pages
+ * (GUEST_CR3 may have been moved onto junk_cr3). */
+static bool oracle_readable(uint64_t a)
+{
+	return (a >= pa_of(&box) && a + 8 <= pa_of(&box) + sizeof(box)) ||
+	       (a >= pa_of(&aux) && a + 8 <= pa_of(&aux) + sizeof(aux));
+}
+
+/* "enable EPT" (and VPID, unrestricted guest) with the plan's EPTP. Not
+ * marked touched: these are this iteration's baseline (witness() may pick them). */
+static void apply_ept(const struct ept_plan *p)
+{
+	int pi = field_index(VMCS_PROC_CONTROLS), si = field_index(VMCS_PROC_CONTROLS2);
+	int ei = field_index(VMCS_EPT_POINTER), vi = field_index(VMCS_VPID);
+	uint64_t proc2 = PROC2_ENABLE_EPT | (p->vpid ? PROC2_ENABLE_VPID : 0) |
+			 (p->ug ? PROC2_UNRESTRICTED_GUEST : 0);
+
+	put((unsigned)pi, cur[pi] | PROC_SECONDARY_CONTROLS);
+	put((unsigned)si, cur[si] | proc2);
+	put((unsigned)ei, p->eptp);
+	if (p->vpid)
+		put((unsigned)vi, p->vpid_value);
+}
+
+/* The architecture's answer where a pure EPT iteration fixes it: an EPTP or
+ * VPID the checks of 26.2.1.1 reject is VMfailValid(7); an unmutated identity
+ * EPT12 with a valid EPTP runs L2's program to its VMCALL. */
+static void ept_outcome(const struct ept_plan *p, unsigned n)
+{
+	uint32_t basic = EXIT_REASON_BASIC(g.exit.reason);
+
+	n_ept++;
+	if (g.entry.outcome == VMX_FAIL_VALID)
+		ept_hist_valid[g.entry.error < 32 ? g.entry.error : 0]++;
+	else if (g.entry.outcome != VMX_OK)
+		ept_invalid++;
+	else if (g.exit.reason & EXIT_REASON_ENTRY_FAILURE)
+		ept_hist_entry_fail[basic < 80 ? basic : 79]++;
+	else
+		ept_hist_exit[basic < 80 ? basic : 79]++;
+	if (!p->pure)
+		return;
+	n_ept_pure++;
+	if (!p->eptp_valid || (p->vpid && p->vpid_value == 0)) {
+		reject_runs++;
+		if (res_is(g.entry, WANT_VALID(VMXERR_ENTRY_BAD_CONTROLS)))
+			reject_ok++;
+		else
+			violation(&bad_ept_rule, "#%u: EPTP 0x%llx%s rejected by the VM-entry checks: "
+				  "VMfailValid(7) (got %s)", n, U64(p->eptp),
+				  p->vpid && !p->vpid_value ? " with VPID 0" : "", outcome_str());
+	} else if (p->pristine) {
+		pristine_runs++;
+		if (g.entry.outcome == VMX_OK && g.exit.reason == EXIT_REASON_VMCALL &&
+		    g.exit.rip == vmcall_rip())
+			pristine_ok++;
+		else
+			violation(&bad_ept_rule, "#%u: identity EPT12, EPTP 0x%llx: exit 18 (VMCALL) at "
+				  "the end of L2's program (got %s, rip 0x%llx)", n, U64(p->eptp),
+				  outcome_str(), U64(g.exit.rip));
+	}
+}
+
+/* After any EPT violation exit (EPT iterations, and corruptions that turned
+ * EPT on over the empty aux.ept): where every box page maps onto itself or
+ * nowhere, and L2 pages with 4 levels, GUEST_PHYSICAL_ADDRESS must be the
+ * address the exit qualification and guest-linear address describe. */
+static void ept_gpa_oracle(unsigned n, const struct ept_plan *p)
+{
+	int ei = field_index(VMCS_EPT_POINTER);
+	uint64_t cr0, cr4, entry;
+	char why[200];
+
+	if (g.entry.outcome != VMX_OK || g.exit.reason != EXIT_REASON_EPT_VIOLATION)
+		return;
+	cr0 = vmr(VMCS_GUEST_CR0);
+	cr4 = vmr(VMCS_GUEST_CR4);
+	entry = vmr(VMCS_ENTRY_CONTROLS);       /* bit 9 = IA32_EFER.LMA at the exit (28.2) */
+	if ((p && !p->identity && !touched[ei]) || !(cr0 & CR0_PG) || !(cr4 & CR4_PAE) ||
+	    (cr4 & CR4_LA57) || !(entry & ENTRY_IA32E_GUEST)) {
+		gpa_unknown++;
+		return;
+	}
+	switch (ept_gpa_check(vmr(VMCS_GUEST_CR3), g.exit.guest_linear, g.exit.qual,
+			      vmr(VMCS_GUEST_PHYSICAL_ADDR), oracle_readable, why, sizeof(why))) {
+	case GPA_RIGHT:
+		gpa_checked++;
+		break;
+	case GPA_UNKNOWN:
+		gpa_unknown++;
+		break;
+	case GPA_WRONG:
+		gpa_checked++;
+		violation(&gpa_wrong, "#%u: EPT violation qual 0x%llx: GUEST_PHYSICAL_ADDRESS is %s", n,
+			  U64(g.exit.qual), why);
+		break;
+	}
+}
+
 /* One VMCLEAR + VMPTRLD of a pool region, the baseline, `corruptions`
- * corruptions (0: a sanity run), VMLAUNCH, the checks, VMCLEAR. */
+ * corruptions (0: a sanity run), VMLAUNCH, the checks, VMCLEAR. An EPT
+ * iteration (ept.c decides which) enables EPT on a generated EPT12 and EPTP;
+ * a pure one corrupts nothing else. */
 static void run_one(unsigned n, unsigned corruptions, bool may_inject)
 {
-	unsigned ri = rnd_below(POOL_REGIONS);
+	unsigned ri = rnd_below(POOL_REGIONS), nc = corruptions;
 	bool fresh = !pool_used[ri] || rnd_below(2);
-	uint64_t pa = region_pa(&pool[ri]);
+	uint64_t pa = region_pa(&pool[ri]), gpas[BOX_PAGES];
+	struct ept_plan ep;
+	bool ept;
 	struct vmx_res r;
 	char why[200];
 	int wi;
@@ -764,7 +909,17 @@ static void run_one(unsigned n, unsigned corruptions, bool may_inject)
 	memset(&g, 0, sizeof(g));
 	g.vmcs = &pool[ri];
 	write_baseline();
-	for (unsigned c = 0; c < corruptions; c++)
+	box_gpas(gpas);
+	ept = corruptions && ept_plan_make(fuzz_seed, n, gpas, &ep);
+	if (ept) {
+		apply_ept(&ep);
+		note("%s", ep.desc);
+		if (ep.pure) {
+			nc = 0;
+			may_inject = false;
+		}
+	}
+	for (unsigned c = 0; c < nc; c++)
 		corrupt_one();
 	if (may_inject && rnd_below(4) == 0)
 		inject();
@@ -776,6 +931,9 @@ static void run_one(unsigned n, unsigned corruptions, bool may_inject)
 	note(" -> %s", outcome_str());
 	printf("%s\n", line);
 	count_outcome();
+	if (ept)
+		ept_outcome(&ep, n);
+	ept_gpa_oracle(n, ept ? &ep : NULL);
 
 	if (!l1_intact(why, sizeof(why)))
 		violation(&bad_l1_state, "#%u: L1's state changed: %s", n, why);
@@ -878,6 +1036,30 @@ static void print_histogram(void)
 	}
 	if (n_odd)
 		histogram_line("no VMX outcome", n_odd);
+	if (!n_ept)
+		return;
+	printf("vmxfuzz: of which EPT iterations (%u, %u pure):\n", n_ept, n_ept_pure);
+	for (unsigned e = 0; e < 32; e++) {
+		if (!ept_hist_valid[e])
+			continue;
+		nv_snprintf(label, sizeof(label), "EPT: VMfailValid(%u)", e);
+		histogram_line(label, ept_hist_valid[e]);
+	}
+	if (ept_invalid)
+		histogram_line("EPT: VMfailInvalid or no VMX outcome", ept_invalid);
+	for (unsigned r = 0; r < 80; r++) {
+		if (!ept_hist_entry_fail[r])
+			continue;
+		nv_snprintf(label, sizeof(label), "EPT: VM-entry failure, reason %u (%s)", r,
+			    exit_reason_name(r));
+		histogram_line(label, ept_hist_entry_fail[r]);
+	}
+	for (unsigned r = 0; r < 80; r++) {
+		if (!ept_hist_exit[r])
+			continue;
+		nv_snprintf(label, sizeof(label), "EPT: VM exit, reason %u (%s)", r, exit_reason_name(r));
+		histogram_line(label, ept_hist_exit[r]);
+	}
 }
 
 int main(struct multiboot_info *mbi)
@@ -889,6 +1071,7 @@ int main(struct multiboot_info *mbi)
 
 	word_value(cmdline, "seed", &seed);
 	word_value(cmdline, "iterations", &iterations);
+	fuzz_seed = seed;
 	printf("vmxfuzz: seeded VMCS fuzzer (64-bit L1): seed=%u iterations=%u\n", seed, iterations);
 	detect_environment("vmxfuzz");
 	quiesce_interrupts();
@@ -947,6 +1130,18 @@ int main(struct multiboot_info *mbi)
 	report(bad_host_rule == 0, "corrupted host state with valid controls gives VMfailValid(8) "
 	       "(%u cases, %u did not)", host_rule_cases, bad_host_rule);
 	report(bad_clear == 0, "VMCLEAR after every outcome succeeds (%u failed)", bad_clear);
+	if (ept_fuzz_offered())
+		report(n_ept > 0 && n_ept_pure > 0, "EPT iterations ran: %u (%u pure, with no other "
+		       "corruption)", n_ept, n_ept_pure);
+	else
+		report_skip("EPT iterations: \"enable EPT\" with a 4-level walk, a WB or UC EPTP and "
+			    "INVEPT all-context is not offered");
+	report(bad_ept_rule == 0, "pure EPT iterations: an EPTP or VPID the VM-entry checks reject "
+	       "gives VMfailValid(7) (%u of %u), an unmutated identity EPT12 runs L2 to its VMCALL "
+	       "(%u of %u)", reject_ok, reject_runs, pristine_ok, pristine_runs);
+	report(gpa_wrong == 0, "after every EPT violation whose address is determinable, "
+	       "GUEST_PHYSICAL_ADDRESS is the address L2 accessed (%u checked, %u wrong, %u not "
+	       "determinable)", gpa_checked, gpa_wrong, gpa_unknown);
 	if (vmxoff().outcome == VMX_OK)
 		vmx_is_on = false;
 	else
