@@ -246,6 +246,7 @@ unsigned nested_ept_l2_violation(struct vcpu *v, const struct exit_ctx *x)
 			return l1_fault(v, &w, l2_gpa);
 		flush_if_needed();
 		vcpu_reinject_idt_vectoring(x);
+		nested.l2_exits_l0++;
 		return NV_ACCT_L2_ABSORBED;
 	case EPT12_AD_RACE:
 		return NV_ACCT_L2_ABSORBED;  /* one vCPU: cannot happen; L2 retries */

@@ -275,15 +275,15 @@ def emulator_tests(build):
                           r"nestvisor: ept02: pool=\d+ high_water=\d+ installs=[1-9]"),
             l1=g("vmxept"), cfg_extra=shadow, **b)
         if not shadow:
-            # EPT02 exhaustion (vmxept mode=stress): four EPT12 hierarchies of 2048
-            # pages each, about 77 tables apiece, against a pool of 64 pages: L0 must
-            # reclaim other roots and empty the installing one, and L2 still sees,
-            # through each EPTP, the L1 pages that EPTP maps.
+            # EPT02 exhaustion (vmxept mode=stress): eight EPT12 hierarchies of 2048
+            # pages each, about 77 tables apiece (600 in all), against the smallest
+            # pool, 256 pages: L0 must reclaim roots, and L2 still sees, through each
+            # EPTP, the L1 pages that EPTP maps.
             emu("bochs/vmxept-stress",
                 expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
-                              r"nestvisor: ept02: pool=64 high_water=64 installs=\d+ "
+                              r"nestvisor: ept02: pool=256 high_water=\d+ installs=\d+ "
                               r"l1_faults=\d+ reclaims=[1-9]"),
-                l1=g("vmxept"), cmdline="mode=stress", cfg_extra=["ept02_pool = 256K"], **b)
+                l1=g("vmxept"), cmdline="mode=stress", cfg_extra=["ept02_pool = 1M"], **b)
         # VMX from a 32-bit L1 with PAE paging: 32-bit operands, segments, PAE walks.
         emu("bochs/vmx32" + suffix, expect_status(1, r"SUMMARY: \d+ tests, 0 failures"),
             l1=g("vmx32"), cfg_extra=shadow, **b)

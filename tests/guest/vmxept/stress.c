@@ -21,7 +21,7 @@
  */
 #include "vmxept.h"
 
-#define STRESS_EPTPS            4u
+#define STRESS_EPTPS            8u
 #define STRESS_ROUNDS           3u
 #define STRESS_WINDOWS          8u
 #define STRESS_WINDOW_SIZE      0x1000000ull                    /* 16 MiB */
@@ -29,7 +29,7 @@
 #define STRESS_STRIDE           (STRESS_WINDOW_SIZE / STRESS_PAGES_PER_WINDOW) /* 64 KiB */
 #define STRESS_PAGES            (STRESS_WINDOWS * STRESS_PAGES_PER_WINDOW)  /* 2048 */
 /* EPT12 per EPTP: PML4, 2 PDPTs, 9 PDs, 65 PTs (8 per window, 1 for the image). */
-#define STRESS_TABLE_PAGES      384u
+#define STRESS_TABLE_PAGES      700u
 #define STRESS_REGION_MIN       0x1000000ull    /* 16 MiB: clear of the image and the MBI */
 #define STRESS_REGION_BYTES     (((uint64_t)STRESS_TABLE_PAGES + STRESS_PAGES) * PAGE_SIZE)
 
