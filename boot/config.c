@@ -218,6 +218,24 @@ static int set_choice(struct parser *ps, struct span v, uint32_t *out, const str
 	return fail(ps, "unknown %s '%s' (want %s)", c->what, quote(v, q, sizeof(q)), c->want);
 }
 
+/* A pool size of L0's: within [min, max] (named in errors), a multiple of 4K. */
+struct pool_range {
+	uint64_t min, max;
+	const char *names;
+};
+
+static int parse_pool_size(struct parser *ps, const char *key, struct span v,
+			   const struct pool_range *r, uint64_t *out)
+{
+	if (parse_size_value(ps, key, v, out))
+		return -1;
+	if (*out < r->min || *out > r->max)
+		return fail(ps, "%s 0x%llx is outside %s", key, (unsigned long long)*out, r->names);
+	if (*out % NV_PAGE_SIZE)
+		return fail(ps, "%s 0x%llx is not a multiple of 4K", key, (unsigned long long)*out);
+	return 0;
+}
+
 static int set_value(struct parser *ps, enum key_id k, struct span v)
 {
 	struct nv_config *cfg = ps->cfg;
@@ -238,15 +256,8 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 				    (unsigned long long)cfg->l1_memory);
 		return 0;
 	case KEY_L0_MEMORY:
-		if (parse_size_value(ps, key, v, &cfg->l0_memory))
-			return -1;
-		if (cfg->l0_memory < NV_L0_MEMORY_MIN || cfg->l0_memory > NV_L0_MEMORY_MAX)
-			return fail(ps, "l0_memory 0x%llx is outside 4M..1G",
-				    (unsigned long long)cfg->l0_memory);
-		if (cfg->l0_memory % NV_PAGE_SIZE)
-			return fail(ps, "l0_memory 0x%llx is not a multiple of 4K",
-				    (unsigned long long)cfg->l0_memory);
-		return 0;
+		return parse_pool_size(ps, key, v, &(struct pool_range){ NV_L0_MEMORY_MIN,
+					NV_L0_MEMORY_MAX, "4M..1G" }, &cfg->l0_memory);
 	case KEY_MODULE: {
 		struct nv_config_module *m;
 		struct span path = v;
@@ -280,15 +291,8 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 		return set_choice(ps, v, &cfg->log_port,
 				  &(struct choice)CHOICE(port_names, "log_port", "com1 or com2"));
 	case KEY_EPT02_POOL:
-		if (parse_size_value(ps, key, v, &cfg->ept02_pool))
-			return -1;
-		if (cfg->ept02_pool < NV_EPT02_POOL_MIN || cfg->ept02_pool > NV_EPT02_POOL_MAX)
-			return fail(ps, "ept02_pool 0x%llx is outside 1M..256M",
-				    (unsigned long long)cfg->ept02_pool);
-		if (cfg->ept02_pool % NV_PAGE_SIZE)
-			return fail(ps, "ept02_pool 0x%llx is not a multiple of 4K",
-				    (unsigned long long)cfg->ept02_pool);
-		return 0;
+		return parse_pool_size(ps, key, v, &(struct pool_range){ NV_EPT02_POOL_MIN,
+					NV_EPT02_POOL_MAX, "1M..256M" }, &cfg->ept02_pool);
 	case KEY_COUNT:
 		break;
 	}
