@@ -1,0 +1,10 @@
+# libFuzzer harnesses. Each entry: FUZZ_HARNESSES += NAME, and FUZZ_SRCS_NAME := the real
+# sources tests/fuzz/fuzz_NAME.c compiles against; FUZZ_DEPS_NAME: sources the
+# harness #includes itself (rebuild on change, not compiled apart).
+# Seeds: tests/fuzz/corpus/NAME/.
+FUZZ_HARNESSES += config
+FUZZ_SRCS_config := boot/config.c lib/fmt.c
+FUZZ_HARNESSES += l1image
+FUZZ_SRCS_l1image := boot/l1image.c lib/fmt.c
+FUZZ_HARNESSES += coreimage
+FUZZ_SRCS_coreimage := boot/coreimage.c lib/fmt.c
