@@ -34,10 +34,13 @@ static bool msr_list_ok(uint64_t addr, uint32_t count, unsigned maxphyaddr)
 			  !((addr + (uint64_t)count * 16 - 1) >> maxphyaddr));
 }
 
-/* Error-code-delivering exceptions (26.2.1.3). */
+/*
+ * Exceptions that deliver an error code (26.2.1.3), as L1's IA32_VMX_BASIC[56]
+ * = 0 says: #CP (21) gets one only on processors that report bit 56.
+ */
 static bool vector_has_error_code(unsigned v)
 {
-	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
+	return v == 8 || (v >= 10 && v <= 14) || v == 17;
 }
 
 static const char *check_event_injection(const struct vmcs12 *v, const struct vmx_caps *c)
@@ -53,10 +56,12 @@ static const char *check_event_injection(const struct vmcs12 *v, const struct vm
 	CHECK(type != INTR_TYPE_NMI || vector == 2, "event injection: NMI with vector other than 2");
 	CHECK(type != INTR_TYPE_HW_EXCEPTION || vector <= 31,
 	      "event injection: hardware exception vector above 31");
-	CHECK(!(info & INTR_INFO_DELIVER_CODE) ||
+	/* Deliver-error-code is 1 if and only if a hardware exception with an error
+	 * code is injected with unrestricted guest off or CR0.PE set. */
+	CHECK(!!(info & INTR_INFO_DELIVER_CODE) ==
 		      (type == INTR_TYPE_HW_EXCEPTION && vector_has_error_code(vector) &&
-		       (v->GUEST_CR0 & CR0_PE)),
-	      "event injection: deliver-error-code for an event without an error code");
+		       (!(vmcs12_proc2(v) & PROC2_UNRESTRICTED_GUEST) || (v->GUEST_CR0 & CR0_PE))),
+	      "event injection: deliver-error-code must be set exactly for a hardware exception with an error code");
 	CHECK(!(info & 0x7ffff000u), "event injection: reserved bits 30:12 set");
 	CHECK(!(info & INTR_INFO_DELIVER_CODE) || !(v->VM_ENTRY_EXCEPTION_ERROR_CODE >> 15),
 	      "event injection: error code bits 31:15 set");
