@@ -8,3 +8,11 @@ FUZZ_HARNESSES += l1image
 FUZZ_SRCS_l1image := boot/l1image.c lib/fmt.c
 FUZZ_HARNESSES += coreimage
 FUZZ_SRCS_coreimage := boot/coreimage.c lib/fmt.c
+FUZZ_HARNESSES += operand
+FUZZ_SRCS_operand :=
+FUZZ_DEPS_operand := nested/operand.c
+FUZZ_HARNESSES += vmcs12
+FUZZ_SRCS_vmcs12 := nested/vmcs12.c vmx/vmcs_fields.c
+FUZZ_HARNESSES += entry_checks
+FUZZ_SRCS_entry_checks := ept/ept12.c nested/checks.c nested/caps.c nested/vmcs12.c vmx/caps.c \
+	vmx/vmcs_fields.c

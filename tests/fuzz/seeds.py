@@ -75,6 +75,124 @@ def coreimage():
         (1, 6, 0x100, VBASE + 0x1000, 0x10, 0x2000)], 0x110))
 
 
+def operand_input(info, disp, length_code, write, mode64, regs, rsp, segs, rip=0x1000):
+    """fuzz_operand.c's input: info, displacement, flags, mode, 16 registers, RSP,
+    ES..GS as (base, limit, access rights), RIP."""
+    flags = length_code | (8 if write else 0)
+    blob = struct.pack("<IQBB", info, disp, flags, mode64)
+    blob += b"".join(struct.pack("<Q", r) for r in regs) + struct.pack("<Q", rsp)
+    blob += b"".join(struct.pack("<QII", *sg) for sg in segs)
+    return blob + struct.pack("<Q", rip)
+
+
+def insn_info(scale=0, asize=1, seg=3, index=None, base=None):
+    """Tables 28-13/28-14: scale 1:0, address size 9:7, segment 17:15, index 21:18
+    (bit 22: none), base 26:23 (bit 27: none)."""
+    return (scale | asize << 7 | seg << 15 | (index if index is not None else 0) << 18 |
+            (index is None) << 22 | (base if base is not None else 0) << 23 | (base is None) << 27)
+
+
+def operand():
+    regs = [0x1000 * (i + 1) for i in range(16)]
+    flat = [(0, 0xffffffff, 0xc093)] * 6
+    flat[1] = (0, 0xffffffff, 0xc09b)
+    long_cs = list(flat)
+    long_cs[1] = (0, 0xffffffff, 0xa09b)
+    long_cs[4] = (0x7fff0000, 0, 0x10000)          # FS: a base, unusable (fine in 64-bit mode)
+    # VMPTRLD [rax] in 64-bit mode; VMWRITE [fs:rbx+rsi*8+0x10]; a non-canonical one.
+    write("operand", "64bit-rax.bin", operand_input(insn_info(asize=2, base=0), 0, 3, False, 1,
+                                                       regs, 0x8000, long_cs))
+    write("operand", "64bit-fs-sib.bin", operand_input(insn_info(3, 2, 4, 6, 3), 0x10, 2, True, 1,
+                                                          regs, 0x8000, long_cs))
+    write("operand", "64bit-noncanonical.bin",
+          operand_input(insn_info(asize=2, base=0), 0x00007ffffffffffc, 3, False, 1,
+                        [0] * 16, 0x8000, long_cs))
+    # 32-bit protected mode: [ebx+disp] in a limited DS, [esp] on SS, expand-down, read-only.
+    small = list(flat)
+    small[3] = (0x100000, 0xfff, 0x4093)
+    small[0] = (0x200000, 0xfff, 0x4097)           # ES: expand-down
+    small[5] = (0, 0xffff, 0x4091)                 # GS: read-only
+    write("operand", "32bit-ds-limit.bin", operand_input(insn_info(base=3), 0xff8, 3, False, 0,
+                                                            regs, 0x8000, small))
+    write("operand", "32bit-ss-esp.bin", operand_input(insn_info(seg=2, base=4), 4, 2, True, 0,
+                                                          regs, 0xfffffffc, small))
+    write("operand", "32bit-expand-down.bin", operand_input(insn_info(seg=0, base=1), 0x800, 3,
+                                                               False, 0, regs, 0, small))
+    write("operand", "32bit-read-only-write.bin", operand_input(insn_info(seg=5, base=1), 0, 2,
+                                                                   True, 0, regs, 0, small))
+    write("operand", "16bit-bx-si.bin", operand_input(insn_info(0, 0, 3, 6, 3), 0xfffe, 1, False, 0,
+                                                         regs, 0, small))
+
+
+def vmcs12():
+    """fuzz_vmcs12.c's input: operations (op byte, encoding, value). op bit 1 write,
+    bit 2 a 32-bit operand, bit 0 the high access (with a table row), 0x40 a
+    32-bit encoding, 0x80 a 64-bit one."""
+    row = lambda op, i, value=None: bytes([op, i]) + (struct.pack("<Q", value) if value is not None else b"")  # noqa: E731
+    enc32 = lambda op, e, value=None: bytes([op | 0x40]) + struct.pack("<I", e) + (  # noqa: E731
+        struct.pack("<Q", value) if value is not None else b"")
+    write("vmcs12", "writes-and-reads.bin",
+          row(2, 0, 0x1234) + row(2, 20, 0x1122334455667788) + row(3, 20, 0xaabbccdd) +
+          row(6, 20, 0xffffffffffffffff) + row(0, 20) + row(1, 20) + row(2, 100, ~0 & 0xffffffffffffffff))
+    write("vmcs12", "encodings.bin",
+          enc32(2, 0x681e, 0x401000) + enc32(0, 0x681e) + enc32(3, 0x2001, 5) + enc32(0, 0x2801) +
+          enc32(0, 0x4002) + enc32(0, 0x4003) + enc32(0, 0x6c00) + bytes([0x80]) +
+          struct.pack("<Q", 0x100000000 | 0x681e))
+
+
+# nested_input.h's nested_focus[], in order: the fields a mutation picks by index.
+FOCUS = ["PIN", "PROC", "PROC2", "EXIT", "ENTRY", "EPTP", "VPID", "CR3_TARGET_COUNT", "IO_A",
+         "IO_B", "MSR_BITMAP", "EXIT_STORE_ADDR", "EXIT_STORE_COUNT", "EXIT_LOAD_ADDR",
+         "EXIT_LOAD_COUNT", "ENTRY_LOAD_ADDR", "ENTRY_LOAD_COUNT", "INTR_INFO", "ERROR_CODE",
+         "INSN_LEN", "HOST_CR0", "HOST_CR3", "HOST_CR4", "HOST_ES", "HOST_CS", "HOST_SS",
+         "HOST_DS", "HOST_FS", "HOST_GS", "HOST_TR", "HOST_FS_BASE", "HOST_GS_BASE",
+         "HOST_TR_BASE", "HOST_GDTR_BASE", "HOST_IDTR_BASE", "HOST_RIP", "HOST_EFER",
+         "HOST_PAT", "HOST_SYSENTER_ESP", "HOST_SYSENTER_EIP", "GUEST_CR0", "GUEST_CR4",
+         "GUEST_RIP", "GUEST_CS_AR", "ACTIVITY", "LINK", "GUEST_PAT", "EXCEPTION_BITMAP",
+         "CR0_MASK", "CR4_MASK", "CR0_SHADOW", "CR4_SHADOW", "TSC_OFFSET", "PF_MASK", "PF_MATCH"]
+
+
+def mset(field, value):
+    return bytes([0, FOCUS.index(field)]) + struct.pack("<Q", value & 0xffffffffffffffff)
+
+
+def mbit(field, bit, on=True):
+    return bytes([2 if on else 3, FOCUS.index(field), bit])
+
+
+def nested():
+    """entry_checks and merge inputs: a flags byte (bit 0: L1 outside IA-32e mode,
+    bit 2: narrowed CPU, ...), then changes to the fixture's VMCS12."""
+    seeds = {
+        "fixture.bin": b"",
+        "event-pf.bin": mset("INTR_INFO", 0x80000b0e) + mset("ERROR_CODE", 2),
+        "event-int80.bin": mset("INTR_INFO", 0x80000480) + mset("INSN_LEN", 2),
+        "ept-vpid-ug.bin": mbit("PROC", 31) + mset("PROC2", 0xa2) + mset("EPTP", 0x501e) +
+        mset("VPID", 1),
+        "bitmaps-and-msr-lists.bin": mbit("PROC", 25) + mbit("PROC", 28) + mset("IO_A", 0x1000) +
+        mset("IO_B", 0x2000) + mset("MSR_BITMAP", 0x3000) + mset("EXIT_STORE_ADDR", 0x4000) +
+        mset("EXIT_STORE_COUNT", 2) + mset("ENTRY_LOAD_ADDR", 0x4020) + mset("ENTRY_LOAD_COUNT", 1),
+        "efer-pat-timer.bin": mbit("EXIT", 21) + mbit("EXIT", 19) + mset("HOST_EFER", 0x500) +
+        mset("HOST_PAT", 0x0007040600070406) + mbit("PIN", 6) + mbit("EXIT", 22),
+        "cr-masks.bin": mset("CR0_MASK", 0x80000021) + mset("CR0_SHADOW", 0x80000031) +
+        mset("CR4_MASK", 0x2000) + mset("EXCEPTION_BITMAP", 1 << 14) + mbit("PROC", 3) +
+        mset("TSC_OFFSET", 0x1000),
+    }
+    for name, muts in seeds.items():
+        write("entry_checks", name, b"\0" + muts)
+        write("merge", name, b"\0" + muts)
+    # Outside IA-32e mode: a 32-bit host and guest.
+    host32 = mbit("EXIT", 9, False) + mbit("ENTRY", 9, False)
+    write("entry_checks", "host32.bin", b"\x01" + host32)
+    write("merge", "host32.bin", b"\x01" + host32)
+    # The narrowed-CPU path with nothing narrowed (5 controls, MISC, EPT/VPID).
+    write("entry_checks", "narrow-nothing.bin", b"\x04" + bytes(5 * 8 + 4 + 8))
+    write("merge", "narrow-nothing.bin", b"\x04" + bytes(5 * 8 + 4 + 8))
+
+
 if __name__ == "__main__":
     l1image()
     coreimage()
+    operand()
+    vmcs12()
+    nested()
