@@ -16,3 +16,6 @@ FUZZ_SRCS_vmcs12 := nested/vmcs12.c vmx/vmcs_fields.c
 FUZZ_HARNESSES += entry_checks
 FUZZ_SRCS_entry_checks := ept/ept12.c nested/checks.c nested/caps.c nested/vmcs12.c vmx/caps.c \
 	vmx/vmcs_fields.c
+FUZZ_HARNESSES += merge
+FUZZ_SRCS_merge := ept/ept12.c nested/merge.c nested/checks.c nested/caps.c nested/vmcs12.c \
+	vmx/caps.c vmx/vmcs_fields.c

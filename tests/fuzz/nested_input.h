@@ -3,7 +3,7 @@
  * Shared by the entry_checks and merge harnesses: a VMCS12 made from the
  * input. It starts as tests/unit/nested_fixture.h's valid one for a
  * Bochs-like CPU, whose capabilities the input may narrow (allowed-1 bits
- * dropped, must-be-1 bits added, as another CPU could report them), and the
+ * dropped, default1 bits made must-be-1, as another CPU could report them), and the
  * input then changes fields: set, xor, set or clear a bit, mostly in the
  * fields the entry checks and the merge read.
  */
@@ -34,31 +34,43 @@ static const uint8_t nested_focus[] = {
 	V12_PAGE_FAULT_ERROR_CODE_MASK, V12_PAGE_FAULT_ERROR_CODE_MATCH,
 };
 
-/* Narrow one control's capabilities: drop allowed-1 bits, add must-be-1 bits (within allowed-1). */
-static inline void narrow_ctl(struct fuzz_in *in, struct vmx_ctl_caps *c, uint32_t keep)
+/*
+ * Narrow one control's capabilities as another CPU could report them: drop
+ * allowed-1 bits (but those in keep), make default1 bits (SDM Vol. 3D, A.2
+ * "Default1 class": must be 1 on CPUs without the TRUE MSRs) must-be-1.
+ */
+static inline void narrow_ctl(struct fuzz_in *in, struct vmx_ctl_caps *c, uint32_t keep,
+			      uint32_t default1)
 {
 	uint32_t drop = (uint32_t)take(in, 4), add = (uint32_t)take(in, 4);
 
 	c->may1 &= ~(drop & ~keep & ~c->must1);
-	c->must1 |= add & c->may1;
+	c->must1 |= add & default1 & c->may1;
 }
 
+/* The default1 classes (A.3.1, A.3.2, A.4, A.5). */
+#define PIN_DEFAULT1_CLASS   0x00000016u
+#define PROC_DEFAULT1_CLASS  0x0401e172u
+#define EXIT_DEFAULT1_CLASS  0x00036dffu
+#define ENTRY_DEFAULT1_CLASS 0x000011ffu
+
 /*
- * The hardware: the fixture's, or (flag) narrowed by the input; keep: bits of
- * each control never dropped (what L0 itself requires at boot).
+ * The hardware: the fixture's, or (narrow) narrowed by the input; keep: per
+ * control (pin, proc, proc2, exit, entry), allowed-1 bits never dropped.
  */
-static inline struct vmx_caps nested_input_hw(struct fuzz_in *in, bool narrow,
-					      const struct vmx_ctl_caps *keep)
+static inline struct vmx_caps nested_input_hw(struct fuzz_in *in, bool narrow, const uint32_t *keep)
 {
+	static const uint32_t none[5];
 	struct vmx_caps hw = fixture_hw_caps();
 
 	if (!narrow)
 		return hw;
-	narrow_ctl(in, &hw.pin, keep ? keep[0].may1 : 0);
-	narrow_ctl(in, &hw.proc, keep ? keep[1].may1 : 0);
-	narrow_ctl(in, &hw.proc2, keep ? keep[2].may1 : 0);
-	narrow_ctl(in, &hw.exit, keep ? keep[3].may1 : 0);
-	narrow_ctl(in, &hw.entry, keep ? keep[4].may1 : 0);
+	keep = keep ? keep : none;
+	narrow_ctl(in, &hw.pin, keep[0], PIN_DEFAULT1_CLASS);
+	narrow_ctl(in, &hw.proc, keep[1], PROC_DEFAULT1_CLASS);
+	narrow_ctl(in, &hw.proc2, keep[2], 0);
+	narrow_ctl(in, &hw.exit, keep[3], EXIT_DEFAULT1_CLASS);
+	narrow_ctl(in, &hw.entry, keep[4], ENTRY_DEFAULT1_CLASS);
 	hw.misc &= ~take(in, 4);
 	hw.ept_vpid &= ~take(in, 8);
 	return hw;

@@ -185,9 +185,15 @@ def nested():
     host32 = mbit("EXIT", 9, False) + mbit("ENTRY", 9, False)
     write("entry_checks", "host32.bin", b"\x01" + host32)
     write("merge", "host32.bin", b"\x01" + host32)
-    # The narrowed-CPU path with nothing narrowed (5 controls, MISC, EPT/VPID).
-    write("entry_checks", "narrow-nothing.bin", b"\x04" + bytes(5 * 8 + 4 + 8))
-    write("merge", "narrow-nothing.bin", b"\x04" + bytes(5 * 8 + 4 + 8))
+    # The narrowed-CPU path with nothing narrowed yet (5 controls, MISC, EPT/VPID), alone
+    # and with features whose controls a narrower CPU may lack.
+    narrow = b"\x04" + bytes(5 * 8 + 4 + 8)
+    for target in ("entry_checks", "merge"):
+        write(target, "narrow-nothing.bin", narrow)
+        write(target, "narrow-timer.bin", narrow + mbit("PIN", 6) + mbit("EXIT", 22))
+        write(target, "narrow-io-bitmaps.bin", narrow + mbit("PROC", 25) + mset("IO_A", 0x1000) +
+              mset("IO_B", 0x2000))
+        write(target, "narrow-ept.bin", narrow + seeds["ept-vpid-ug.bin"])
 
 
 if __name__ == "__main__":
