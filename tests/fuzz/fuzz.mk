@@ -19,3 +19,6 @@ FUZZ_SRCS_entry_checks := ept/ept12.c nested/checks.c nested/caps.c nested/vmcs1
 FUZZ_HARNESSES += merge
 FUZZ_SRCS_merge := ept/ept12.c nested/merge.c nested/checks.c nested/caps.c nested/vmcs12.c \
 	vmx/caps.c vmx/vmcs_fields.c
+FUZZ_HARNESSES += reflect
+FUZZ_SRCS_reflect := ept/ept12.c nested/reflect.c nested/checks.c nested/caps.c vmx/caps.c \
+	vmx/vmcs_fields.c

@@ -196,9 +196,47 @@ def nested():
         write(target, "narrow-ept.bin", narrow + seeds["ept-vpid-ug.bin"])
 
 
+def reflect_input(flags, reason, qual=0, intr_info=0, error=0, msr=0, cr_value=0, pin=0x16,
+                  proc=0x04006172, proc2=0, exc=0, pf=(0, 0), cr0=(0, 0), cr4=(0, 0), cr3=(0, 0, 0, 0, 0),
+                  io=(0x1000, 0x2000), msr_bitmap=0x3000, pattern=bytes(32)):
+    """fuzz_reflect.c's input: flags (1 unaligned bitmaps, 2 bitmap B unreadable, 4 MSR bitmap
+    unreadable, 8 any exit reason, 16 MSR near the bitmap ranges, 32 scrambled bitmap bytes),
+    VMCS12 controls, bitmap addresses and pattern, the exit."""
+    blob = struct.pack("<BBIIIBB", flags, pin & 0xff, proc, proc2, exc, pf[0], pf[1])
+    blob += struct.pack("<QQQQ", cr0[0], cr0[1], cr4[0], cr4[1])
+    blob += struct.pack("<BHHHH", *cr3) + struct.pack("<QQQ", io[0], io[1], msr_bitmap) + pattern
+    blob += bytes([reason]) if not flags & 8 else struct.pack("<I", reason)
+    return blob + struct.pack("<QIIIQ", qual, intr_info, error, msr, cr_value)
+
+
+def reflect():
+    stripes = bytes([0x55, 0xaa, 0, 0xff] * 8)
+    seeds = {
+        "cpuid.bin": reflect_input(0, 10),
+        "hlt.bin": reflect_input(0, 12, proc=0x04006172 | 1 << 7),
+        "io-bitmap.bin": reflect_input(0, 30, qual=0x3f8 << 16 | 3, proc=0x04006172 | 1 << 25,
+                                       pattern=stripes),
+        "io-scrambled.bin": reflect_input(32, 30, qual=0x80 << 16 | 1, proc=0x04006172 | 1 << 25),
+        "io-wrap.bin": reflect_input(0, 30, qual=0xfffe << 16 | 3, proc=0x04006172 | 1 << 25),
+        "msr-read-high.bin": reflect_input(16, 31, msr=0x80000080, proc=0x04006172 | 1 << 28,
+                                           pattern=stripes),
+        "msr-write-unreadable.bin": reflect_input(4, 32, msr=0x10, proc=0x04006172 | 1 << 28),
+        "cr0-write.bin": reflect_input(0, 28, qual=0, cr_value=0x80000011, cr0=(0x80000021, 0x80000031)),
+        "cr3-targets.bin": reflect_input(0, 28, qual=3, cr_value=0x2000, proc=0x04006172 | 1 << 15,
+                                         cr3=(2, 0x1000, 0x2000, 0, 0)),
+        "lmsw.bin": reflect_input(0, 28, qual=3 << 4 | 0x1 << 16, cr0=(0xf, 0xe)),
+        "pf-filter.bin": reflect_input(0, 0, intr_info=0x80000b0e, error=2, exc=1 << 14, pf=(2, 2)),
+        "nmi.bin": reflect_input(0, 0, intr_info=0x80000202, pin=0x1e),
+        "invpcid.bin": reflect_input(0, 58, proc=0x84006372, proc2=1 << 12),
+    }
+    for name, blob in seeds.items():
+        write("reflect", name, blob)
+
+
 if __name__ == "__main__":
     l1image()
     coreimage()
     operand()
     vmcs12()
     nested()
+    reflect()
