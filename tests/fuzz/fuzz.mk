@@ -22,3 +22,5 @@ FUZZ_SRCS_merge := ept/ept12.c nested/merge.c nested/checks.c nested/caps.c nest
 FUZZ_HARNESSES += reflect
 FUZZ_SRCS_reflect := ept/ept12.c nested/reflect.c nested/checks.c nested/caps.c vmx/caps.c \
 	vmx/vmcs_fields.c
+FUZZ_HARNESSES += ept12
+FUZZ_SRCS_ept12 := ept/ept12.c

@@ -233,6 +233,48 @@ def reflect():
         write("reflect", name, blob)
 
 
+RWX, WB, LARGE = 7, 6 << 3, 1 << 7
+
+
+def l1_ept_memory(fills, singles=()):
+    """ept12_mem.h's L1 memory: per page (8) a fill entry and a link (page index the
+    fill points to, or None); then single entries (page, index, value, link)."""
+    blob = b""
+    for i in range(8):
+        value, link = fills[i] if i < len(fills) else (0, None)
+        blob += struct.pack("<QB", value, 0x80 | link if link is not None else 0)
+    blob += bytes([len(singles)])
+    for page, index, value, link in singles:
+        blob += struct.pack("<BHQB", page, index, value, 0x80 | link if link is not None else 0)
+    return blob
+
+
+CHAIN = [(RWX, 1), (RWX, 2), (RWX, 3), (0x123000 | RWX | WB, None)]   # 4 levels to 0x123000
+
+
+def ept12():
+    """fuzz_ept12.c's input: flags, caps (0x1e: 2M, 1G, A/D, UC; WB), width (3: 39 bits),
+    EPTP (root page, low 12 bits), L1 memory, then walks (gpa, access, failing A/D updates)."""
+    def seed(name, eptp_low, memory, walks, caps=0x1e):
+        blob = struct.pack("<BBBBH", 0, caps, 3, 0, eptp_low) + memory
+        for gpa, access, cas in walks:
+            blob += struct.pack("<QBB", gpa, access, cas)
+        write("ept12", name, blob)
+
+    gpa = 0x0000_0040_2030_4abc
+    seed("4k-chain.bin", 0x1e, l1_ept_memory(CHAIN), [(gpa, 1, 0), (gpa, 2, 0), (gpa, 4, 0)])
+    seed("4k-chain-ad-write.bin", 0x5e, l1_ept_memory(CHAIN), [(gpa, 2, 0), (gpa, 0x89, 2), (gpa, 1, 5)])
+    seed("2m-leaf.bin", 0x1e, l1_ept_memory(CHAIN[:2] + [(0x40000000 | RWX | WB | LARGE, None)]),
+         [(gpa, 1, 0), (gpa + 0x1000, 4, 0)])
+    seed("1g-leaf-read-only.bin", 0x5e, l1_ept_memory(CHAIN[:1] + [(0x80000000 | 1 | WB | LARGE, None)]),
+         [(gpa, 1, 0), (gpa, 2, 0)])
+    seed("misconfig-write-no-read.bin", 0x1e, l1_ept_memory(CHAIN[:3] + [(0x5000 | 2 | WB, None)]),
+         [(gpa, 1, 0)])
+    seed("not-present-and-single.bin", 0x1e, l1_ept_memory(CHAIN[:2] + [(0, None)],
+                                                           [(2, 0x101, 0x7000 | RWX | WB | LARGE, None)]),
+         [(gpa, 1, 0), (0x0000_0040_2020_0000, 4, 0)])
+
+
 if __name__ == "__main__":
     l1image()
     coreimage()
@@ -240,3 +282,4 @@ if __name__ == "__main__":
     vmcs12()
     nested()
     reflect()
+    ept12()
