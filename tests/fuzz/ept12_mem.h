@@ -37,7 +37,7 @@ static uint64_t l1_page(unsigned i)
 	return (uint64_t)(i % L1_PAGES + 1) << 12;
 }
 
-static uint64_t *l1_slot(uint64_t gpa)
+FUZZ_NO_COVERAGE static uint64_t *l1_slot(uint64_t gpa)
 {
 	uint64_t page = (gpa >> 12) - 1;
 
@@ -101,7 +101,7 @@ static struct ept12_caps l1_caps_from(struct fuzz_in *in)
  * the fill's address is page link % L1_PAGES); then count single entries
  * (page, index, value; count from the input, at most 32).
  */
-static void l1_mem_from(struct fuzz_in *in)
+FUZZ_NO_COVERAGE static void l1_mem_from(struct fuzz_in *in)
 {
 	for (unsigned i = 0; i < L1_PAGES; i++) {
 		uint64_t fill = take(in, 8);
@@ -146,7 +146,7 @@ static uint64_t bits_hi_lo(unsigned hi, unsigned lo)
 }
 
 /* Which misconfiguration causes apply to a present entry (29.3.3.1). */
-static unsigned ref_causes(uint64_t e, unsigned level, const struct ept12_caps *c)
+FUZZ_NO_COVERAGE static unsigned ref_causes(uint64_t e, unsigned level, const struct ept12_caps *c)
 {
 	unsigned perms = e & 7, causes = 0, mt = e >> 3 & 7;
 	uint64_t rsvd = c->maxphyaddr < 52 ? bits_hi_lo(51, c->maxphyaddr) : 0;
@@ -172,7 +172,7 @@ static unsigned ref_causes(uint64_t e, unsigned level, const struct ept12_caps *
 	return causes;
 }
 
-static struct ref_walk ref_ept12_walk(uint64_t eptp, const struct ept12_caps *c, uint64_t gpa,
+FUZZ_NO_COVERAGE static struct ref_walk ref_ept12_walk(uint64_t eptp, const struct ept12_caps *c, uint64_t gpa,
 				      unsigned access)
 {
 	struct ref_walk r = { .perms = 7, .need = access & 7 };
@@ -216,31 +216,6 @@ static struct ref_walk ref_ept12_walk(uint64_t eptp, const struct ept12_caps *c,
 	}
 	INVARIANT(0, "reference walk went below level 1");
 	return r;
-}
-
-/* The A/D updates an OK walk with A/D on makes: the count of entries it changes. */
-static unsigned ref_ad_updates(const struct ref_walk *r)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < r->path_len; i++) {
-		bool last = i + 1 == r->path_len;
-		uint64_t want = r->path_val[i] | EPT_ACCESSED |
-				(last && (r->need & EPT_W) ? EPT_DIRTY : 0);
-
-		n += want != r->path_val[i];
-	}
-	return n;
-}
-
-/* Does the path use one entry at two levels? */
-static bool ref_path_repeats(const struct ref_walk *r)
-{
-	for (unsigned i = 0; i < r->path_len; i++)
-		for (unsigned j = 0; j < i; j++)
-			if (r->path_gpa[i] == r->path_gpa[j])
-				return true;
-	return false;
 }
 
 #endif

@@ -24,3 +24,5 @@ FUZZ_SRCS_reflect := ept/ept12.c nested/reflect.c nested/checks.c nested/caps.c 
 	vmx/vmcs_fields.c
 FUZZ_HARNESSES += ept12
 FUZZ_SRCS_ept12 := ept/ept12.c
+FUZZ_HARNESSES += ept02
+FUZZ_SRCS_ept02 := ept/ept02.c ept/ept02_pool.c ept/ept12.c ept/ept.c

@@ -20,6 +20,31 @@
  */
 #include "ept12_mem.h"
 
+/* The A/D updates an OK walk with A/D on makes: the count of entries it changes. */
+static unsigned ref_ad_updates(const struct ref_walk *r)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < r->path_len; i++) {
+		bool last = i + 1 == r->path_len;
+		uint64_t want = r->path_val[i] | EPT_ACCESSED |
+				(last && (r->need & EPT_W) ? EPT_DIRTY : 0);
+
+		n += want != r->path_val[i];
+	}
+	return n;
+}
+
+/* Does the path use one entry at two levels? */
+static bool ref_path_repeats(const struct ref_walk *r)
+{
+	for (unsigned i = 0; i < r->path_len; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (r->path_gpa[i] == r->path_gpa[j])
+				return true;
+	return false;
+}
+
 static bool ref_eptp_ok(uint64_t eptp, const struct ept12_caps *c)
 {
 	unsigned mt = eptp & 7;

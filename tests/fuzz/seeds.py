@@ -275,6 +275,43 @@ def ept12():
          [(gpa, 1, 0), (0x0000_0040_2020_0000, 4, 0)])
 
 
+def ept02():
+    """fuzz_ept02.c's input: flags (1 2M, 2 1G, 4 execute-only on the CPU), EPT12 caps,
+    three EPTP12s (root page, UC, A/D), EPT01 regions (kind: 0 4K / 1 2M / 2 1G pages,
+    perms in bits 4:2, memory type in 7:5; count; L1 page; host page, in units of the page size), the pool size,
+    L1 memory, then steps (op: 0-7 install, 8 INVEPT single, 9 INVEPT all, 10 root,
+    11 L1 changes EPT12, 12 L0 changes EPT01; bits 7:4 the EPTP12)."""
+    def eptps(*roots_ad):
+        return b"".join(struct.pack("<BBB", root, 0, ad) for root, ad in roots_ad)
+
+    def region(kind, perms_index, mt_index, count, l1, hpa):
+        return struct.pack("<BBII", kind | perms_index << 2 | mt_index << 5, count, l1, hpa)
+
+    def install(k, l2, access):
+        return bytes([k << 4]) + l2.to_bytes(5, "little") + bytes([access])
+
+    gpa = 0x40_2030_4abc
+    chain_4k = l1_ept_memory(CHAIN)
+    # EPT12: 0x40_2030_4abc -> L1 0x123abc; EPT01: L1 0x120000.. (16 pages) -> host 0x5000000.
+    ept01_4k = bytes([1]) + region(0, 3, 4, 15, 0x120, 0x5000)
+    head = bytes([0]) + bytes([0x1e, 3]) + eptps((0, 0), (0, 1), (1, 0))
+    write("ept02", "4k-install.bin", head + ept01_4k + bytes([8]) + chain_4k +
+          install(0, gpa, 1) + install(0, gpa + 0x1000, 2) + install(0, gpa, 4) + bytes([10]))
+    write("ept02", "ad-write-then-invept.bin", head + ept01_4k + bytes([8]) + chain_4k +
+          install(1, gpa, 1) + install(1, gpa, 2) + bytes([0x18]) + install(1, gpa, 0x9) +
+          bytes([9]) + install(0, gpa, 2))
+    # 2M EPT12 leaf over 2M EPT01 pages; a small pool shared by three EPTP12s.
+    chain_2m = l1_ept_memory(CHAIN[:2] + [(0x40000000 | RWX | WB | LARGE, None)])
+    ept01_2m = bytes([2]) + region(1, 3, 4, 3, 0x200, 0x400) + region(0, 1, 0, 15, 0x100, 0x900)
+    write("ept02", "2m-small-pool.bin", bytes([3]) + bytes([0x1e, 3]) + eptps((0, 0), (0, 1), (0, 0)) +
+          ept01_2m + bytes([0]) + chain_2m + install(0, gpa, 1) + install(1, gpa, 2) +
+          install(2, gpa + 0x200000, 4) + install(0, gpa + 0x400000, 1) + bytes([0x0a, 0x1a]))
+    # L1 changes its EPT12, L0 write-protects an EPT01 page.
+    write("ept02", "changes.bin", head + ept01_4k + bytes([6]) + chain_4k + install(0, gpa, 2) +
+          bytes([11, 3, 0xab, 0x01]) + struct.pack("<Q", 0x124000 | RWX | WB) + install(0, gpa, 1) +
+          bytes([8]) + bytes([12, 0, 3, 0, 0]) + install(0, gpa, 2))
+
+
 if __name__ == "__main__":
     l1image()
     coreimage()
@@ -283,3 +320,4 @@ if __name__ == "__main__":
     nested()
     reflect()
     ept12()
+    ept02()
