@@ -37,8 +37,10 @@ SMOKE_SEED = 1
 FINAL_STAT = re.compile(r"^stat::(\w+):\s+(\d+)", re.M)
 # libFuzzer's status lines: "#20000	DONE   cov: 345 ft: 1234 corp: 56/2345b ... exec/s: 4000".
 STATUS = re.compile(r"^#(\d+)\s+(\w+)\s+cov: (\d+) ft: (\d+) corp: (\d+)/\S+", re.M)
-FAILURE = re.compile(r"INVARIANT VIOLATED.*|==\d+==ERROR: .*|runtime error: .*|"
-                     r"SUMMARY: libFuzzer: .*|ERROR: libFuzzer: .*")
+# What went wrong, most telling first: a harness's invariant (with its message line),
+# a sanitizer report, libFuzzer's own verdict.
+FAILURE = re.compile(r"^(INVARIANT VIOLATED.*\n.*|.*runtime error: .*|==\d+==ERROR: .*|"
+                     r"SUMMARY: libFuzzer: .*|ERROR: libFuzzer: .*)", re.M)
 ARTIFACT = re.compile(r"Test unit written to (\S+)")
 
 
@@ -85,6 +87,23 @@ def parse_log(text, result):
     return result
 
 
+def judge(text, code, result, timeout=None):
+    """Pass or fail a run from its log and exit status (None: killed at timeout)."""
+    failures = [" ".join(f.split()) for f in FAILURE.findall(text)]
+    artifact = ARTIFACT.search(text)
+    if code is None:
+        result.problem = "no result within %ss" % timeout
+    elif code != 0 or failures:
+        result.problem = failures[0] if failures else "libFuzzer exit status %d" % code
+        if artifact:
+            result.problem += " (input: %s)" % artifact.group(1)
+    elif result.execs is None:
+        result.problem = "no final stats in the log"
+    else:
+        result.ok = True
+    return result
+
+
 def run(build, target, runs=None, seconds=None, timeout=None):
     """One libFuzzer run of a target: runs inputs (fresh corpus, fixed seed) or
     seconds of fuzzing (the kept corpus). Returns a Result."""
@@ -125,18 +144,7 @@ def run(build, target, runs=None, seconds=None, timeout=None):
     with open(os.path.join(logs, target + ".txt"), "w") as f:
         f.write(" ".join(cmd) + "\n" + text)
     parse_log(text, r)
-    failures = FAILURE.findall(text)
-    artifact = ARTIFACT.search(text)
-    if code is None:
-        r.problem = "no result within %ds" % timeout
-    elif code != 0 or failures:
-        r.problem = failures[0] if failures else "libFuzzer exit status %d" % code
-        if artifact:
-            r.problem += " (input: %s)" % artifact.group(1)
-    elif r.execs is None:
-        r.problem = "no final stats in the log"
-    else:
-        r.ok = True
+    judge(text, code, r, timeout)
     if not r.ok:
         r.detail = [l for l in text.splitlines() if l.strip()][-25:] + [
             "(log: %s)" % os.path.join(logs, target + ".txt")]
