@@ -152,9 +152,10 @@ def run(build, target, runs=None, seconds=None, timeout=None):
 
 
 def run_all(build, names, jobs, **kw):
-    """Run targets jobs at a time; results in the order of names."""
+    """Run targets jobs at a time; yields results in the order of names, each as
+    soon as it (and those before it) is done."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(lambda t: run(build, t, **kw), names))
+        yield from pool.map(lambda t: run(build, t, **kw), names)
 
 
 def main():
@@ -178,15 +179,15 @@ def main():
     kw = dict(runs=args.runs) if args.runs is not None else dict(seconds=args.time)
     # A generous guard: libFuzzer ends by itself long before.
     kw["timeout"] = 600 + (args.time or 0) * 2
-    results = run_all(args.build, names, args.jobs, **kw)
-    for r in results:
+    results = []
+    for r in run_all(args.build, names, args.jobs, **kw):
         for line in r.stats + ([r.status_line] if r.status_line else []):
             print("fuzz/%s: %s" % (r.target, line))
-    for r in results:
-        print("%s fuzz/%s: %s" % ("PASS" if r.ok else "FAIL", r.target, r.summary()))
+        print("%s fuzz/%s: %s" % ("PASS" if r.ok else "FAIL", r.target, r.summary()), flush=True)
         if not r.ok:
             for line in r.detail:
                 print("    " + line)
+        results.append(r)
     failed = [r for r in results if not r.ok]
     print("%d passed, %d failed" % (len(results) - len(failed), len(failed)))
     if any(r.problem.startswith("not built") for r in failed):

@@ -408,7 +408,7 @@ def run_reference(kernel, workdir, cmdline=""):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--jobs", type=int, default=2, help="emulator boots at once")
+    ap.add_argument("--jobs", type=int, default=2, help="emulator boots (and fuzz runs) at once")
     ap.add_argument("--filter", default="", help="only tests whose name contains this")
     ap.add_argument("--no-emulators", action="store_true",
                     help="host tests only (unit, fuzz and tools)")
