@@ -17,7 +17,7 @@ Q       := $(if $(filter 1,$(V)),,@)
 DEPS_PKGS := gcc make binutils nasm lld gnu-efi mtools dosfstools python3 \
 	bochs bochs-term bochsbios vgabios ovmf qemu-system-x86 \
 	grub-pc-bin grub-common xorriso \
-	python3-jsonschema gnuplot-nox
+	python3-jsonschema gnuplot-nox clang
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -135,6 +135,32 @@ $(BUILD)/unit/test_%: tests/unit/test_%.c tests/unit/unit.c tests/unit/unit.h $$
 	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -MM -MP -MT $@ $< tests/unit/unit.c $(UNIT_SRCS_$*) > $@.d
 
 # ---------------------------------------------------------------------------
+# libFuzzer harnesses (tests/fuzz/fuzz.mk): each compiles the real sources it fuzzes,
+# with clang's libFuzzer, ASan and UBSan, and aborts when an invariant breaks.
+# `make fuzz` runs each for FUZZ_TIME seconds (FUZZ_JOBS at once), keeping a corpus
+# in $(BUILD)/fuzz/corpus/; `make fuzz-smoke` runs each on a fixed number of inputs
+# (FUZZ_RUNS, default tools/fuzz.py's SMOKE_RUNS, as make test does).
+# FUZZ_TARGETS="config ept02" picks some.
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_RUNS ?=
+FUZZ_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Wno-missing-prototypes -Iinclude -I. -Itests/fuzz \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -DNV_HOST_TEST
+FUZZ_HARNESSES :=
+include tests/fuzz/fuzz.mk
+FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
+fuzz_bins = $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(1))
+FUZZ_BINS := $(call fuzz_bins,$(FUZZ_HARNESSES))
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) $$(FUZZ_DEPS_$$*) \
+		$(wildcard include/nestvisor/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(FUZZ_SRCS_$*) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MM -MP -MT $@ $< $(FUZZ_SRCS_$*) > $@.d
+
+# ---------------------------------------------------------------------------
 # make run: the benchmark L1 under nestvisor in Bochs + OVMF, then its report
 # (tools/report.py: a table, and JSON/CSV/SVG in $(RESULTS)). Every variable is
 # optional (README, "make run"):
@@ -161,7 +187,7 @@ RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESUL
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps run run-only test unit clean
+.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean
 .DEFAULT_GOAL := all
 
 all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)
@@ -178,13 +204,22 @@ run: deps
 run-only:
 	@$(PYTHON) tools/nvrun.py $(strip $(RUN_ARGS)) $(RUNFLAGS)
 
-# Every test: host unit tests, tools tests, loader checks in QEMU, guest tests in Bochs.
+# Every test: host unit tests, short fuzz runs, tools tests, loader checks in QEMU,
+# guest tests in Bochs.
 test: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all fuzz-build
 	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)
 
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(call fuzz_bins,$(FUZZ_TARGETS))
+	@$(PYTHON) tools/fuzz.py --build $(BUILD) --time $(FUZZ_TIME) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+fuzz-smoke: $(call fuzz_bins,$(FUZZ_TARGETS))
+	@$(PYTHON) tools/fuzz.py --build $(BUILD) $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--smoke) --jobs $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD)

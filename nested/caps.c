@@ -58,6 +58,13 @@ void nested_caps_init(struct nested_caps *n, const struct vmx_caps *hw)
 	c->proc2 = restrict_ctl(hw->proc2, NESTED_PROC2_SUPPORTED);
 	c->exit = restrict_ctl(hw->exit, NESTED_EXIT_SUPPORTED);
 	c->entry = restrict_ctl(hw->entry, NESTED_ENTRY_SUPPORTED);
+	/* Controls whose VMCS02 form needs another control of the CPU (merge.c): L1's
+	 * I/O bitmaps become unconditional I/O exiting (L0 consults them at each
+	 * exit); L2's timer runs on across the exits L0 absorbs, so VMCS02 saves it. */
+	if (!(hw->proc.may1 & PROC_UNCOND_IO_EXITING))
+		c->proc.may1 &= ~PROC_USE_IO_BITMAPS;
+	if (!(hw->exit.may1 & EXIT_SAVE_PREEMPTION_TIMER))
+		c->pin.may1 &= ~PIN_PREEMPTION_TIMER;
 	/* Virtual NMIs need NMI exiting (26.2.1.1); NMI-window exiting needs virtual NMIs. */
 	if (!(c->pin.may1 & PIN_NMI_EXITING))
 		c->pin.may1 &= ~PIN_VIRTUAL_NMIS;

@@ -34,7 +34,10 @@ static bool msr_list_ok(uint64_t addr, uint32_t count, unsigned maxphyaddr)
 			  !((addr + (uint64_t)count * 16 - 1) >> maxphyaddr));
 }
 
-/* Error-code-delivering exceptions (26.2.1.3; #CP, 21, only with CET, not offered). */
+/*
+ * Exceptions that deliver an error code (26.2.1.3), as L1's IA32_VMX_BASIC[56]
+ * = 0 says: #CP (21) gets one only on processors that report bit 56.
+ */
 static bool vector_has_error_code(unsigned v)
 {
 	return v == 8 || (v >= 10 && v <= 14) || v == 17;

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Every nestvisor test: host unit tests, tools tests, loader checks in QEMU, guest
-runs in Bochs.
+"""Every nestvisor test: host unit tests, short runs of the libFuzzer harnesses,
+tools tests, loader checks in QEMU, guest runs in Bochs.
 
 Prints one line per test and closes with "N passed, N failed". Emulator boots
-run two at a time (the build machines have two cores). Logs of every boot are
-kept in <build>/test-logs/<test name>/. The tools tests (tests/tools/test_*.py,
-unittest) run in this process: they need no build and no emulator.
+and fuzz runs go two at a time (the build machines have two cores). Logs of
+every boot are kept in <build>/test-logs/<test name>/, of every fuzz run in
+<build>/fuzz/logs/. The tools tests (tests/tools/test_*.py, unittest) run in
+this process: they need no build and no emulator.
 """
 
 import argparse
@@ -21,6 +22,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzz  # noqa: E402
 import nvrun  # noqa: E402
 
 TOOLS_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "tools")
@@ -445,10 +447,10 @@ def run_reference(kernel, workdir, cmdline=""):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build")
-    ap.add_argument("--jobs", type=int, default=2, help="emulator boots at once")
+    ap.add_argument("--jobs", type=int, default=2, help="emulator boots (and fuzz runs) at once")
     ap.add_argument("--filter", default="", help="only tests whose name contains this")
     ap.add_argument("--no-emulators", action="store_true",
-                    help="host tests only (unit and tools)")
+                    help="host tests only (unit, fuzz and tools)")
     args = ap.parse_args()
 
     passed = failed = 0
@@ -470,6 +472,11 @@ def main():
             name = "unit/%s/%s" % (group, case)
             if args.filter in name:
                 report(name, ok, "", detail)
+
+    # Each harness on a fixed set of inputs (tools/fuzz.py --smoke): fuzz/<target>.
+    targets = [t for t in fuzz.targets() if args.filter in "fuzz/" + t]
+    for r in fuzz.run_all(args.build, targets, args.jobs, runs=fuzz.SMOKE_RUNS, timeout=300):
+        report("fuzz/" + r.target, r.ok, r.summary(), r.detail)
 
     for case in tools_tests():
         name = tools_test_name(case)

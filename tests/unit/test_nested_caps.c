@@ -119,3 +119,28 @@ TEST(nmi_controls_follow_their_dependencies)
 	CHECK(!((msr(MSR_IA32_VMX_TRUE_PINBASED_CTLS) >> 32) & PIN_VIRTUAL_NMIS));
 	CHECK(!((msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS) >> 32) & PROC_NMI_WINDOW_EXITING));
 }
+
+/* Controls whose VMCS02 form needs another control of the CPU (found by fuzz/merge:
+ * L1 could set them, and the VMCS02 merge then failed, a panic in L0). */
+TEST(controls_needing_another_hardware_control)
+{
+	hw = fixture_hw_caps();
+	nested_caps_init(&n, &hw);
+	CHECK((msr(MSR_IA32_VMX_TRUE_PINBASED_CTLS) >> 32) & PIN_PREEMPTION_TIMER);
+	CHECK((msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS) >> 32) & PROC_USE_IO_BITMAPS);
+
+	/* Without "save VMX-preemption timer value": no timer for L1. */
+	hw.exit.may1 &= ~EXIT_SAVE_PREEMPTION_TIMER;
+	nested_caps_init(&n, &hw);
+	CHECK(!((msr(MSR_IA32_VMX_TRUE_PINBASED_CTLS) >> 32) & PIN_PREEMPTION_TIMER));
+	CHECK(!((msr(MSR_IA32_VMX_TRUE_EXIT_CTLS) >> 32) & EXIT_SAVE_PREEMPTION_TIMER));
+	CHECK_EQ(msr(MSR_IA32_VMX_MISC) & 0x1f, 0);
+	CHECK(!n.feature[F_PREEMPTION_TIMER]);
+
+	/* Without unconditional I/O exiting: no I/O bitmaps for L1. */
+	hw = fixture_hw_caps();
+	hw.proc.may1 &= ~PROC_UNCOND_IO_EXITING;
+	nested_caps_init(&n, &hw);
+	CHECK(!((msr(MSR_IA32_VMX_TRUE_PROCBASED_CTLS) >> 32) &
+		(PROC_USE_IO_BITMAPS | PROC_UNCOND_IO_EXITING)));
+}

@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include "nested_fixture.h"
+#include "ept/ept.h"
 
 static struct nested_caps caps;
 static struct vmcs12 v;
@@ -86,6 +87,11 @@ TEST(control_corruptions)
 		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 40, "vector above 31"),
 		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 6 | INTR_INFO_DELIVER_CODE,
 		  "deliver-error-code"),
+		/* ... and the other way: #GP without its error code (found by fuzz/entry_checks),
+		 * #CP with one where IA32_VMX_BASIC[56] is 0. */
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 13, "deliver-error-code"),
+		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 21 | INTR_INFO_DELIVER_CODE,
+		  "deliver-error-code"),
 		C(v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 6 | (1u << 20), "reserved bits"),
 		C((v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 13 | INTR_INFO_DELIVER_CODE,
 		   v.VM_ENTRY_EXCEPTION_ERROR_CODE = 0x10000), "error code bits"),
@@ -105,6 +111,34 @@ TEST(control_corruptions)
 			       cases[i].expect);
 		CHECK(host() == NULL);
 	}
+}
+
+/* 26.2.1.3: deliver-error-code exactly for protected-mode hardware exceptions with one. */
+TEST(event_injection_error_codes)
+{
+	struct entry_check_env env;
+
+	setup();
+	env = fixture_env(&caps);
+	v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 14 | INTR_INFO_DELIVER_CODE;
+	CHECK(nested_check_controls(&v, &env) == NULL);
+	v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 6;
+	CHECK(nested_check_controls(&v, &env) == NULL);
+	v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 21;
+	CHECK(nested_check_controls(&v, &env) == NULL);
+	/* Unrestricted guest in real mode: no exception delivers an error code. */
+	v.CPU_BASED_VM_EXEC_CONTROL |= PROC_ACTIVATE_SECONDARY;
+	v.SECONDARY_VM_EXEC_CONTROL = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
+	v.EPT_POINTER = 0x5000 | EPTP_PWL4 | EPTP_MT_WB;
+	v.GUEST_CR0 &= ~(CR0_PE | CR0_PG);
+	v.VM_ENTRY_INTR_INFO = INTR_INFO_VALID | (3u << 8) | 13;
+	CHECK(nested_check_controls(&v, &env) == NULL);
+	v.VM_ENTRY_INTR_INFO |= INTR_INFO_DELIVER_CODE;
+	CHECK(nested_check_controls(&v, &env) != NULL);
+	/* Without unrestricted guest, CR0.PE = 0 still means protected mode here
+	 * (the guest-state checks refuse that CR0 later). */
+	v.SECONDARY_VM_EXEC_CONTROL = PROC2_ENABLE_EPT;
+	CHECK(nested_check_controls(&v, &env) == NULL);
 }
 
 TEST(host_state_corruptions)

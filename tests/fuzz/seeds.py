@@ -1,0 +1,323 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Write the small hand-made seeds of tests/fuzz/corpus/ (the committed ones;
+rerun after changing a harness's input format). Real files (config files,
+a stripped guest ELF) are copied in by hand and described in corpus/README."""
+
+import os
+import struct
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+MB_MAGIC = 0x1BADB002
+VBASE = 0xffffffff80000000
+
+
+def write(target, name, blob):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(blob)
+
+
+def mb_header(flags, fields=()):
+    return struct.pack("<III", MB_MAGIC, flags, (-(MB_MAGIC + flags)) & 0xffffffff) + \
+        b"".join(struct.pack("<I", x) for x in fields)
+
+
+def elf32(entry, segments, body):
+    """ELF32 i386 ET_EXEC; segments: (offset, vaddr, paddr, filesz, memsz); body follows the headers."""
+    phoff, n = 52, len(segments)
+    eh = b"\x7fELF" + bytes([1, 1, 1]) + bytes(9) + struct.pack(
+        "<HHIIIIIHHHHHH", 2, 3, 1, entry, phoff, 0, 0, 52, 32, n, 40, 0, 0)
+    ph = b"".join(struct.pack("<IIIIIIII", 1, o, v, p, fs, ms, 7, 0x1000)
+                  for o, v, p, fs, ms in segments)
+    return eh + ph + body
+
+
+def elf64(entry, segments, size):
+    """ELF64 x86-64 ET_EXEC; segments: (type, flags, offset, vaddr, filesz, memsz)."""
+    n = len(segments)
+    eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack(
+        "<HHIQQQIHHHHHH", 2, 62, 1, entry, 64, 0, 0, 64, 56, n, 64, 0, 0)
+    ph = b"".join(struct.pack("<IIQQQQQQ", t, fl, o, v, v, fs, ms, 0x1000)
+                  for t, fl, o, v, fs, ms in segments)
+    blob = eh + ph
+    return blob + bytes(i & 0xff for i in range(len(blob), size))
+
+
+def l1image():
+    hlt = b"\xf4\xeb\xfd"   # hlt; jmp hlt
+    pad = lambda b, n: b + bytes(n - len(b))  # noqa: E731
+    body = pad(b"", 0x60 - 84) + mb_header(3) + pad(b"", 4) + hlt
+    write("l1image", "elf32-one-segment.elf",
+          elf32(0x100070, [(0, 0x100000, 0x100000, 0x80, 0x1000)], pad(body, 0x80 - 84)))
+    write("l1image", "elf32-higher-half.elf",
+          elf32(0xc0100070, [(0, 0xc0100000, 0x100000, 0x80, 0x2000)], pad(body, 0x80 - 84)))
+    two = pad(body, 0x80 - 84) + bytes(range(0x40))
+    write("l1image", "elf32-two-segments.elf",
+          elf32(0x100070, [(0, 0x100000, 0x100000, 0x80, 0x80),
+                           (0x80, 0x200000, 0x200000, 0x40, 0x3000)], two))
+    aout = mb_header(0x10003, [0x100000, 0x100000, 0, 0x102000, 0x100020])
+    write("l1image", "aout-kludge.bin", pad(aout, 0x20) + hlt + bytes(29))
+    video = mb_header(0x10007, [0x100010, 0x100000, 0x100050, 0, 0x100040, 0, 1024, 768, 32])
+    write("l1image", "aout-video-header-late.bin", pad(b"\x90" * 16 + video, 0x40) + hlt + bytes(13))
+
+
+def coreimage():
+    # The real core's layout (build/core.elf: text R+X, rodata R, data+bss RW), small.
+    write("coreimage", "core-like.elf", elf64(VBASE + 0x10, [
+        (1, 5, 0x1000, VBASE, 0x40, 0x40),
+        (1, 4, 0x1040, VBASE + 0x1000, 0x20, 0x20),
+        (1, 6, 0x1060, VBASE + 0x2000, 0x8, 0x3000)], 0x1068))
+    write("coreimage", "two-segments-and-stack.elf", elf64(VBASE + 0x80, [
+        (1, 5, 0, VBASE, 0x100, 0x100),
+        (0x6474e551, 6, 0, 0, 0, 0),          # PT_GNU_STACK: not loaded
+        (1, 6, 0x100, VBASE + 0x1000, 0x10, 0x2000)], 0x110))
+
+
+def operand_input(info, disp, length_code, write, mode64, regs, rsp, segs, rip=0x1000):
+    """fuzz_operand.c's input: info, displacement, flags, mode, 16 registers, RSP,
+    ES..GS as (base, limit, access rights), RIP."""
+    flags = length_code | (8 if write else 0)
+    blob = struct.pack("<IQBB", info, disp, flags, mode64)
+    blob += b"".join(struct.pack("<Q", r) for r in regs) + struct.pack("<Q", rsp)
+    blob += b"".join(struct.pack("<QII", *sg) for sg in segs)
+    return blob + struct.pack("<Q", rip)
+
+
+def insn_info(scale=0, asize=1, seg=3, index=None, base=None):
+    """Tables 28-13/28-14: scale 1:0, address size 9:7, segment 17:15, index 21:18
+    (bit 22: none), base 26:23 (bit 27: none)."""
+    return (scale | asize << 7 | seg << 15 | (index if index is not None else 0) << 18 |
+            (index is None) << 22 | (base if base is not None else 0) << 23 | (base is None) << 27)
+
+
+def operand():
+    regs = [0x1000 * (i + 1) for i in range(16)]
+    flat = [(0, 0xffffffff, 0xc093)] * 6
+    flat[1] = (0, 0xffffffff, 0xc09b)
+    long_cs = list(flat)
+    long_cs[1] = (0, 0xffffffff, 0xa09b)
+    long_cs[4] = (0x7fff0000, 0, 0x10000)          # FS: a base, unusable (fine in 64-bit mode)
+    # VMPTRLD [rax] in 64-bit mode; VMWRITE [fs:rbx+rsi*8+0x10]; a non-canonical one.
+    write("operand", "64bit-rax.bin", operand_input(insn_info(asize=2, base=0), 0, 3, False, 1,
+                                                       regs, 0x8000, long_cs))
+    write("operand", "64bit-fs-sib.bin", operand_input(insn_info(3, 2, 4, 6, 3), 0x10, 2, True, 1,
+                                                          regs, 0x8000, long_cs))
+    write("operand", "64bit-noncanonical.bin",
+          operand_input(insn_info(asize=2, base=0), 0x00007ffffffffffc, 3, False, 1,
+                        [0] * 16, 0x8000, long_cs))
+    # 32-bit protected mode: [ebx+disp] in a limited DS, [esp] on SS, expand-down, read-only.
+    small = list(flat)
+    small[3] = (0x100000, 0xfff, 0x4093)
+    small[0] = (0x200000, 0xfff, 0x4097)           # ES: expand-down
+    small[5] = (0, 0xffff, 0x4091)                 # GS: read-only
+    write("operand", "32bit-ds-limit.bin", operand_input(insn_info(base=3), 0xff8, 3, False, 0,
+                                                            regs, 0x8000, small))
+    write("operand", "32bit-ss-esp.bin", operand_input(insn_info(seg=2, base=4), 4, 2, True, 0,
+                                                          regs, 0xfffffffc, small))
+    write("operand", "32bit-expand-down.bin", operand_input(insn_info(seg=0, base=1), 0x800, 3,
+                                                               False, 0, regs, 0, small))
+    write("operand", "32bit-read-only-write.bin", operand_input(insn_info(seg=5, base=1), 0, 2,
+                                                                   True, 0, regs, 0, small))
+    write("operand", "16bit-bx-si.bin", operand_input(insn_info(0, 0, 3, 6, 3), 0xfffe, 1, False, 0,
+                                                         regs, 0, small))
+
+
+def vmcs12():
+    """fuzz_vmcs12.c's input: operations (op byte, encoding, value). op bit 1 write,
+    bit 2 a 32-bit operand, bit 0 the high access (with a table row), 0x40 a
+    32-bit encoding, 0x80 a 64-bit one."""
+    row = lambda op, i, value=None: bytes([op, i]) + (struct.pack("<Q", value) if value is not None else b"")  # noqa: E731
+    enc32 = lambda op, e, value=None: bytes([op | 0x40]) + struct.pack("<I", e) + (  # noqa: E731
+        struct.pack("<Q", value) if value is not None else b"")
+    write("vmcs12", "writes-and-reads.bin",
+          row(2, 0, 0x1234) + row(2, 20, 0x1122334455667788) + row(3, 20, 0xaabbccdd) +
+          row(6, 20, 0xffffffffffffffff) + row(0, 20) + row(1, 20) + row(2, 100, ~0 & 0xffffffffffffffff))
+    write("vmcs12", "encodings.bin",
+          enc32(2, 0x681e, 0x401000) + enc32(0, 0x681e) + enc32(3, 0x2001, 5) + enc32(0, 0x2801) +
+          enc32(0, 0x4002) + enc32(0, 0x4003) + enc32(0, 0x6c00) + bytes([0x80]) +
+          struct.pack("<Q", 0x100000000 | 0x681e))
+
+
+# nested_input.h's nested_focus[], in order: the fields a mutation picks by index.
+FOCUS = ["PIN", "PROC", "PROC2", "EXIT", "ENTRY", "EPTP", "VPID", "CR3_TARGET_COUNT", "IO_A",
+         "IO_B", "MSR_BITMAP", "EXIT_STORE_ADDR", "EXIT_STORE_COUNT", "EXIT_LOAD_ADDR",
+         "EXIT_LOAD_COUNT", "ENTRY_LOAD_ADDR", "ENTRY_LOAD_COUNT", "INTR_INFO", "ERROR_CODE",
+         "INSN_LEN", "HOST_CR0", "HOST_CR3", "HOST_CR4", "HOST_ES", "HOST_CS", "HOST_SS",
+         "HOST_DS", "HOST_FS", "HOST_GS", "HOST_TR", "HOST_FS_BASE", "HOST_GS_BASE",
+         "HOST_TR_BASE", "HOST_GDTR_BASE", "HOST_IDTR_BASE", "HOST_RIP", "HOST_EFER",
+         "HOST_PAT", "HOST_SYSENTER_ESP", "HOST_SYSENTER_EIP", "GUEST_CR0", "GUEST_CR4",
+         "GUEST_RIP", "GUEST_CS_AR", "ACTIVITY", "LINK", "GUEST_PAT", "EXCEPTION_BITMAP",
+         "CR0_MASK", "CR4_MASK", "CR0_SHADOW", "CR4_SHADOW", "TSC_OFFSET", "PF_MASK", "PF_MATCH"]
+
+
+def mset(field, value):
+    return bytes([0, FOCUS.index(field)]) + struct.pack("<Q", value & 0xffffffffffffffff)
+
+
+def mbit(field, bit, on=True):
+    return bytes([2 if on else 3, FOCUS.index(field), bit])
+
+
+def nested():
+    """entry_checks and merge inputs: a flags byte (bit 0: L1 outside IA-32e mode,
+    bit 2: narrowed CPU, ...), then changes to the fixture's VMCS12."""
+    seeds = {
+        "fixture.bin": b"",
+        "event-pf.bin": mset("INTR_INFO", 0x80000b0e) + mset("ERROR_CODE", 2),
+        "event-int80.bin": mset("INTR_INFO", 0x80000480) + mset("INSN_LEN", 2),
+        "ept-vpid-ug.bin": mbit("PROC", 31) + mset("PROC2", 0xa2) + mset("EPTP", 0x501e) +
+        mset("VPID", 1),
+        "bitmaps-and-msr-lists.bin": mbit("PROC", 25) + mbit("PROC", 28) + mset("IO_A", 0x1000) +
+        mset("IO_B", 0x2000) + mset("MSR_BITMAP", 0x3000) + mset("EXIT_STORE_ADDR", 0x4000) +
+        mset("EXIT_STORE_COUNT", 2) + mset("ENTRY_LOAD_ADDR", 0x4020) + mset("ENTRY_LOAD_COUNT", 1),
+        "efer-pat-timer.bin": mbit("EXIT", 21) + mbit("EXIT", 19) + mset("HOST_EFER", 0x500) +
+        mset("HOST_PAT", 0x0007040600070406) + mbit("PIN", 6) + mbit("EXIT", 22),
+        "cr-masks.bin": mset("CR0_MASK", 0x80000021) + mset("CR0_SHADOW", 0x80000031) +
+        mset("CR4_MASK", 0x2000) + mset("EXCEPTION_BITMAP", 1 << 14) + mbit("PROC", 3) +
+        mset("TSC_OFFSET", 0x1000),
+    }
+    for name, muts in seeds.items():
+        write("entry_checks", name, b"\0" + muts)
+        write("merge", name, b"\0" + muts)
+    # Outside IA-32e mode: a 32-bit host and guest.
+    host32 = mbit("EXIT", 9, False) + mbit("ENTRY", 9, False)
+    write("entry_checks", "host32.bin", b"\x01" + host32)
+    write("merge", "host32.bin", b"\x01" + host32)
+    # The narrowed-CPU path with nothing narrowed yet (5 controls, MISC, EPT/VPID), alone
+    # and with features whose controls a narrower CPU may lack.
+    narrow = b"\x04" + bytes(5 * 8 + 4 + 8)
+    for target in ("entry_checks", "merge"):
+        write(target, "narrow-nothing.bin", narrow)
+        write(target, "narrow-timer.bin", narrow + mbit("PIN", 6) + mbit("EXIT", 22))
+        write(target, "narrow-io-bitmaps.bin", narrow + mbit("PROC", 25) + mset("IO_A", 0x1000) +
+              mset("IO_B", 0x2000))
+        write(target, "narrow-ept.bin", narrow + seeds["ept-vpid-ug.bin"])
+
+
+def reflect_input(flags, reason, qual=0, intr_info=0, error=0, msr=0, cr_value=0, pin=0x16,
+                  proc=0x04006172, proc2=0, exc=0, pf=(0, 0), cr0=(0, 0), cr4=(0, 0), cr3=(0, 0, 0, 0, 0),
+                  io=(0x1000, 0x2000), msr_bitmap=0x3000, pattern=bytes(32)):
+    """fuzz_reflect.c's input: flags (1 unaligned bitmaps, 2 bitmap B unreadable, 4 MSR bitmap
+    unreadable, 8 any exit reason, 16 MSR near the bitmap ranges, 32 scrambled bitmap bytes),
+    VMCS12 controls, bitmap addresses and pattern, the exit."""
+    blob = struct.pack("<BBIIIBB", flags, pin & 0xff, proc, proc2, exc, pf[0], pf[1])
+    blob += struct.pack("<QQQQ", cr0[0], cr0[1], cr4[0], cr4[1])
+    blob += struct.pack("<BHHHH", *cr3) + struct.pack("<QQQ", io[0], io[1], msr_bitmap) + pattern
+    blob += bytes([reason]) if not flags & 8 else struct.pack("<I", reason)
+    return blob + struct.pack("<QIIIQ", qual, intr_info, error, msr, cr_value)
+
+
+def reflect():
+    stripes = bytes([0x55, 0xaa, 0, 0xff] * 8)
+    seeds = {
+        "cpuid.bin": reflect_input(0, 10),
+        "hlt.bin": reflect_input(0, 12, proc=0x04006172 | 1 << 7),
+        "io-bitmap.bin": reflect_input(0, 30, qual=0x3f8 << 16 | 3, proc=0x04006172 | 1 << 25,
+                                       pattern=stripes),
+        "io-scrambled.bin": reflect_input(32, 30, qual=0x80 << 16 | 1, proc=0x04006172 | 1 << 25),
+        "io-wrap.bin": reflect_input(0, 30, qual=0xfffe << 16 | 3, proc=0x04006172 | 1 << 25),
+        "msr-read-high.bin": reflect_input(16, 31, msr=0x80000080, proc=0x04006172 | 1 << 28,
+                                           pattern=stripes),
+        "msr-write-unreadable.bin": reflect_input(4, 32, msr=0x10, proc=0x04006172 | 1 << 28),
+        "cr0-write.bin": reflect_input(0, 28, qual=0, cr_value=0x80000011, cr0=(0x80000021, 0x80000031)),
+        "cr3-targets.bin": reflect_input(0, 28, qual=3, cr_value=0x2000, proc=0x04006172 | 1 << 15,
+                                         cr3=(2, 0x1000, 0x2000, 0, 0)),
+        "lmsw.bin": reflect_input(0, 28, qual=3 << 4 | 0x1 << 16, cr0=(0xf, 0xe)),
+        "pf-filter.bin": reflect_input(0, 0, intr_info=0x80000b0e, error=2, exc=1 << 14, pf=(2, 2)),
+        "nmi.bin": reflect_input(0, 0, intr_info=0x80000202, pin=0x1e),
+        "invpcid.bin": reflect_input(0, 58, proc=0x84006372, proc2=1 << 12),
+    }
+    for name, blob in seeds.items():
+        write("reflect", name, blob)
+
+
+RWX, WB, LARGE = 7, 6 << 3, 1 << 7
+
+
+def l1_ept_memory(fills, singles=()):
+    """ept12_mem.h's L1 memory: per page (8) a fill entry and a link (page index the
+    fill points to, or None); then single entries (page, index, value, link)."""
+    blob = b""
+    for i in range(8):
+        value, link = fills[i] if i < len(fills) else (0, None)
+        blob += struct.pack("<QB", value, 0x80 | link if link is not None else 0)
+    blob += bytes([len(singles)])
+    for page, index, value, link in singles:
+        blob += struct.pack("<BHQB", page, index, value, 0x80 | link if link is not None else 0)
+    return blob
+
+
+CHAIN = [(RWX, 1), (RWX, 2), (RWX, 3), (0x123000 | RWX | WB, None)]   # 4 levels to 0x123000
+
+
+def ept12():
+    """fuzz_ept12.c's input: flags, caps (0x1e: 2M, 1G, A/D, UC; WB), width (3: 39 bits),
+    EPTP (root page, low 12 bits), L1 memory, then walks (gpa, access, failing A/D updates)."""
+    def seed(name, eptp_low, memory, walks, caps=0x1e):
+        blob = struct.pack("<BBBBH", 0, caps, 3, 0, eptp_low) + memory
+        for gpa, access, cas in walks:
+            blob += struct.pack("<QBB", gpa, access, cas)
+        write("ept12", name, blob)
+
+    gpa = 0x0000_0040_2030_4abc
+    seed("4k-chain.bin", 0x1e, l1_ept_memory(CHAIN), [(gpa, 1, 0), (gpa, 2, 0), (gpa, 4, 0)])
+    seed("4k-chain-ad-write.bin", 0x5e, l1_ept_memory(CHAIN), [(gpa, 2, 0), (gpa, 0x89, 2), (gpa, 1, 5)])
+    seed("2m-leaf.bin", 0x1e, l1_ept_memory(CHAIN[:2] + [(0x40000000 | RWX | WB | LARGE, None)]),
+         [(gpa, 1, 0), (gpa + 0x1000, 4, 0)])
+    seed("1g-leaf-read-only.bin", 0x5e, l1_ept_memory(CHAIN[:1] + [(0x80000000 | 1 | WB | LARGE, None)]),
+         [(gpa, 1, 0), (gpa, 2, 0)])
+    seed("misconfig-write-no-read.bin", 0x1e, l1_ept_memory(CHAIN[:3] + [(0x5000 | 2 | WB, None)]),
+         [(gpa, 1, 0)])
+    seed("not-present-and-single.bin", 0x1e, l1_ept_memory(CHAIN[:2] + [(0, None)],
+                                                           [(2, 0x101, 0x7000 | RWX | WB | LARGE, None)]),
+         [(gpa, 1, 0), (0x0000_0040_2020_0000, 4, 0)])
+
+
+def ept02():
+    """fuzz_ept02.c's input: flags (1 2M, 2 1G, 4 execute-only on the CPU), EPT12 caps,
+    three EPTP12s (root page, UC, A/D), EPT01 regions (kind: 0 4K / 1 2M / 2 1G pages,
+    perms in bits 4:2, memory type in 7:5; count; L1 page; host page, in units of the page size), the pool size,
+    L1 memory, then steps (op: 0-7 install, 8 INVEPT single, 9 INVEPT all, 10 root,
+    11 L1 changes EPT12, 12 L0 changes EPT01; bits 7:4 the EPTP12)."""
+    def eptps(*roots_ad):
+        return b"".join(struct.pack("<BBB", root, 0, ad) for root, ad in roots_ad)
+
+    def region(kind, perms_index, mt_index, count, l1, hpa):
+        return struct.pack("<BBII", kind | perms_index << 2 | mt_index << 5, count, l1, hpa)
+
+    def install(k, l2, access):
+        return bytes([k << 4]) + l2.to_bytes(5, "little") + bytes([access])
+
+    gpa = 0x40_2030_4abc
+    chain_4k = l1_ept_memory(CHAIN)
+    # EPT12: 0x40_2030_4abc -> L1 0x123abc; EPT01: L1 0x120000.. (16 pages) -> host 0x5000000.
+    ept01_4k = bytes([1]) + region(0, 3, 4, 15, 0x120, 0x5000)
+    head = bytes([0]) + bytes([0x1e, 3]) + eptps((0, 0), (0, 1), (1, 0))
+    write("ept02", "4k-install.bin", head + ept01_4k + bytes([8]) + chain_4k +
+          install(0, gpa, 1) + install(0, gpa + 0x1000, 2) + install(0, gpa, 4) + bytes([10]))
+    write("ept02", "ad-write-then-invept.bin", head + ept01_4k + bytes([8]) + chain_4k +
+          install(1, gpa, 1) + install(1, gpa, 2) + bytes([0x18]) + install(1, gpa, 0x9) +
+          bytes([9]) + install(0, gpa, 2))
+    # 2M EPT12 leaf over 2M EPT01 pages; a small pool shared by three EPTP12s.
+    chain_2m = l1_ept_memory(CHAIN[:2] + [(0x40000000 | RWX | WB | LARGE, None)])
+    ept01_2m = bytes([2]) + region(1, 3, 4, 3, 0x200, 0x400) + region(0, 1, 0, 15, 0x100, 0x900)
+    write("ept02", "2m-small-pool.bin", bytes([3]) + bytes([0x1e, 3]) + eptps((0, 0), (0, 1), (0, 0)) +
+          ept01_2m + bytes([0]) + chain_2m + install(0, gpa, 1) + install(1, gpa, 2) +
+          install(2, gpa + 0x200000, 4) + install(0, gpa + 0x400000, 1) + bytes([0x0a, 0x1a]))
+    # L1 changes its EPT12, L0 write-protects an EPT01 page.
+    write("ept02", "changes.bin", head + ept01_4k + bytes([6]) + chain_4k + install(0, gpa, 2) +
+          bytes([11, 3, 0xab, 0x01]) + struct.pack("<Q", 0x124000 | RWX | WB) + install(0, gpa, 1) +
+          bytes([8]) + bytes([12, 0, 3, 0, 0]) + install(0, gpa, 2))
+
+
+if __name__ == "__main__":
+    l1image()
+    coreimage()
+    operand()
+    vmcs12()
+    nested()
+    reflect()
+    ept12()
+    ept02()
