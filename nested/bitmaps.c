@@ -135,12 +135,10 @@ static void io_pass_bits(uint32_t first, uint32_t size, bool pass)
 	}
 }
 
-void nested_io_passthrough_end(void)
+void nested_io_passthrough_end_slow(void)
 {
 	uint32_t proc;
 
-	if (!nested.io_pass_active)
-		return;
 	io_pass_bits(nested.io_pass_port, nested.io_pass_size, false);
 	proc = vmread32(VMCS_CPU_BASED_VM_EXEC_CONTROL);
 	vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL,

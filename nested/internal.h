@@ -27,10 +27,22 @@ struct l1_inherited {
  */
 int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh);
 
-/* SDM 26.4 "Loading MSRs": 0, or the 1-based index of the failing entry. */
-uint32_t nested_load_msr_list(uint64_t addr, uint32_t count);
-/* SDM 27.4 "Saving MSRs": false on a bad entry (a VMX abort). */
-bool nested_store_msr_list(uint64_t addr, uint32_t count);
+/*
+ * SDM 26.4 "Loading MSRs": 0, or the 1-based index of the failing entry.
+ * SDM 27.4 "Saving MSRs": false on a bad entry (a VMX abort). Empty lists,
+ * the common case on every entry and exit, cost a test: the list code's
+ * prologue alone is dozens of instructions.
+ */
+uint32_t nested_load_msr_list_slow(uint64_t addr, uint32_t count);
+bool nested_store_msr_list_slow(uint64_t addr, uint32_t count);
+static inline uint32_t nested_load_msr_list(uint64_t addr, uint32_t count)
+{
+	return count ? nested_load_msr_list_slow(addr, count) : 0;
+}
+static inline bool nested_store_msr_list(uint64_t addr, uint32_t count)
+{
+	return !count || nested_store_msr_list_slow(addr, count);
+}
 
 /* An exit of L2 given to L1 as another exit (nested EPT: EPT12's violation). */
 void nested_reflect_to_l1_as(struct vcpu *v, uint32_t reason, uint64_t qualification);
@@ -140,7 +152,12 @@ bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len);
 /* An I/O of L2 that neither L1 nor L0 wants: done for L2 (VMCS02 current). */
 void nested_l2_io_for_l1(struct vcpu *v, const struct exit_ctx *x);
 /* Any exit of L2: INS/OUTS passthrough ends (VMCS02 current). */
-void nested_io_passthrough_end(void);
+void nested_io_passthrough_end_slow(void);
+static inline void nested_io_passthrough_end(void)
+{
+	if (nested.io_pass_active)
+		nested_io_passthrough_end_slow();
+}
 
 /* Reads of L1 memory for bitmaps and pointers (false if not L1's). */
 bool nested_read_l1(uint64_t gpa, void *buf, unsigned len);

@@ -109,7 +109,7 @@ static uint32_t list_max(void)
 	return 512u * (uint32_t)(((nested.caps.l1.misc >> 25) & 7) + 1);
 }
 
-uint32_t nested_load_msr_list(uint64_t addr, uint32_t count)
+uint32_t nested_load_msr_list_slow(uint64_t addr, uint32_t count)
 {
 	uint32_t max = list_max();
 
@@ -123,7 +123,7 @@ uint32_t nested_load_msr_list(uint64_t addr, uint32_t count)
 	return 0;
 }
 
-bool nested_store_msr_list(uint64_t addr, uint32_t count)
+bool nested_store_msr_list_slow(uint64_t addr, uint32_t count)
 {
 	if (count > list_max())
 		return false;
