@@ -34,7 +34,6 @@
 
 #include <nestvisor/string.h>
 
-#define MSR_ALL_EXIT 1ull   /* msr_merged: VMCS02's bitmap is all ones (no L1 bitmap) */
 
 void nested_bitmaps_init(void)
 {
@@ -86,7 +85,7 @@ static void merge_msr_bitmap(uint64_t page)
 	nested.msr_dirty = nested.msr_watched != page;  /* unwatched: merge every entry */
 }
 
-void nested_setup_bitmaps(const struct vmcs12 *v12)
+void nested_setup_bitmaps_slow(const struct vmcs12 *v12)
 {
 	if (v12->CPU_BASED_VM_EXEC_CONTROL & PROC_USE_MSR_BITMAPS) {
 		if (v12->MSR_BITMAP != nested.msr_merged || nested.msr_dirty)

@@ -145,7 +145,17 @@ void nested_v12_set(struct vmcs12 *v12, unsigned index, uint64_t value);
 /* nested/bitmaps.c */
 void nested_bitmaps_init(void);
 /* VMCS02 current: merge L1's MSR bitmap if its pointer or page changed. */
-void nested_setup_bitmaps(const struct vmcs12 *v12);
+void nested_setup_bitmaps_slow(const struct vmcs12 *v12);
+#define MSR_ALL_EXIT 1ull   /* msr_merged: VMCS02's bitmap is all ones (no L1 bitmap) */
+/* Inline: nothing to do (same pointer, page unwritten) is every entry's case. */
+static inline void nested_setup_bitmaps(const struct vmcs12 *v12)
+{
+	uint64_t want = (v12->CPU_BASED_VM_EXEC_CONTROL & PROC_USE_MSR_BITMAPS) ? v12->MSR_BITMAP
+										: MSR_ALL_EXIT;
+
+	if (want != nested.msr_merged || nested.msr_dirty)
+		nested_setup_bitmaps_slow(v12);
+}
 void nested_write_bitmap_addresses(void);
 /* L1's bitmaps for exit decisions: MSR bits as merged at entry, I/O bits as they are now. */
 bool nested_read_l1_bitmap(uint64_t gpa, void *buf, unsigned len);

@@ -120,6 +120,11 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		nested.vmcs12->launch_state = VMCS12_LAUNCHED;
 		nested.launching = false;
 	}
+	if (nested_exit_always_reflected(x->reason)) {
+		PROBE(P_L2_DECIDE);
+		nested_reflect_to_l1(v);
+		return NV_ACCT_L2_REFLECTED;
+	}
 	if (x->reason == EXIT_REASON_EPT_VIOLATION && nested_ept_on(nested.vmcs12))
 		return nested_ept_l2_violation(v, x);
 	e = (struct l2_exit){

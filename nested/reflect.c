@@ -118,32 +118,9 @@ static bool exception_exits(const struct vmcs12 *v, const struct l2_exit *e)
 
 bool nested_l1_wants_exit(const struct vmcs12 *v, const struct l2_exit *e, l1_reader_fn read)
 {
-	switch (e->reason) {
-	/* Unconditional (25.1.2) and events L1 always sees. */
-	case EXIT_REASON_TRIPLE_FAULT:
-	case EXIT_REASON_INIT_SIGNAL:
-	case EXIT_REASON_SIPI:
-	case EXIT_REASON_TASK_SWITCH:
-	case EXIT_REASON_CPUID:
-	case EXIT_REASON_GETSEC:
-	case EXIT_REASON_INVD:
-	case EXIT_REASON_VMCALL:
-	case EXIT_REASON_VMCLEAR:
-	case EXIT_REASON_VMLAUNCH:
-	case EXIT_REASON_VMPTRLD:
-	case EXIT_REASON_VMPTRST:
-	case EXIT_REASON_VMREAD:
-	case EXIT_REASON_VMRESUME:
-	case EXIT_REASON_VMWRITE:
-	case EXIT_REASON_VMXOFF:
-	case EXIT_REASON_VMXON:
-	case EXIT_REASON_INVEPT:
-	case EXIT_REASON_INVVPID:
-	case EXIT_REASON_XSETBV:
-	case EXIT_REASON_INVALID_GUEST_STATE:
-	case EXIT_REASON_MSR_LOADING:
-	case EXIT_REASON_MCE_DURING_VMENTRY:
+	if (nested_exit_always_reflected(e->reason))
 		return true;
+	switch (e->reason) {
 	case EXIT_REASON_EXCEPTION_NMI:
 		return exception_exits(v, e);
 	case EXIT_REASON_EXTERNAL_INTERRUPT:

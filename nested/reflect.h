@@ -8,6 +8,7 @@
 #define NESTVISOR_NESTED_REFLECT_H
 
 #include "nested/vmcs12.h"
+#include "vmx/exit_reasons.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,5 +26,31 @@ struct l2_exit {
 typedef bool (*l1_reader_fn)(uint64_t gpa, void *buf, unsigned len);
 
 bool nested_l1_wants_exit(const struct vmcs12 *v, const struct l2_exit *e, l1_reader_fn read);
+
+/*
+ * Exits L1 gets whatever its controls say: unconditional ones (SDM Vol. 3C,
+ * 25.1.2 "Instructions That Cause VM Exits Unconditionally") and events L1
+ * always sees. nested_l1_wants_exit starts from this set; the exit path
+ * tests it first, before it gathers what the other decisions need.
+ */
+#define REFLECT_BIT(r) (1ull << (r))
+#define NESTED_ALWAYS_REFLECTED                                                              \
+	(REFLECT_BIT(EXIT_REASON_TRIPLE_FAULT) | REFLECT_BIT(EXIT_REASON_INIT_SIGNAL) |       \
+	 REFLECT_BIT(EXIT_REASON_SIPI) | REFLECT_BIT(EXIT_REASON_TASK_SWITCH) |               \
+	 REFLECT_BIT(EXIT_REASON_CPUID) | REFLECT_BIT(EXIT_REASON_GETSEC) |                   \
+	 REFLECT_BIT(EXIT_REASON_INVD) | REFLECT_BIT(EXIT_REASON_VMCALL) |                    \
+	 REFLECT_BIT(EXIT_REASON_VMCLEAR) | REFLECT_BIT(EXIT_REASON_VMLAUNCH) |               \
+	 REFLECT_BIT(EXIT_REASON_VMPTRLD) | REFLECT_BIT(EXIT_REASON_VMPTRST) |                \
+	 REFLECT_BIT(EXIT_REASON_VMREAD) | REFLECT_BIT(EXIT_REASON_VMRESUME) |                \
+	 REFLECT_BIT(EXIT_REASON_VMWRITE) | REFLECT_BIT(EXIT_REASON_VMXOFF) |                 \
+	 REFLECT_BIT(EXIT_REASON_VMXON) | REFLECT_BIT(EXIT_REASON_INVEPT) |                   \
+	 REFLECT_BIT(EXIT_REASON_INVVPID) | REFLECT_BIT(EXIT_REASON_XSETBV) |                 \
+	 REFLECT_BIT(EXIT_REASON_INVALID_GUEST_STATE) | REFLECT_BIT(EXIT_REASON_MSR_LOADING) | \
+	 REFLECT_BIT(EXIT_REASON_MCE_DURING_VMENTRY))
+
+static inline bool nested_exit_always_reflected(uint32_t reason)
+{
+	return reason < 64 && (NESTED_ALWAYS_REFLECTED >> reason & 1);
+}
 
 #endif

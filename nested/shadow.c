@@ -113,9 +113,11 @@ static void push_exit_info(bool all)
 
 	if (!shadow_exit_info)
 		return;
+	/* The CPU lets VMWRITE write exit information (MISC bit 29, checked just
+	 * above): for base fields these cannot fail, like any other (vmcs.h). */
 #define VMCS_FIELD(name, enc, width, group, feat, nclass) \
 	if (EXIT_INFO_ALWAYS(enc, nclass) && FIELD_EXISTS(feat)) \
-		vmcs_write_field(enc, feat, group, v12->name);
+		vmcs_write_field(enc, feat, CTRL, v12->name);
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 	if (FIELD_EXISTS(F_EPT) && (all || exit_has_gpa(v12->VM_EXIT_REASON)))
