@@ -215,7 +215,33 @@ bool nested_guest_field_checked(unsigned index)
 	 * tests/unit/test_nested_checks.c holds the two together. */
 	return index == V12_GUEST_ACTIVITY_STATE || index == V12_GUEST_CR0 ||
 	       index == V12_GUEST_CR4 || index == V12_GUEST_IA32_PAT ||
-	       index == V12_GUEST_CS_AR_BYTES || index == V12_VMCS_LINK_POINTER;
+	       index == V12_GUEST_IA32_EFER || index == V12_GUEST_CS_AR_BYTES ||
+	       index == V12_VMCS_LINK_POINTER;
+}
+
+/*
+ * 26.3.1.1: the paging mode "IA-32e mode guest" asks for, and the IA32_EFER
+ * field that goes with it where "load IA32_EFER" loads it. Like every check
+ * of 26.3.1 they come before any guest state is loaded (26.3.2), the PDPTEs
+ * of a PAE guest included (26.3.2.4): nested/vmcs02.c loads those only after
+ * they passed, so that a wrong EFER gives qualification 0, not 2.
+ */
+static const char *check_guest_paging_mode(const struct vmcs12 *v)
+{
+	bool ia32e = v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST;
+	bool pg = v->GUEST_CR0 & CR0_PG;
+	uint64_t efer = v->GUEST_IA32_EFER;
+
+	CHECK(!ia32e || (pg && (v->GUEST_CR4 & CR4_PAE)),
+	      "IA-32e mode guest without guest CR0.PG and CR4.PAE");
+	CHECK(ia32e || !(v->GUEST_CR4 & CR4_PCIDE), "guest CR4.PCIDE without IA-32e mode guest");
+	if (!(v->VM_ENTRY_CONTROLS & ENTRY_LOAD_EFER))
+		return 0;
+	CHECK(!(efer & ~(uint64_t)EFER_DEFINED), "guest IA32_EFER reserved bits set");
+	CHECK(!!(efer & EFER_LMA) == ia32e, "guest IA32_EFER.LMA differs from IA-32e mode guest");
+	CHECK(!pg || !!(efer & EFER_LMA) == !!(efer & EFER_LME),
+	      "guest IA32_EFER.LME differs from LMA with guest CR0.PG = 1");
+	return 0;
 }
 
 const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_check_env *env,
@@ -240,6 +266,9 @@ const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_
 	      "guest CR4 violates IA32_VMX_CR4_FIXED0/1");
 	CHECK(!(v->VM_ENTRY_CONTROLS & ENTRY_LOAD_PAT) || x86_pat_valid(v->GUEST_IA32_PAT),
 	      "guest IA32_PAT has an invalid memory type");
+	why = check_guest_paging_mode(v);
+	if (why)
+		return why;
 	why = nested_check_guest_rip(v);
 	if (why)
 		return why;

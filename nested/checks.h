@@ -28,6 +28,8 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
  * Guest-state checks done in software; the rest are the hardware's, on
  * VMCS02. On failure returns the check's name and sets *qualification to the
  * VM-entry-failure exit qualification (SDM 26.8: 0, or 4 for the link pointer).
+ * They include those that must precede L0's loading of a PAE guest's PDPTEs
+ * (26.3.1.1 on CR0/CR4/IA32_EFER against "IA-32e mode guest").
  */
 const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_check_env *env,
 				     uint64_t *qualification);

@@ -41,11 +41,19 @@ static bool write_msr(uint32_t msr, uint64_t value)
 {
 	/* Each with the check WRMSR itself makes (#GP = a failed entry). */
 	switch (msr) {
-	case MSR_IA32_EFER:
-		if (value & ~(uint64_t)EFER_DEFINED)
+	case MSR_IA32_EFER: {
+		/* No reserved bit; LME fixed while the guest's CR0.PG = 1 (SDM Vol. 3A,
+		 * 4.1.2 "Paging-Mode Enabling"); LMA is read-only (2.2.1, Table 2-1), the
+		 * current one stays. The current VMCS holds the guest's CR0 and EFER:
+		 * L2's (entry list, VMCS02) or L1's host state (exit list, VMCS01). */
+		uint64_t efer = vmread64(VMCS_GUEST_IA32_EFER);
+
+		if ((value & ~(uint64_t)EFER_DEFINED) ||
+		    ((vmreadnat(VMCS_GUEST_CR0) & CR0_PG) && ((value ^ efer) & EFER_LME)))
 			return false;
-		vmwrite64(VMCS_GUEST_IA32_EFER, value);
+		vmwrite64(VMCS_GUEST_IA32_EFER, (value & ~(uint64_t)EFER_LMA) | (efer & EFER_LMA));
 		return true;
+	}
 	case MSR_IA32_PAT:
 		if (!x86_pat_valid(value))
 			return false;

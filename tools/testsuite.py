@@ -322,6 +322,11 @@ def emulator_tests(build):
     emu("bochs/vmx-hostile-exit-msr-load-l0",
         expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
         l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", **b)
+    # An exit MSR-load list loading IA32_EFER with LME = 0 under L1's paging: WRMSR
+    # would #GP, so the exit's MSR loading fails (SDM "Loading MSRs" in "VM Exits").
+    emu("bochs/vmx-hostile-exit-msr-load-efer",
+        expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-efer: "),
+        l1=g("vmxhostile"), cmdline="mode=exit-msr-load-efer", **b)
     # L2 halted with nothing that could wake it: L0 ends the run with its report.
     emu("bochs/vmx-hostile-l2-cli-hlt",
         expect_failure(r"L2 halted with interrupts disabled", r"vmxhostile: mode=l2-cli-hlt: "),

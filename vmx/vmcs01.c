@@ -98,6 +98,10 @@ static void setup_controls(uint64_t eptp)
 			 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
 				 PROC_ACTIVATE_SECONDARY));
 	vmwrite32(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
+	/* L1's DR7 and IA32_DEBUGCTL are saved at each exit and loaded at each
+	 * entry: a VM exit sets DR7 to 400H and clears DEBUGCTL (SDM Vol. 3C,
+	 * 28.5.1), which L1 must not see, and an L2 without "load debug
+	 * controls" starts with L1's current values (26.3.2.1, nested/entry.c). */
 	vmwrite32(VMCS_VM_EXIT_CONTROLS,
 		  settle("VM-exit", c->exit,
 			 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
@@ -105,8 +109,9 @@ static void setup_controls(uint64_t eptp)
 			 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
 				 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CONTROLS));
 	vmwrite32(VMCS_VM_ENTRY_CONTROLS,
-		  settle("VM-entry", c->entry, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT,
-			 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT));
+		  settle("VM-entry", c->entry,
+			 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS,
+			 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS));
 	vmwrite32(VMCS_EXCEPTION_BITMAP, 0);
 	vmwrite32(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite32(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);

@@ -240,6 +240,68 @@ TEST(guest_state_corruptions)
 	CHECK(nested_check_guest_state(&v, &env, &q) != NULL);
 }
 
+/* 26.3.1.1: IA-32e mode guest against CR0/CR4, and the IA32_EFER field with "load IA32_EFER". */
+TEST(guest_paging_mode_and_efer)
+{
+	struct {
+		void (*change)(void);
+		const char *expect;    /* NULL: passes */
+	} cases[] = {
+#define C(body, name) { ({ void f(void) { body; } f; }), name }
+		/* IA-32e mode guest (the fixture's): EFER.LMA = LME = 1 */
+		C((v.VM_ENTRY_CONTROLS |= ENTRY_LOAD_EFER, v.GUEST_IA32_EFER = EFER_LMA | EFER_LME),
+		  NULL),
+		C((v.VM_ENTRY_CONTROLS |= ENTRY_LOAD_EFER,
+		   v.GUEST_IA32_EFER = EFER_LMA | EFER_LME | EFER_NXE | EFER_SCE), NULL),
+		C((v.VM_ENTRY_CONTROLS |= ENTRY_LOAD_EFER, v.GUEST_IA32_EFER = EFER_LME),
+		  "LMA differs from IA-32e mode guest"),
+		C((v.VM_ENTRY_CONTROLS |= ENTRY_LOAD_EFER, v.GUEST_IA32_EFER = EFER_LMA),
+		  "LME differs from LMA"),
+		C((v.VM_ENTRY_CONTROLS |= ENTRY_LOAD_EFER,
+		   v.GUEST_IA32_EFER = EFER_LMA | EFER_LME | (1ull << 9)), "reserved bits"),
+		C(v.GUEST_IA32_EFER = 0x12345, NULL),  /* not loaded: not checked */
+		C(v.GUEST_CR4 &= ~CR4_PAE, "without guest CR0.PG and CR4.PAE"),
+		C(v.GUEST_CR4 |= CR4_PCIDE, NULL),
+		/* A 32-bit PAE guest (no IA-32e mode): the EFER checks precede PDPTE loading. */
+		C(v.VM_ENTRY_CONTROLS &= ~ENTRY_IA32E_MODE_GUEST, NULL),
+		C((v.VM_ENTRY_CONTROLS &= ~ENTRY_IA32E_MODE_GUEST, v.GUEST_IA32_EFER = EFER_LMA | EFER_LME),
+		  NULL),
+		C((v.VM_ENTRY_CONTROLS = (v.VM_ENTRY_CONTROLS & ~ENTRY_IA32E_MODE_GUEST) | ENTRY_LOAD_EFER,
+		   v.GUEST_IA32_EFER = EFER_LMA | EFER_LME), "LMA differs from IA-32e mode guest"),
+		C((v.VM_ENTRY_CONTROLS = (v.VM_ENTRY_CONTROLS & ~ENTRY_IA32E_MODE_GUEST) | ENTRY_LOAD_EFER,
+		   v.GUEST_IA32_EFER = EFER_LME), "LME differs from LMA"),
+		C((v.VM_ENTRY_CONTROLS = (v.VM_ENTRY_CONTROLS & ~ENTRY_IA32E_MODE_GUEST) | ENTRY_LOAD_EFER,
+		   v.GUEST_IA32_EFER = EFER_NXE), NULL),
+		C((v.VM_ENTRY_CONTROLS &= ~ENTRY_IA32E_MODE_GUEST, v.GUEST_CR4 |= CR4_PCIDE),
+		  "PCIDE without IA-32e mode guest"),
+		/* Unrestricted guest with paging off: LME may differ from LMA. */
+		C((v.CPU_BASED_VM_EXEC_CONTROL |= PROC_ACTIVATE_SECONDARY,
+		   v.SECONDARY_VM_EXEC_CONTROL = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
+		   v.GUEST_CR0 &= ~(CR0_PG | CR0_PE),
+		   v.VM_ENTRY_CONTROLS = (v.VM_ENTRY_CONTROLS & ~ENTRY_IA32E_MODE_GUEST) | ENTRY_LOAD_EFER,
+		   v.GUEST_IA32_EFER = EFER_LME), NULL),
+		C((v.CPU_BASED_VM_EXEC_CONTROL |= PROC_ACTIVATE_SECONDARY,
+		   v.SECONDARY_VM_EXEC_CONTROL = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
+		   v.GUEST_CR0 &= ~(CR0_PG | CR0_PE)), "without guest CR0.PG"),
+#undef C
+	};
+
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct entry_check_env env;
+		const char *why;
+		uint64_t q = 99;
+
+		setup();
+		env = fixture_env(&caps);
+		cases[i].change();
+		why = nested_check_guest_state(&v, &env, &q);
+		if (!CHECK(cases[i].expect ? why && strstr(why, cases[i].expect) : !why))
+			printf("  case %u: got \"%s\", want \"%s\"\n", i, why ? why : "(pass)",
+			       cases[i].expect ? cases[i].expect : "(pass)");
+		CHECK_EQ(q, 0);
+	}
+}
+
 /*
  * nested_guest_field_checked lists what the software guest-state checks
  * read (entry.c skips them when L1 wrote none of those): any other guest

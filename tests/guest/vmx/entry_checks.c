@@ -11,6 +11,8 @@
 #include "vmx.h"
 
 #define NONCANONICAL 0x8000000000000000ull
+#define CR0_BIT32    (1ull << 32)
+#define EFER_BIT9    (1ull << 9)        /* reserved (SDM Vol. 3A, 2.2.1, Table 2-1) */
 #define SEL_TI       4u         /* selector bit 2: LDT */
 #define SEL_RPL3     3u
 
@@ -257,6 +259,83 @@ static void injection_checks(void)
 	}
 }
 
+/*
+ * 26.2.1.3 with "unrestricted guest" and guest CR0.PE = 0: an exception
+ * delivered in real mode pushes no error code, so deliver-error-code must be 0
+ * for #GP too. L2 is a real-mode guest on an EPT whose PML4 is empty: an
+ * injection the checks accept faults on its first access (a push on its stack
+ * or the read of its IVT), and L1 gets an EPT violation with the injected
+ * event as IDT-vectoring info.
+ */
+static struct vmx_region empty_pml4;
+
+#define REAL_AR_CODE  (AR_TYPE(AR_TYPE_CODE_RX_ACCESSED) | AR_S | AR_P)
+#define REAL_AR_DATA  (AR_TYPE(AR_TYPE_DATA_RW_ACCESSED) | AR_S | AR_P)
+#define REAL_LIMIT    0xFFFFu
+#define REAL_IVT_LIMIT 0x3FFu
+
+static bool fresh_real_mode(void)
+{
+	static const uint32_t segs[] = {
+		VMCS_GUEST_ES_SEL, VMCS_GUEST_SS_SEL, VMCS_GUEST_DS_SEL, VMCS_GUEST_FS_SEL,
+		VMCS_GUEST_GS_SEL,
+	};
+	uint64_t cr0 = cr0_fixed(read_cr0()) & ~(uint64_t)(CR0_PG | CR0_PE);
+	uint64_t mt = (caps.ept_vpid & EPT_CAP_WB) ? MT_WB : MT_UC;
+
+	fresh();
+	if (!l2_set_ctl(VMCS_PROC_CONTROLS2, PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST) ||
+	    !(caps.ept_vpid & EPT_CAP_WALK4) || !(caps.ept_vpid & (EPT_CAP_WB | EPT_CAP_UC)))
+		return false;
+	memset(&empty_pml4, 0, sizeof(empty_pml4));
+	vmw(VMCS_EPT_POINTER, region_pa(&empty_pml4) | EPTP_MEMTYPE(mt) | EPTP_WALK4);
+	l2_clear_ctl(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST);
+	vmw(VMCS_GUEST_CR0, cr0);
+	vmw(VMCS_CR0_READ_SHADOW, cr0);
+	l2_write_segment(VMCS_GUEST_CS_SEL, 0, REAL_AR_CODE, REAL_LIMIT, 0);
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++)
+		l2_write_segment(segs[i], 0, REAL_AR_DATA, REAL_LIMIT, 0);
+	l2_write_segment(VMCS_GUEST_TR_SEL, 0, AR_TYPE(11) | AR_P, REAL_LIMIT, 0);
+	vmw(VMCS_GUEST_GDTR_BASE, 0);
+	vmw(VMCS_GUEST_GDTR_LIMIT, REAL_LIMIT);
+	vmw(VMCS_GUEST_IDTR_BASE, 0);
+	vmw(VMCS_GUEST_IDTR_LIMIT, REAL_IVT_LIMIT);
+	vmw(VMCS_GUEST_RIP, 0x1000);
+	vmw(VMCS_GUEST_RSP, 0x2000);
+	vmw(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1);
+	return true;
+}
+
+static void injection_real_mode(void)
+{
+	const uint32_t gp = INTR_INFO(VEC_GP, INTR_TYPE_HW_EXCEPTION);
+	const char *what = "unrestricted guest, guest CR0.PE = 0: #GP injection";
+
+	if (caps.basic & BASIC_NO_ERRCODE_CHECK) {
+		report_skip("%s: IA32_VMX_BASIC[56] = 1, deliver-error-code is not checked", what);
+		return;
+	}
+	if (!fresh_real_mode()) {
+		report_skip("%s: EPT (4-level, WB or UC) with unrestricted guest is not offered", what);
+		return;
+	}
+	vmw(VMCS_ENTRY_INTR_INFO, gp | INTR_INFO_ERROR_CODE);
+	vmw(VMCS_ENTRY_EXCEPTION_ERROR, 0);
+	vmfail(VMXERR_ENTRY_BAD_CONTROLS, "unrestricted guest, guest CR0.PE = 0 (real mode): #GP "
+	       "injection with deliver-error-code (real mode pushes none)");
+
+	fresh_real_mode();
+	vmw(VMCS_ENTRY_INTR_INFO, gp);
+	l2_enter(&g, L2_LAUNCH);
+	if (check_exit(&g, EXIT_REASON_EPT_VIOLATION, (void *)0x1000,
+		       "VMLAUNCH with %s without deliver-error-code: accepted, its delivery "
+		       "faults on an empty EPT", what))
+		report(g.exit.idt_info == gp,
+		       "... real-mode #GP: IDT-vectoring info 0x%08x, no error code (got 0x%08x; "
+		       "the access was to guest-physical 0x%llx)", gp, g.exit.idt_info,
+		       U64(vmr(VMCS_GUEST_PHYSICAL_ADDR)));
+}
+
 /* ---- 26.2.2-26.2.4: host state, VMfailValid(8) ----------------------------- */
 
 static void host_case(uint32_t field, uint64_t value, const char *what)
@@ -271,6 +350,11 @@ static void host_checks(void)
 	ureg_t cr0 = read_cr0(), cr4 = read_cr4();
 
 	host_case(VMCS_HOST_CR0, cr0 & ~(ureg_t)CR0_NE, "host CR0.NE = 0 (CR0_FIXED0 bit 5)");
+	/* 26.2.2: bits 63:32 of CR0 are reserved, 0 in IA32_VMX_CR0_FIXED1. */
+	if (caps.cr0_fixed1 & CR0_BIT32)
+		report_skip("VMLAUNCH with host CR0 bit 32 set: IA32_VMX_CR0_FIXED1 allows it");
+	else
+		host_case(VMCS_HOST_CR0, cr0 | CR0_BIT32, "host CR0 bit 32 set (0 in CR0_FIXED1)");
 	host_case(VMCS_HOST_CR4, cr4 & ~(ureg_t)CR4_VMXE, "host CR4.VMXE = 0 (CR4_FIXED0 bit 13)");
 	host_case(VMCS_HOST_CR4, cr4 & ~(ureg_t)CR4_PAE, "host CR4.PAE = 0 with a 64-bit host");
 	host_case(VMCS_HOST_CR3, read_cr3() | (1ull << caps.maxphyaddr),
@@ -325,6 +409,11 @@ static void guest_checks(void)
 	ureg_t cr0 = read_cr0(), cr4 = read_cr4();
 
 	guest_case(VMCS_GUEST_CR0, cr0 & ~(ureg_t)CR0_NE, "guest CR0.NE = 0");
+	/* 26.3.1.1: the same fixed bits, bits 63:32 included. */
+	if (caps.cr0_fixed1 & CR0_BIT32)
+		report_skip("VMLAUNCH with guest CR0 bit 32 set: IA32_VMX_CR0_FIXED1 allows it");
+	else
+		guest_case(VMCS_GUEST_CR0, cr0 | CR0_BIT32, "guest CR0 bit 32 set (0 in CR0_FIXED1)");
 	guest_case(VMCS_GUEST_CR4, cr4 & ~(ureg_t)CR4_VMXE, "guest CR4.VMXE = 0");
 	guest_case(VMCS_GUEST_CR4, cr4 & ~(ureg_t)CR4_PAE, "guest CR4.PAE = 0 in an IA-32e mode guest");
 	guest_case(VMCS_GUEST_CR3, read_cr3() | (1ull << caps.maxphyaddr),
@@ -392,6 +481,65 @@ static void guest_checks(void)
 	       "(rip 0x%llx, cr3 0x%llx)", U64(g.exit.rip), U64(read_cr3()));
 }
 
+/*
+ * 26.3.1.1 on the IA32_EFER field ("load IA32_EFER" = 1): reserved bits 0,
+ * LMA = "IA-32e mode guest", LME = LMA while CR0.PG = 1. These checks come
+ * before the guest state is loaded (26.3.2), so for a PAE guest they come
+ * before its PDPTEs are loaded (26.3.2.4, qualification 2 on failure): L2
+ * here is a 32-bit PAE guest on L1's CR3, whose PML4 entries are no valid
+ * PDPTEs (R/W is reserved in a PDPTE), so only the check order decides the
+ * exit qualification.
+ */
+static void fresh_pae_guest(void)
+{
+	fresh();
+	l2_clear_ctl(VMCS_ENTRY_CONTROLS, ENTRY_IA32E_GUEST);
+	l2_write_segment(VMCS_GUEST_CS_SEL, SEL_CODE32,
+			 AR_TYPE(AR_TYPE_CODE_RX_ACCESSED) | AR_S | AR_P | AR_DB | AR_G, 0xFFFFFFFF, 0);
+}
+
+static void efer_checks(void)
+{
+	uint64_t efer = rdmsr(MSR_IA32_EFER);
+
+	/* The control: with "load IA32_EFER" = 0, EFER.LMA/LME come from the
+	 * control and are not checked; the PDPTEs fail to load. */
+	fresh_pae_guest();
+	entry_fails(EXIT_REASON_INVALID_GUEST, ENTRY_FAIL_QUAL_PDPTE,
+		    "32-bit PAE guest on L1's CR3 (PML4 entries as PDPTEs, bit 1 reserved)");
+	if (!can_set(&caps.entry, ENTRY_LOAD_EFER)) {
+		report_skip("guest IA32_EFER field checks: \"load IA32_EFER\" entry control not allowed");
+		return;
+	}
+	fresh_pae_guest();
+	l2_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmw(VMCS_GUEST_EFER, efer);
+	entry_fails(EXIT_REASON_INVALID_GUEST, ENTRY_FAIL_QUAL_NONE,
+		    "load IA32_EFER, guest EFER.LMA = 1 without IA-32e mode guest (32-bit PAE "
+		    "guest: the EFER check precedes PDPTE loading)");
+	fresh_pae_guest();
+	l2_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmw(VMCS_GUEST_EFER, (efer & ~(uint64_t)EFER_LMA) | EFER_LME);
+	entry_fails(EXIT_REASON_INVALID_GUEST, ENTRY_FAIL_QUAL_NONE,
+		    "load IA32_EFER, guest EFER.LME = 1, LMA = 0 with CR0.PG = 1 (32-bit PAE guest)");
+	fresh();
+	l2_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmw(VMCS_GUEST_EFER, efer & ~(uint64_t)EFER_LME);
+	entry_fails(EXIT_REASON_INVALID_GUEST, ENTRY_FAIL_QUAL_NONE,
+		    "load IA32_EFER, guest EFER.LME = 0, LMA = 1 with CR0.PG = 1 (IA-32e mode guest)");
+	fresh();
+	l2_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmw(VMCS_GUEST_EFER, efer | EFER_BIT9);
+	entry_fails(EXIT_REASON_INVALID_GUEST, ENTRY_FAIL_QUAL_NONE,
+		    "load IA32_EFER, guest EFER bit 9 (reserved) set");
+	fresh();
+	l2_set_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_EFER);
+	vmw(VMCS_GUEST_EFER, efer);
+	l2_enter(&g, L2_LAUNCH);
+	check_exit(&g, EXIT_REASON_VMCALL, l2_vmcall_only,
+		   "load IA32_EFER with L1's EFER (LMA = LME = 1) in an IA-32e mode guest: L2 runs");
+}
+
 /* ---- 26.4 "Loading MSRs": exit reason 34, qualification = entry number ----- */
 
 struct msr_entry {
@@ -410,6 +558,48 @@ static void msr_load_case(unsigned count, unsigned bad, const struct msr_entry *
 	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)msr_list);
 	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, count);
 	entry_fails(EXIT_REASON_MSR_LOADING, bad, what);
+}
+
+/*
+ * IA32_EFER in the VM-entry MSR-load list, loaded "as WRMSR would" in L2's
+ * context (26.4): WRMSR may not change LME while CR0.PG = 1 (Vol. 3A, 4.1.2
+ * "Paging-Mode Enabling"), sets no reserved bit, and cannot change LMA, a
+ * read-only bit (Vol. 3A, 2.2.1, Table 2-1 "IA32_EFER.LMA (R)").
+ */
+static struct vmx_region efer_msr_bitmap;
+
+static void msr_load_efer_checks(void)
+{
+	uint64_t efer = rdmsr(MSR_IA32_EFER), got;
+
+	msr_load_case(2, 2, &(struct msr_entry){ MSR_IA32_EFER, 0, efer & ~(uint64_t)EFER_LME },
+		      "VM-entry MSR-load entry 2 of 2 clears IA32_EFER.LME while L2's CR0.PG = 1 "
+		      "(WRMSR: #GP)");
+	msr_load_case(1, 1, &(struct msr_entry){ MSR_IA32_EFER, 0, efer | EFER_BIT9 },
+		      "VM-entry MSR-load entry 1 sets IA32_EFER bit 9 (reserved)");
+
+	/* LMA clear in the entry, LME unchanged: WRMSR leaves LMA alone, L2 runs
+	 * in IA-32e mode and reads EFER.LMA = 1 (MSR bitmap: RDMSR does not exit). */
+	fresh();
+	if (!l2_set_ctl(VMCS_PROC_CONTROLS, PROC_USE_MSR_BITMAPS)) {
+		report_skip("VM-entry MSR-load of IA32_EFER with LMA = 0: MSR bitmaps not allowed");
+		return;
+	}
+	memset(&efer_msr_bitmap, 0, sizeof(efer_msr_bitmap));
+	vmw(VMCS_MSR_BITMAP, region_pa(&efer_msr_bitmap));
+	vmw(VMCS_GUEST_RIP, (uintptr_t)l2_rdmsr);
+	g.regs.rcx = MSR_IA32_EFER;
+	msr_list[0] = (struct msr_entry){ MSR_IA32_EFER, 0, efer & ~(uint64_t)EFER_LMA };
+	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)msr_list);
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+	l2_enter(&g, L2_LAUNCH);
+	if (check_exit(&g, EXIT_REASON_VMCALL, l2_rdmsr_done,
+		       "VM-entry MSR-load entry 1 writes IA32_EFER with LMA = 0, LME = 1 (WRMSR "
+		       "ignores LMA): L2 runs")) {
+		got = g.regs.rax | g.regs.rdx << 32;
+		report(got == efer, "... L2 reads IA32_EFER 0x%llx, LMA still 1 (got 0x%llx)",
+		       U64(efer), U64(got));
+	}
 }
 
 static void msr_load_checks(void)
@@ -433,6 +623,7 @@ static void msr_load_checks(void)
 		      "VM-entry MSR-load entry 2 writes a non-canonical IA32_SYSENTER_EIP (#GP)");
 	/* A good list loads: L2 starts with it, L1 gets its own value back only
 	 * through the exit MSR-load list (checked in l2_exits.c). */
+	msr_load_efer_checks();
 }
 
 void test_entry_checks(void)
@@ -444,7 +635,9 @@ void test_entry_checks(void)
 	control_checks();
 	msr_list_address_checks();
 	injection_checks();
+	injection_real_mode();
 	host_checks();
 	guest_checks();
+	efer_checks();
 	msr_load_checks();
 }

@@ -63,6 +63,14 @@ static void injection(void)
 	if (run_to(l2_vmcall_only, "inject #GP with error code 0x1234 into L2"))
 		event_seen(VEC_GP, 0x1234, l2_vmcall_only, "injected #GP");
 
+	/* 26.2.1.3: bits 31:16 of the error code are reserved, bit 15 is not. */
+	l2_init(&g, l2_vmcall_only);
+	l2_events.fixup_rip = L2_EVENT_RETURN;
+	inject(INTR_INFO(VEC_GP, INTR_TYPE_HW_EXCEPTION) | INTR_INFO_ERROR_CODE, 0x8000, 0);
+	if (run_to(l2_vmcall_only, "inject #GP with error code 0x8000 (bit 15 set, 31:16 clear) "
+		   "into L2"))
+		event_seen(VEC_GP, 0x8000, l2_vmcall_only, "injected #GP, error code bit 15");
+
 	/* Software interrupt: as if INT n executed; returns past it (length 2). */
 	l2_init(&g, l2_int_site);
 	l2_events.fixup_rip = L2_EVENT_RETURN;

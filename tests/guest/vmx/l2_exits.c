@@ -356,6 +356,144 @@ static void msr_lists(void)
 	}
 }
 
+/*
+ * The VM-exit MSR-store list stores L2's IA32_FS_BASE and IA32_GS_BASE (28.4
+ * "Saving MSRs": the values as of the VM exit, L2's, whether from the guest
+ * segment fields at entry or from L2's own WRMSR), not L1's, which the exit
+ * loads afterwards from the host fields (28.5.2).
+ */
+#define L1_FS_BASE 0x0000000000701000ull
+#define L1_GS_BASE 0x0000000000702000ull
+#define L2_FS_BASE 0x0000123456789000ull
+#define L2_GS_BASE 0x0000654321000000ull
+#define L2_FS_BASE_WRMSR 0xFFFF800012340000ull
+
+static struct { uint32_t index, reserved; uint64_t value; } base_store[2] __attribute__((aligned(16)));
+
+static void store_bases_list(void)
+{
+	base_store[0] = (typeof(base_store[0])){ MSR_FS_BASE, 0, 0 };
+	base_store[1] = (typeof(base_store[1])){ MSR_GS_BASE, 0, 0 };
+	vmw(VMCS_EXIT_MSR_STORE_ADDR, (uintptr_t)base_store);
+	vmw(VMCS_EXIT_MSR_STORE_COUNT, 2);
+}
+
+static void msr_store_segment_bases(void)
+{
+	uint64_t fs = rdmsr(MSR_FS_BASE), gs = rdmsr(MSR_GS_BASE);
+
+	wrmsr(MSR_FS_BASE, L1_FS_BASE);         /* l2_init takes the host fields from here */
+	wrmsr(MSR_GS_BASE, L1_GS_BASE);
+	start(l2_vmcall_only, 0, 0, "MSR-store list");
+	vmw(VMCS_GUEST_FS_BASE, L2_FS_BASE);
+	vmw(VMCS_GUEST_GS_BASE, L2_GS_BASE);
+	store_bases_list();
+	l2_run(&g);
+	if (check_exit(&g, EXIT_REASON_VMCALL, l2_vmcall_only,
+		       "L2 with FS/GS base 0x%llx/0x%llx, VM-exit MSR-store list of IA32_FS_BASE and "
+		       "IA32_GS_BASE", U64(L2_FS_BASE), U64(L2_GS_BASE))) {
+		report(base_store[0].value == L2_FS_BASE && base_store[1].value == L2_GS_BASE,
+		       "VM-exit MSR-store list: L2's IA32_FS_BASE 0x%llx and IA32_GS_BASE 0x%llx, not "
+		       "L1's (got 0x%llx, 0x%llx)", U64(L2_FS_BASE), U64(L2_GS_BASE),
+		       U64(base_store[0].value), U64(base_store[1].value));
+		report(rdmsr(MSR_FS_BASE) == L1_FS_BASE && rdmsr(MSR_GS_BASE) == L1_GS_BASE,
+		       "... L1's FS/GS base 0x%llx/0x%llx are back (got 0x%llx/0x%llx)",
+		       U64(L1_FS_BASE), U64(L1_GS_BASE), U64(rdmsr(MSR_FS_BASE)),
+		       U64(rdmsr(MSR_GS_BASE)));
+	}
+
+	/* L2 writes its FS base itself (the MSR bitmap lets WRMSR through). */
+	if (start(l2_wrmsr, VMCS_PROC_CONTROLS, PROC_USE_MSR_BITMAPS, "MSR-store list")) {
+		msr_bitmaps();
+		vmw(VMCS_GUEST_GS_BASE, L2_GS_BASE);
+		store_bases_list();
+		g.regs.rcx = MSR_FS_BASE;
+		g.regs.rax = (uint32_t)L2_FS_BASE_WRMSR;
+		g.regs.rdx = L2_FS_BASE_WRMSR >> 32;
+		if (expect_done(l2_wrmsr_done, "WRMSR IA32_FS_BASE in L2, VM-exit MSR-store list of "
+				"IA32_FS_BASE and IA32_GS_BASE"))
+			report(base_store[0].value == L2_FS_BASE_WRMSR &&
+			       vmr(VMCS_GUEST_FS_BASE) == L2_FS_BASE_WRMSR &&
+			       base_store[1].value == L2_GS_BASE && rdmsr(MSR_FS_BASE) == L1_FS_BASE,
+			       "VM-exit MSR-store list: L2's written IA32_FS_BASE 0x%llx (also in the "
+			       "guest FS base field), its GS base; L1's FS base back (got 0x%llx, 0x%llx, "
+			       "0x%llx, 0x%llx)", U64(L2_FS_BASE_WRMSR), U64(base_store[0].value),
+			       U64(vmr(VMCS_GUEST_FS_BASE)), U64(base_store[1].value),
+			       U64(rdmsr(MSR_FS_BASE)));
+	}
+	wrmsr(MSR_FS_BASE, fs);
+	wrmsr(MSR_GS_BASE, gs);
+}
+
+/*
+ * "load debug controls" (26.3.2.1 "Loading Guest Control Registers, Debug
+ * Registers, and MSRs"): with 0, VM entry leaves DR7 alone and L2 runs with
+ * L1's current DR7; with 1, DR7 comes from the guest field. A VM exit sets
+ * DR7 to 400H (28.5.1). L1's DR7 enables instruction breakpoints 0 and 1 at
+ * linear address 0, which nothing executes.
+ */
+static inline uint64_t read_dr7(void)
+{
+	uint64_t v;
+
+	asm volatile("mov %%dr7, %0" : "=r"(v));
+	return v;
+}
+
+static inline void write_dr7(uint64_t v)
+{
+	asm volatile("mov %0, %%dr7" : : "r"(v));
+}
+
+static inline void write_dr0_dr1(uint64_t dr0, uint64_t dr1)
+{
+	asm volatile("mov %0, %%dr0; mov %1, %%dr1" : : "r"(dr0), "r"(dr1));
+}
+
+static void debug_controls(void)
+{
+	const uint64_t l1_dr7 = DR7_FIXED1 | DR7_L0 | DR7_G1, field = DR7_FIXED1 | DR7_G0;
+	uint64_t after;
+
+	write_dr0_dr1(0, 0);
+	write_dr7(l1_dr7);
+	(void)cpuid(0);
+	after = read_dr7();
+	write_dr7(DR7_FIXED1);
+	report(after == l1_dr7, "L1's DR7 0x%llx is unchanged by a CPUID (got 0x%llx)", U64(l1_dr7),
+	       U64(after));
+	if (caps.entry.allowed0 & ENTRY_LOAD_DEBUG) {
+		report_skip("\"load debug controls\" = 0: the control must be 1 (allowed0 0x%08x)",
+			    caps.entry.allowed0);
+	} else if (start(l2_dr7, 0, 0, "load debug controls")) {
+		l2_clear_ctl(VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG);
+		vmw(VMCS_GUEST_DR7, field);
+		write_dr7(l1_dr7);
+		l2_run(&g);
+		after = read_dr7();
+		write_dr7(DR7_FIXED1);
+		if (check_exit(&g, EXIT_REASON_VMCALL, l2_dr7_done,
+			       "L1's DR7 0x%llx, \"load debug controls\" = 0, guest DR7 field 0x%llx: "
+			       "L2 reads DR7", U64(l1_dr7), U64(field))) {
+			report(g.regs.rax == l1_dr7, "... L2's DR7 is L1's 0x%llx, not the field's "
+			       "(got 0x%llx)", U64(l1_dr7), U64(g.regs.rax));
+			report(after == DR7_FIXED1, "... the VM exit left L1 with DR7 0x400 (got 0x%llx)",
+			       U64(after));
+		}
+	}
+	if (start(l2_dr7, VMCS_ENTRY_CONTROLS, ENTRY_LOAD_DEBUG, "load debug controls")) {
+		vmw(VMCS_GUEST_DR7, field);
+		write_dr7(l1_dr7);
+		l2_run(&g);
+		write_dr7(DR7_FIXED1);
+		if (check_exit(&g, EXIT_REASON_VMCALL, l2_dr7_done,
+			       "L1's DR7 0x%llx, \"load debug controls\" = 1, guest DR7 field 0x%llx: "
+			       "L2 reads DR7", U64(l1_dr7), U64(field)))
+			report(g.regs.rax == field, "... L2's DR7 is the field's 0x%llx (got 0x%llx)",
+			       U64(field), U64(g.regs.rax));
+	}
+}
+
 static void control_registers(void)
 {
 	ureg_t cr0 = read_cr0(), cr4 = read_cr4();
@@ -592,6 +730,8 @@ void test_l2_exits(void)
 	io();
 	msrs();
 	msr_lists();
+	msr_store_segment_bases();
+	debug_controls();
 	control_registers();
 	exceptions();
 	other_instructions();

@@ -19,6 +19,8 @@
  *                              (the same, for L0's read of an operand)
  *   mode=exit-msr-store-l0     VM-exit MSR-store list in L0 memory (VMX abort)
  *   mode=exit-msr-load-l0      VM-exit MSR-load list in L0 memory (VMX abort)
+ *   mode=exit-msr-load-efer    VM-exit MSR-load list loading an IA32_EFER that
+ *                              WRMSR would refuse in L1's host state (VMX abort)
  *   mode=l2-cli-hlt            L2 runs `cli; hlt` and L1 intercepts nothing that
  *                              could wake it ("L2 halted with interrupts disabled")
  *   mode=pci-reset             a hard reset through port 0xCF9 ("L1 reset the platform")
@@ -674,6 +676,36 @@ static void mode_exit_msr_list_l0(bool store)
 	       "exit reason 0x%x)", store ? "store" : "load", res_str(g.entry), g.exit.reason);
 }
 
+/*
+ * mode=exit-msr-load-efer: the VM-exit MSR-load list holds IA32_EFER with LME
+ * and LMA clear. The exit has loaded L1's host state (host address-space
+ * size 1: CR0.PG = 1, EFER.LME = 1); an entry is loaded as WRMSR would load
+ * it, and WRMSR may not change LME while CR0.PG = 1 (SDM Vol. 3A, 4.1.2
+ * "Paging-Mode Enabling"): the entry fails, a VMX abort with indicator 4
+ * (Vol. 3C, chapter "VM Exits": "Loading MSRs", "VMX Aborts"). An abort
+ * shuts the processor down, so bare hardware would stop here too.
+ */
+static struct { uint32_t index, reserved; uint64_t value; } efer_load[1] __attribute__((aligned(16)));
+
+static void mode_exit_msr_load_efer(void)
+{
+	uint64_t efer = rdmsr(MSR_IA32_EFER) & ~(uint64_t)(EFER_LME | EFER_LMA);
+
+	l2_init(&g, l2_vmcall_only);
+	efer_load[0].index = MSR_IA32_EFER;
+	efer_load[0].reserved = 0;
+	efer_load[0].value = efer;
+	vmw(VMCS_EXIT_MSR_LOAD_ADDR, (uintptr_t)efer_load);
+	vmw(VMCS_EXIT_MSR_LOAD_COUNT, 1);
+	printf("vmxhostile: mode=exit-msr-load-efer: the VM-exit MSR-load list (count 1) loads "
+	       "IA32_EFER 0x%llx (LME = LMA = 0) into a 64-bit host, L2 exits: VMX abort "
+	       "(indicator 4), nestvisor must end the run\n", U64(efer));
+	l2_run(&g);
+	report(false, "the VM exit loading IA32_EFER with LME = 0 under paging ends the run (got: "
+	       "%s, exit reason 0x%x, L1's EFER 0x%llx)", res_str(g.entry), g.exit.reason,
+	       U64(rdmsr(MSR_IA32_EFER)));
+}
+
 /* nestvisor's hypercall (include/nestvisor/hypercall.h): CPUID 0x40000002. */
 static struct cpuid_regs hypercall(uint32_t fn, uint64_t rbx, uint64_t rdx)
 {
@@ -759,10 +791,13 @@ int main(struct multiboot_info *mbi)
 		mode_pci_reset();
 	} else if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0") ||
 	    has_word(cmdline, "mode=exit-msr-store-l0") || has_word(cmdline, "mode=exit-msr-load-l0") ||
-	    has_word(cmdline, "mode=l2-cli-hlt") || has_word(cmdline, "mode=init-in-root")) {
+	    has_word(cmdline, "mode=l2-cli-hlt") || has_word(cmdline, "mode=init-in-root") ||
+	    has_word(cmdline, "mode=exit-msr-load-efer")) {
 		if (vmx_ensure_on()) {
 			if (has_word(cmdline, "mode=l2-cli-hlt"))
 				mode_l2_cli_hlt();
+			else if (has_word(cmdline, "mode=exit-msr-load-efer"))
+				mode_exit_msr_load_efer();
 			else if (has_word(cmdline, "mode=init-in-root"))
 				mode_init_in_root();
 			else if (has_word(cmdline, "mode=vmread-l0") || has_word(cmdline, "mode=vmwrite-l0"))

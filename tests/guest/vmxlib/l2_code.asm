@@ -157,6 +157,12 @@ LABEL l2_movdr_write
 	mov dr0, rcx                    ; 0F 23 C1
 DONE l2_movdr_done
 
+; DR7 as L2 finds it after VM entry (L1's or the VMCS field's, by "load debug controls").
+LABEL l2_dr7
+LABEL l2_dr7_insn
+	mov rax, dr7                    ; 0F 21 F8
+DONE l2_dr7_done
+
 LABEL l2_invd
 LABEL l2_invd_insn
 	invd                            ; 0F 08

@@ -353,6 +353,10 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS };
 #define RFLAGS_RESERVED15         (1ull << 15)
 #define RFLAGS_VM                 (1ull << 17)
 #define DR7_FIXED1                0x400ull      /* bit 10 reads as 1 (Vol. 3B, 18.2.4) */
+#define DR7_L0                    (1ull << 0)   /* local enable, breakpoint 0 */
+#define DR7_G0                    (1ull << 1)   /* global enable, breakpoint 0 */
+#define DR7_L1                    (1ull << 2)
+#define DR7_G1                    (1ull << 3)
 #define INTERRUPTIBILITY_STI      (1u << 0)
 #define INTERRUPTIBILITY_MOV_SS   (1u << 1)
 #define INTERRUPTIBILITY_NMI      (1u << 3)
@@ -613,6 +617,7 @@ L2_SYM(l2_pf); L2_SYM(l2_pf_insn); L2_SYM(l2_pf_done);
 L2_SYM(l2_rdtsc); L2_SYM(l2_rdtsc_insn); L2_SYM(l2_rdtsc_done);
 L2_SYM(l2_invlpg); L2_SYM(l2_invlpg_insn); L2_SYM(l2_invlpg_done);
 L2_SYM(l2_movdr); L2_SYM(l2_movdr_read); L2_SYM(l2_movdr_write); L2_SYM(l2_movdr_done);
+L2_SYM(l2_dr7); L2_SYM(l2_dr7_insn); L2_SYM(l2_dr7_done);
 L2_SYM(l2_invd); L2_SYM(l2_invd_insn); L2_SYM(l2_invd_done);
 L2_SYM(l2_pause); L2_SYM(l2_pause_insn); L2_SYM(l2_pause_done);
 L2_SYM(l2_vmread); L2_SYM(l2_vmread_insn); L2_SYM(l2_vmread_done);
