@@ -99,15 +99,21 @@ void vmx_load_vmcs_failed(uint64_t vmcs)
 	panic("vmx: VMPTRLD of 0x%lx failed", vmcs);
 }
 
-void vmx_invept_all(void)
+/* SDM Vol. 3C, 31.3 "INVEPT": type 1 single-context, 2 all-context. */
+static void invept(uint64_t type, uint64_t eptp)
 {
-	struct { uint64_t eptp, reserved; } desc = { 0, 0 };
+	struct { uint64_t eptp, reserved; } desc = { eptp, 0 };
 	uint8_t fail;
 
-	__asm__ volatile("invept %1, %2; setna %0" : "=q"(fail) : "m"(desc), "r"(2ull)
+	__asm__ volatile("invept %1, %2; setna %0" : "=q"(fail) : "m"(desc), "r"(type)
 			 : "cc", "memory");
 	if (fail)
-		panic("vmx: INVEPT all-context failed");
+		panic("vmx: INVEPT type %lu of 0x%lx failed", type, eptp);
+}
+
+void vmx_invept_all(void)
+{
+	invept(2, 0);
 }
 
 void vmx_invvpid_single(uint16_t vpid)
@@ -125,13 +131,5 @@ void vmx_invvpid_single(uint16_t vpid)
 
 void vmx_invept_single(uint64_t eptp)
 {
-	/* SDM Vol. 3C, 31.3 "INVEPT": type 1 single-context, 2 all-context. */
-	struct { uint64_t eptp, reserved; } desc = { eptp, 0 };
-	uint64_t type = (vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE) ? 1 : 2;
-	uint8_t fail;
-
-	__asm__ volatile("invept %1, %2; setna %0" : "=q"(fail) : "m"(desc), "r"(type)
-			 : "cc", "memory");
-	if (fail)
-		panic("vmx: INVEPT type %lu of 0x%lx failed", type, eptp);
+	invept((vmx_caps.ept_vpid & EPT_CAP_INVEPT_SINGLE) ? 1 : 2, eptp);
 }
