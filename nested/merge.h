@@ -9,10 +9,20 @@
 
 #include "nested/vmcs12.h"
 #include "vmx/caps.h"
+#include "vmx/vmx_bits.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
+/* L0's controls for running L2, added to L1's. */
+/* HLT: L0 sees every HLT of L2, to tell a halt nothing can wake (nested/l2_exit.c). */
+#define L0_PROC02   (PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY | PROC_HLT_EXITING)
+#define L0_PROC2_02 PROC2_ENABLE_EPT      /* L2's memory goes through EPT01 */
+/* DR7 and DEBUGCTL too: VMCS02 holds L2's, from VMCS12 or L1's current values
+ * (nested/vmcs02.c), kept across the exits L0 absorbs, which set DR7 to 400H. */
+#define L0_EXIT02   (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | \
+		     EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CONTROLS)
+#define L0_ENTRY02  (ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS)
 /* What L0 itself needs while L2 runs. */
 struct l0_needs {
 	uint64_t cr0_mask, cr4_mask;   /* L0-owned CR bits (fixed in VMX operation) */

@@ -8,6 +8,7 @@
 #include "vmx/caps.h"
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmcs01_controls.h"
 #include "vmx/guest_regs.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_bits.h"
@@ -81,37 +82,20 @@ static void setup_controls(uint64_t eptp)
 	const struct vmx_caps *c = &vmx_caps;
 	uint32_t proc2_want = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_ENABLE_VPID |
 			      PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID | PROC2_ENABLE_XSAVES;
-	uint32_t proc2 = settle("secondary processor-based", c->proc2, proc2_want,
-				PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST);
+	uint32_t proc2 = settle("secondary processor-based", c->proc2, proc2_want, VMCS01_PROC2);
 	uint64_t msr_bitmap = pmm_alloc_page_or_panic("VMCS01"),
 		 io_a = pmm_alloc_page_or_panic("VMCS01"), io_b = pmm_alloc_page_or_panic("VMCS01");
 	uint8_t *io = phys_to_virt(io_a);
 
-	/* NMIs are the guests' but must never reach L1 behind L0's back (vmx/nmi.c). */
+	/* Each wanted as it is required (vmx/vmcs01_controls.h). */
 	vmwrite32(VMCS_PIN_BASED_VM_EXEC_CONTROL,
-		  settle("pin-based", c->pin, PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
-			 PIN_NMI_EXITING | PIN_VIRTUAL_NMIS));
+		  settle("pin-based", c->pin, VMCS01_PIN, VMCS01_PIN));
 	vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
-		  settle("processor-based", c->proc,
-			 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
-				 PROC_ACTIVATE_SECONDARY,
-			 PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS |
-				 PROC_ACTIVATE_SECONDARY));
+		  settle("processor-based", c->proc, VMCS01_PROC, VMCS01_PROC));
 	vmwrite32(VMCS_SECONDARY_VM_EXEC_CONTROL, proc2);
-	/* L1's DR7 and IA32_DEBUGCTL are saved at each exit and loaded at each
-	 * entry: a VM exit sets DR7 to 400H and clears DEBUGCTL (SDM Vol. 3C,
-	 * 28.5.1), which L1 must not see, and an L2 without "load debug
-	 * controls" starts with L1's current values (26.3.2.1, nested/entry.c). */
-	vmwrite32(VMCS_VM_EXIT_CONTROLS,
-		  settle("VM-exit", c->exit,
-			 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-				 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CONTROLS,
-			 EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-				 EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CONTROLS));
+	vmwrite32(VMCS_VM_EXIT_CONTROLS, settle("VM-exit", c->exit, VMCS01_EXIT, VMCS01_EXIT));
 	vmwrite32(VMCS_VM_ENTRY_CONTROLS,
-		  settle("VM-entry", c->entry,
-			 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS,
-			 ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS));
+		  settle("VM-entry", c->entry, VMCS01_ENTRY, VMCS01_ENTRY));
 	vmwrite32(VMCS_EXCEPTION_BITMAP, 0);
 	vmwrite32(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite32(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);

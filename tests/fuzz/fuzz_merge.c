@@ -20,24 +20,12 @@
 #include "nested_input.h"
 
 #include "nested/merge.h"
+#include "vmx/vmcs01_controls.h"
 
-/* What vmx/vmcs01.c requires of the CPU at boot (setup_controls' settle calls),
- * per control: pin, proc, proc2, exit, entry. */
+/* What vmx/vmcs01.c requires of the CPU at boot, per control: pin, proc, proc2, exit, entry. */
 static const uint32_t l0_boot[5] = {
-	PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
-	PROC_HLT_EXITING | PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY,
-	PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
-	EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
-		EXIT_SAVE_DEBUG_CONTROLS,
-	ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS,
+	VMCS01_PIN, VMCS01_PROC, VMCS01_PROC2, VMCS01_EXIT, VMCS01_ENTRY,
 };
-
-/* merge.c's L0_PROC02, L0_PROC2_02, L0_EXIT02, L0_ENTRY02. */
-#define L0_PROC  (PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY | PROC_HLT_EXITING)
-#define L0_PROC2 PROC2_ENABLE_EPT
-#define L0_EXIT  (EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | \
-		  EXIT_LOAD_PAT | EXIT_SAVE_DEBUG_CONTROLS)
-#define L0_ENTRY (ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS)
 
 static bool read_l1(uint64_t gpa, void *buf, unsigned len)
 {
@@ -90,10 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	INVARIANT(ok && !what, "merge of an accepted VMCS12 failed: %s controls", what);
 	check_ctl("pin-based", hw.pin, out.pin, 0);
-	check_ctl("processor-based", hw.proc, out.proc, L0_PROC);
-	check_ctl("secondary", hw.proc2, out.proc2, L0_PROC2);
-	check_ctl("VM-exit", hw.exit, out.exit, L0_EXIT);
-	check_ctl("VM-entry", hw.entry, out.entry, L0_ENTRY);
+	check_ctl("processor-based", hw.proc, out.proc, L0_PROC02);
+	check_ctl("secondary", hw.proc2, out.proc2, L0_PROC2_02);
+	check_ctl("VM-exit", hw.exit, out.exit, L0_EXIT02);
+	check_ctl("VM-entry", hw.entry, out.entry, L0_ENTRY02);
 
 	/* L1's controls on L2 (the hardware runs them: L1's caps are a subset of its). */
 	uint32_t proc12 = v.CPU_BASED_VM_EXEC_CONTROL, proc2_12 = vmcs12_proc2(&v);
