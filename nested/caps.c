@@ -124,6 +124,19 @@ void nested_caps_init(struct nested_caps *n, const struct vmx_caps *hw)
 	set(n, MSR_IA32_VMX_VMCS_ENUM, vmcs_enum(n));
 }
 
+struct ept12_caps nested_ept12_caps(const struct vmx_caps *l1, unsigned maxphyaddr)
+{
+	return (struct ept12_caps){
+		.maxphyaddr = maxphyaddr,
+		.exec_only = l1->ept_vpid & EPT_CAP_EXEC_ONLY,
+		.use_2m = l1->ept_vpid & EPT_CAP_2MB_PAGES,
+		.use_1g = l1->ept_vpid & EPT_CAP_1GB_PAGES,
+		.ad = l1->ept_vpid & EPT_CAP_AD_FLAGS,
+		.mt_uc = l1->ept_vpid & EPT_CAP_MEMTYPE_UC,
+		.mt_wb = l1->ept_vpid & EPT_CAP_MEMTYPE_WB,
+	};
+}
+
 bool nested_caps_rdmsr(const struct nested_caps *n, uint32_t msr, uint64_t *value)
 {
 	if (msr < MSR_IA32_VMX_FIRST || msr > MSR_IA32_VMX_LAST ||

@@ -9,6 +9,7 @@
 #define NESTVISOR_NESTED_CAPS_H
 
 #include "core/x86.h"
+#include "ept/ept12.h"
 #include "vmx/caps.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
@@ -77,6 +78,9 @@ struct nested_caps {
 
 /* Derive L1's capabilities from the hardware's (pure: host unit tests use it). */
 void nested_caps_init(struct nested_caps *n, const struct vmx_caps *hw);
+
+/* The EPT12 walker's view of what L1 was offered (IA32_VMX_EPT_VPID_CAP). */
+struct ept12_caps nested_ept12_caps(const struct vmx_caps *l1, unsigned maxphyaddr);
 
 /* RDMSR of a VMX capability MSR by L1: false if that MSR does not exist for it (#GP). */
 bool nested_caps_rdmsr(const struct nested_caps *n, uint32_t msr, uint64_t *value);

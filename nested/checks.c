@@ -78,12 +78,7 @@ static const char *check_event_injection(const struct vmcs12 *v, const struct vm
 static const char *check_ept_vpid(const struct vmcs12 *v, const struct vmx_caps *c, unsigned w)
 {
 	uint32_t proc2 = vmcs12_proc2(v);
-	const struct ept12_caps ept = {
-		.maxphyaddr = w,
-		.ad = c->ept_vpid & EPT_CAP_AD_FLAGS,
-		.mt_uc = c->ept_vpid & EPT_CAP_MEMTYPE_UC,
-		.mt_wb = c->ept_vpid & EPT_CAP_MEMTYPE_WB,
-	};
+	const struct ept12_caps ept = nested_ept12_caps(c, w);
 	const char *why;
 
 	if (proc2 & PROC2_ENABLE_EPT) {

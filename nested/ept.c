@@ -86,15 +86,7 @@ void nested_ept_init(uint32_t pool_pages)
 	if (ept02_init(&ept02, &ops, pages, pool_pages,
 		       vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES, vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES))
 		panic("EPT02 pool refused");
-	l1_ept_caps = (struct ept12_caps){
-		.maxphyaddr = l1_maxphyaddr(),
-		.exec_only = l1c->ept_vpid & EPT_CAP_EXEC_ONLY,
-		.use_2m = l1c->ept_vpid & EPT_CAP_2MB_PAGES,
-		.use_1g = l1c->ept_vpid & EPT_CAP_1GB_PAGES,
-		.ad = l1c->ept_vpid & EPT_CAP_AD_FLAGS,
-		.mt_uc = l1c->ept_vpid & EPT_CAP_MEMTYPE_UC,
-		.mt_wb = l1c->ept_vpid & EPT_CAP_MEMTYPE_WB,
-	};
+	l1_ept_caps = nested_ept12_caps(l1c, l1_maxphyaddr());
 }
 
 const char *nested_ept_check_eptp(uint64_t eptp12)

@@ -38,24 +38,14 @@ static void l2_hlt(struct vcpu *v, const struct exit_ctx *x)
 		run_end_failure("L2 halted with interrupts disabled at rip 0x%lx, and L1 intercepts "
 				"nothing that could wake it", x->rip);
 	}
-	vcpu_skip_instruction(x);
-	vmwrite32(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);
+	vcpu_halt(x);
 }
 
 void nested_deliver_nmi(struct vcpu *v)
 {
-	const uint32_t blockers = INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS |
-				  INTERRUPTIBILITY_NMI;
-
-	if (nested.vmcs12->PIN_BASED_VM_EXEC_CONTROL & PIN_NMI_EXITING)
-		return;
-	if ((vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
-	    (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & blockers))
-		return;
-	vmwrite32(VMCS_VM_ENTRY_INTR_INFO,
-		  INTR_INFO_VALID | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | 2);
-	nmi_pending--;
-	nmis_to_l2++;
+	if (!(nested.vmcs12->PIN_BASED_VM_EXEC_CONTROL & PIN_NMI_EXITING) &&
+	    vcpu_try_inject_nmi())
+		nmis_to_l2++;
 }
 
 /* Exits from L2 that only L0's intercepts caused. */

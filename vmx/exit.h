@@ -31,6 +31,8 @@ __attribute__((noreturn)) void vcpu_run(struct vcpu *v);
 
 /* Helpers for handlers. */
 void vcpu_skip_instruction(const struct exit_ctx *x);
+/* Complete an HLT: the guest whose VMCS is current halts in it. */
+void vcpu_halt(const struct exit_ctx *x);
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code);
 static inline void vcpu_inject_gp0(void) { vcpu_inject_exception(13, true, 0); }
 static inline void vcpu_inject_ud(void) { vcpu_inject_exception(6, false, 0); }
@@ -68,5 +70,8 @@ void handle_guarded_io(struct vcpu *v, const struct exit_ctx *x, struct io_info 
 void handle_nmi_window(struct vcpu *v, const struct exit_ctx *x);
 /* One latched NMI (core/nmi.h) to the guest that runs next (vmx/nmi.c). */
 void vcpu_deliver_nmi(struct vcpu *v);
+/* Inject one latched NMI into the guest whose VMCS is current, unless it blocks
+ * NMIs (STI, MOV SS, NMI blocking) or another event is being injected. */
+bool vcpu_try_inject_nmi(void);
 
 #endif

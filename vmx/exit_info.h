@@ -41,6 +41,12 @@ struct io_info {
 	uint16_t port;   /* bits 31:16 */
 };
 
+/* The bits of RAX an I/O access of this size uses. */
+static inline uint32_t io_size_mask(unsigned size)
+{
+	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
 static inline struct io_info decode_io(uint64_t q)
 {
 	return (struct io_info){

@@ -17,7 +17,7 @@ void handle_io(struct vcpu *v, const struct exit_ctx *x)
 {
 	struct io_info io = decode_io(x->qualification);
 	uint64_t *r = v->frame.regs.r;
-	uint32_t mask = io.size == 4 ? 0xffffffffu : (1u << (8 * io.size)) - 1;
+	uint32_t mask = io_size_mask(io.size);
 
 	if (!l1_io_port_is_l0s(io.port)) {
 		vcpu_dump(v);

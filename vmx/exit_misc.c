@@ -14,7 +14,12 @@ void handle_hlt(struct vcpu *v, const struct exit_ctx *x)
 		vcpu_dump(v);
 		run_end_failure("L1 halted with interrupts disabled at rip 0x%lx", x->rip);
 	}
-	/* Let the CPU wait in the guest: an interrupt for L1 wakes it there.
+	vcpu_halt(x);
+}
+
+void vcpu_halt(const struct exit_ctx *x)
+{
+	/* Let the CPU wait in the guest: an interrupt for it wakes it there.
 	 * SDM Vol. 3C, 26.7.4 "Activity State". */
 	vcpu_skip_instruction(x);
 	vmwrite32(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_HLT);

@@ -53,7 +53,7 @@ static struct pci_dev_id device_at(uint32_t address)
 static void config_data(struct io_info io, uint64_t *rax)
 {
 	unsigned reg = (l1_config_address & 0xfc) + (io.port & 3);
-	uint32_t mask = io.size == 4 ? 0xffffffffu : (1u << (8 * io.size)) - 1;
+	uint32_t mask = io_size_mask(io.size);
 	struct pci_dev_id d;
 	uint32_t old, out;
 	bool refused;
@@ -78,7 +78,7 @@ static void config_data(struct io_info io, uint64_t *rax)
 void handle_guarded_io(struct vcpu *v, const struct exit_ctx *x, struct io_info io)
 {
 	uint64_t *rax = &v->frame.regs.r[GPR_RAX];
-	uint32_t mask = io.size == 4 ? 0xffffffffu : (1u << (8 * io.size)) - 1;
+	uint32_t mask = io_size_mask(io.size);
 
 	if (io.port == APM_CONTROL && !io.in) {
 		pr_info("L1's write 0x%lx to the APM control port (an SMI) dropped", *rax & mask);

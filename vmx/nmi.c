@@ -103,6 +103,17 @@ void handle_nmi_window(struct vcpu *v, const struct exit_ctx *x)
 		  vmread32(VMCS_CPU_BASED_VM_EXEC_CONTROL) & ~PROC_NMI_WINDOW_EXITING);
 }
 
+bool vcpu_try_inject_nmi(void)
+{
+	if ((vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
+	    (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & NMI_BLOCKERS))
+		return false;
+	vmwrite32(VMCS_VM_ENTRY_INTR_INFO,
+		  INTR_INFO_VALID | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | 2);
+	nmi_pending--;
+	return true;
+}
+
 /* The guest whose VMCS is current gets one latched NMI, now or at its NMI window. */
 void vcpu_deliver_nmi(struct vcpu *v)
 {
@@ -110,16 +121,11 @@ void vcpu_deliver_nmi(struct vcpu *v)
 		nested_deliver_nmi(v);
 		return;
 	}
-	if ((vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) ||
-	    (vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO) & NMI_BLOCKERS)) {
+	if (vcpu_try_inject_nmi())
+		nmis_to_l1++;
+	else
 		vmwrite32(VMCS_CPU_BASED_VM_EXEC_CONTROL,
 			  vmread32(VMCS_CPU_BASED_VM_EXEC_CONTROL) | PROC_NMI_WINDOW_EXITING);
-		return;
-	}
-	vmwrite32(VMCS_VM_ENTRY_INTR_INFO,
-		  INTR_INFO_VALID | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | 2);
-	nmi_pending--;
-	nmis_to_l1++;
 }
 
 void nmi_print(void)

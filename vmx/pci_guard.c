@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "vmx/pci_guard.h"
+#include "vmx/exit_info.h"
 
 #define VENDOR_INTEL      0x8086
 #define I440FX_HOST       0x1237    /* 00:00.0 */
@@ -18,7 +19,7 @@
 static uint32_t merge(uint32_t old, unsigned reg, unsigned size, uint32_t value)
 {
 	unsigned shift = 8 * (reg & 3);
-	uint32_t mask = (size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1) << shift;
+	uint32_t mask = io_size_mask(size) << shift;
 
 	return (old & ~mask) | ((value << shift) & mask);
 }
@@ -27,6 +28,17 @@ static uint32_t merge(uint32_t old, unsigned reg, unsigned size, uint32_t value)
 static bool touches(unsigned reg, unsigned size, unsigned b)
 {
 	return b >= reg && b < reg + size;
+}
+
+/* Byte b keeps its old value if the write touches it. */
+static uint32_t keep(uint32_t out, uint32_t old, unsigned dword, unsigned reg, unsigned size,
+		     unsigned b)
+{
+	uint32_t lane = 0xffu << 8 * (b & 3);
+
+	if ((b & ~3u) != dword || !touches(reg, size, b))
+		return out;
+	return (out & ~lane) | (old & lane);
 }
 
 uint32_t pci_guard_write(const struct pci_dev_id *d, unsigned reg, unsigned size, uint32_t value,
@@ -40,11 +52,8 @@ uint32_t pci_guard_write(const struct pci_dev_id *d, unsigned reg, unsigned size
 		out &= ~PCI_COMMAND_MASTER;
 	if (intel && d->device == I440FX_HOST && d->bus == 0 && d->dev == 0 && d->fn == 0) {
 		for (unsigned b = I440FX_PAM0; b <= I440FX_PAM6; b++)
-			if ((b & ~3u) == dword && touches(reg, size, b))
-				out = (out & ~(0xffu << 8 * (b & 3))) | (old & (0xffu << 8 * (b & 3)));
-		if ((I440FX_SMRAM & ~3u) == dword && touches(reg, size, I440FX_SMRAM))
-			out = (out & ~(0xffu << 8 * (I440FX_SMRAM & 3))) |
-			      (old & (0xffu << 8 * (I440FX_SMRAM & 3)));
+			out = keep(out, old, dword, reg, size, b);
+		out = keep(out, old, dword, reg, size, I440FX_SMRAM);
 	}
 	if (intel && d->device == PIIX4_PM && dword == PIIX4_DEVACTB)
 		out &= ~DEVACTB_APMC_EN;
