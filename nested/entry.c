@@ -138,7 +138,8 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 		return;
 	}
 	/* 26.4 "Loading MSRs", into L2's context (VMCS02 current). */
-	bad_msr = nested_load_msr_list(v12->VM_ENTRY_MSR_LOAD_ADDR, v12->VM_ENTRY_MSR_LOAD_COUNT);
+	bad_msr = nested_load_msr_list(v12->VM_ENTRY_MSR_LOAD_ADDR, v12->VM_ENTRY_MSR_LOAD_COUNT,
+				       true);
 	if (bad_msr) {
 		vmx_load_vmcs(nested.vmcs01);
 		entry_failure(v, EXIT_REASON_MSR_LOADING, bad_msr);
@@ -169,6 +170,7 @@ void nested_vmcs02_refused(struct vcpu *v, bool fail_valid)
 
 	log_line("nested: the CPU refused VMCS02 (%s, error %u): a VM-entry check L0 does not "
 		 "make yet; L1 gets VMfailValid", fail_valid ? "VMfailValid" : "VMfailInvalid", err);
+	nested_msr_load_undo();  /* the CPU refused VMCS02 before any MSR loading (26.2) */
 	vmx_load_vmcs(nested.vmcs01);
 	nested.in_l2 = false;
 	nested.launching = false;

@@ -121,7 +121,7 @@ void nested_load_l1_host_state(struct vcpu *v, uint64_t prev_cr0, uint64_t prev_
 	if (!host64 && (cr4 & CR4_PAE) && (cr0 & CR0_PG) && !l1_load_pdptes(h->HOST_CR3))
 		vmx_abort(v, ABORT_HOST_PDPTE);
 	/* 27.6 "Loading Host MSRs" */
-	if (nested_load_msr_list(h->VM_EXIT_MSR_LOAD_ADDR, h->VM_EXIT_MSR_LOAD_COUNT))
+	if (nested_load_msr_list(h->VM_EXIT_MSR_LOAD_ADDR, h->VM_EXIT_MSR_LOAD_COUNT, false))
 		vmx_abort(v, ABORT_LOADING_MSRS);
 }
 

@@ -33,12 +33,21 @@ int nested_prepare_vmcs02(struct vcpu *v, const struct l1_inherited *inh);
  * the common case on every entry and exit, cost a test: the list code's
  * prologue alone is dozens of instructions.
  */
-uint32_t nested_load_msr_list_slow(uint64_t addr, uint32_t count);
+uint32_t nested_load_msr_list_slow(uint64_t addr, uint32_t count, bool entry);
 bool nested_store_msr_list_slow(uint64_t addr, uint32_t count);
-static inline uint32_t nested_load_msr_list(uint64_t addr, uint32_t count)
+/* entry: the VM-entry list (its writes are journalled, below); else the VM-exit list. */
+static inline uint32_t nested_load_msr_list(uint64_t addr, uint32_t count, bool entry)
 {
-	return count ? nested_load_msr_list_slow(addr, count) : 0;
+	return count ? nested_load_msr_list_slow(addr, count, entry) : 0;
 }
+/*
+ * The VM-entry list's writes to MSRs outside VMCS02, journalled until the CPU
+ * has accepted VMCS02, and undone if it refuses it. The journal belongs to
+ * one entry (nested.l2_entries as it counts that entry): an entry without a
+ * list costs nothing here and finds an older journal not its own.
+ */
+void nested_msr_load_undo(void);
+void nested_msr_lists_init(void);
 static inline bool nested_store_msr_list(uint64_t addr, uint32_t count)
 {
 	return !count || nested_store_msr_list_slow(addr, count);

@@ -97,6 +97,8 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		/* The CPU found L2's guest state invalid: the same failure L1's CPU would report. */
 		uint64_t qual = x->qualification;
 
+		/* Its guest-state checks (26.3) come before MSR loading (26.4). */
+		nested_msr_load_undo();
 		vmx_load_vmcs(nested.vmcs01);
 		nested.in_l2 = false;
 		v->launched = true;

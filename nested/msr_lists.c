@@ -9,6 +9,8 @@
 #include "vmx/guest_mem.h"
 #include "vmx/msr_policy.h"
 #include "vmx/vmcs.h"
+#include "core/panic.h"
+#include "core/pmm.h"
 #include "core/x86.h"
 
 struct msr_entry {
@@ -30,6 +32,68 @@ static bool list_may_load(uint32_t msr)
 {
 	return (msr >> 8) != 0x8 && msr != MSR_IA32_SMM_MONITOR_CTL && msr != MSR_IA32_SMBASE &&
 	       msr != MSR_IA32_UCODE_WRITE && msr != MSR_FS_BASE && msr != MSR_GS_BASE;
+}
+
+/*
+ * The undo journal of a VM-entry MSR-load list. L0 loads the list before it
+ * enters VMCS02, but the CPU checks VMCS02's controls and guest state only
+ * at that entry; architecturally those checks come first (SDM Vol. 3C, 26.2
+ * and 26.3 before 26.4 "Loading MSRs"), so an entry the CPU then refuses
+ * must leave every MSR as it was. Writes into VMCS02's guest fields need no
+ * undo (a failed VMCS02 is built anew); writes to the CPU's MSRs and to L1's
+ * view of L0's MSRs are journalled here and undone in reverse order.
+ */
+struct msr_undo {
+	uint32_t index;
+	bool l0s;            /* L1's view of an MSR L0 owns (nested_rdmsr/wrmsr) */
+	uint64_t old;
+};
+static struct msr_undo *undo;
+static uint32_t undo_cap, undo_len;
+static uint64_t undo_entry;  /* the nested.l2_entries value of the entry journalled */
+static bool journalling;     /* loading a VM-entry list */
+
+static uint32_t list_max(void);
+
+void nested_msr_lists_init(void)
+{
+	size_t bytes = (size_t)list_max() * sizeof(*undo);
+	uint64_t pa = pmm_alloc_pages((bytes + 4095) / 4096);
+
+	if (!pa)
+		panic("no memory for the VM-entry MSR-load undo journal");
+	undo = phys_to_virt(pa);
+	undo_cap = list_max();
+}
+
+static void journal(uint32_t msr, bool l0s)
+{
+	struct msr_undo *u;
+
+	if (!journalling)
+		return;
+	if (undo_len == undo_cap)  /* list_max entries at most: cannot happen */
+		panic("VM-entry MSR-load undo journal full");
+	u = &undo[undo_len];
+	u->index = msr;
+	u->l0s = l0s;
+	/* An MSR that cannot be read (write-only commands) has nothing to restore. */
+	if (l0s ? nested_rdmsr(msr, &u->old) : rdmsr_safe(msr, &u->old) < 0)
+		undo_len++;
+}
+
+void nested_msr_load_undo(void)
+{
+	if (undo_entry != nested.l2_entries)
+		return;  /* this entry loaded no list */
+	while (undo_len) {
+		const struct msr_undo *u = &undo[--undo_len];
+
+		if (u->l0s)
+			nested_restore_msr(u->index, u->old);
+		else
+			wrmsr_safe(u->index, u->old);
+	}
 }
 
 /*
@@ -79,9 +143,14 @@ static bool write_msr(uint32_t msr, uint64_t value)
 			vmwritenat(VMCS_GUEST_SYSENTER_EIP, value);
 		return true;
 	default:
-		if (nested_msr_is_l0s(msr))
+		if (nested_msr_is_l0s(msr)) {
+			journal(msr, true);
 			return nested_wrmsr(msr, value);
-		return msr_write_allowed(msr, value) && wrmsr_safe(msr, value) < 0;
+		}
+		if (!msr_write_allowed(msr, value))
+			return false;
+		journal(msr, false);
+		return wrmsr_safe(msr, value) < 0;
 	}
 }
 
@@ -117,18 +186,27 @@ static uint32_t list_max(void)
 	return 512u * (uint32_t)(((nested.caps.l1.misc >> 25) & 7) + 1);
 }
 
-uint32_t nested_load_msr_list_slow(uint64_t addr, uint32_t count)
+uint32_t nested_load_msr_list_slow(uint64_t addr, uint32_t count, bool entry)
 {
 	uint32_t max = list_max();
 
-	for (uint32_t i = 0; i < count; i++) {
+	uint32_t failed = 0;
+
+	journalling = entry;
+	if (entry) {
+		/* Before vmentry counts the entry this list belongs to. */
+		undo_len = 0;
+		undo_entry = nested.l2_entries + 1;
+	}
+	for (uint32_t i = 0; i < count && !failed; i++) {
 		struct msr_entry e;
 
 		if (i == max || !nested_read_l1(addr + 16ull * i, &e, sizeof(e)) || e.reserved ||
 		    !list_may_load(e.index) || !write_msr(e.index, e.value))
-			return i + 1;
+			failed = i + 1;
 	}
-	return 0;
+	journalling = false;
+	return failed;
 }
 
 bool nested_store_msr_list_slow(uint64_t addr, uint32_t count)

@@ -21,6 +21,7 @@ void nested_init(uint64_t vmcs01, bool shadowing, uint32_t ept02_pool_pages)
 	nested_ept_init(ept02_pool_pages);
 	nested_bitmaps_init();
 	nested_shadow_init(shadowing);
+	nested_msr_lists_init();
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;
 }
@@ -35,6 +36,12 @@ bool nested_rdmsr(uint32_t msr, uint64_t *value)
 		return true;
 	}
 	return nested_caps_rdmsr(&nested.caps, msr, value);
+}
+
+void nested_restore_msr(uint32_t msr, uint64_t value)
+{
+	if (msr == MSR_IA32_FEATURE_CONTROL)
+		nested.feature_control = value;  /* even past the lock: an undo */
 }
 
 bool nested_wrmsr(uint32_t msr, uint64_t value)

@@ -101,6 +101,8 @@ static inline bool nested_msr_is_l0s(uint32_t msr)
 /* L1's view of the MSRs L0 owns. false = #GP. */
 bool nested_rdmsr(uint32_t msr, uint64_t *value);
 bool nested_wrmsr(uint32_t msr, uint64_t value);
+/* Put back L1's view of an MSR L0 owns as it was (an undone VM-entry MSR load). */
+void nested_restore_msr(uint32_t msr, uint64_t value);
 
 /*
  * A write to an L1 page L0 write-protects to see changes (L1's MSR bitmap):

@@ -602,6 +602,31 @@ static void msr_load_efer_checks(void)
 	}
 }
 
+/*
+ * 26.3 "Checking and Loading Guest State" comes before 26.4 "Loading MSRs":
+ * an entry whose guest state fails a check loads no MSR. Here the CPU, not
+ * an earlier software check, finds the guest TR unusable; the list would
+ * have written IA32_KERNEL_GS_BASE (an MSR outside the VMCS).
+ */
+static void msr_load_after_guest_checks(void)
+{
+	uint64_t before = rdmsr(MSR_KERNEL_GS_BASE), after;
+	uint64_t other = before ^ 0x123000ull;
+
+	fresh();
+	msr_list[0] = (struct msr_entry){ MSR_KERNEL_GS_BASE, 0, other };
+	vmw(VMCS_ENTRY_MSR_LOAD_ADDR, (uintptr_t)msr_list);
+	vmw(VMCS_ENTRY_MSR_LOAD_COUNT, 1);
+	vmw(VMCS_GUEST_TR_AR, AR_TSS64_BUSY | AR_UNUSABLE);
+	entry_fails(EXIT_REASON_INVALID_GUEST, ENTRY_FAIL_QUAL_NONE,
+		    "guest TR unusable and a VM-entry MSR-load list writing IA32_KERNEL_GS_BASE");
+	after = rdmsr(MSR_KERNEL_GS_BASE);
+	report(after == before,
+	       "... the failed entry loaded no MSR: IA32_KERNEL_GS_BASE still 0x%llx (got 0x%llx)",
+	       U64(before), U64(after));
+	wrmsr(MSR_KERNEL_GS_BASE, before);
+}
+
 static void msr_load_checks(void)
 {
 	/* IA32_SMBASE is writable only in SMM: WRMSR would #GP. Bochs 2.7
@@ -621,6 +646,7 @@ static void msr_load_checks(void)
 		      "VM-entry MSR-load entry 3 of 3 is IA32_GS_BASE");
 	msr_load_case(2, 2, &(struct msr_entry){ MSR_IA32_SYSENTER_EIP, 0, NONCANONICAL },
 		      "VM-entry MSR-load entry 2 writes a non-canonical IA32_SYSENTER_EIP (#GP)");
+	msr_load_after_guest_checks();
 	/* A good list loads: L2 starts with it, L1 gets its own value back only
 	 * through the exit MSR-load list (checked in l2_exits.c). */
 	msr_load_efer_checks();
