@@ -41,6 +41,7 @@ static const char *const log_names[] = {
 static const char *const selftest_names[] = {
 	[NV_SELFTEST_NONE] = "none",
 	[NV_SELFTEST_L0_FAULT] = "l0-fault",
+	[NV_SELFTEST_L0_MCE] = "l0-mce",
 };
 
 static const char *const switch_names[] = { [0] = "off", [1] = "on" };

@@ -4,6 +4,7 @@
  * Each site registers (faulting RIP, resume RIP) in section .nv_fixup; the
  * trap handler resumes there and leaves the vector in fixup_vector.
  */
+#include "core/mce.h"
 #include "core/nmi.h"
 #include "core/trap.h"
 #include "core/panic.h"
@@ -61,6 +62,10 @@ void trap_handler(struct trap_frame *f)
 	/* An NMI while L0 runs is the guest's: latched, delivered at the next entry. */
 	if (f->vector == 2) {
 		nmi_pending++;
+		return;
+	}
+	if (f->vector == 18) {
+		mce_in_l0(f);  /* returns only if L0 can go on */
 		return;
 	}
 	for (const struct fixup_entry *e = __fixup_start; e < __fixup_end; e++) {

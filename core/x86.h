@@ -22,6 +22,7 @@
 #define CR4_VME        (1ull << 0)
 #define CR4_PSE        (1ull << 4)
 #define CR4_PAE        (1ull << 5)
+#define CR4_MCE        (1ull << 6)
 #define CR4_PGE        (1ull << 7)
 #define CR4_OSFXSR     (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)

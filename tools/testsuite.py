@@ -257,6 +257,13 @@ def emulator_tests(build):
                        r"cr2=0xdead000000", r"rip=0xffffffff8", r"called from 0xffffffff8",
                        r"L1 state: "),
         l1=exitbench, cfg_extra=["selftest = l0-fault"], **b)
+    # L0's machine-check path: the report, then the end (MCG_STATUS.RIPV = 0 here:
+    # nothing to restart from); a restartable one would go to L1 (core/mce.h).
+    emu("bochs/l0-mce",
+        expect_failure(r"machine check in L0 that it cannot restart from",
+                       r"mce: machine check in L0 at rip 0xffffffff8[0-9a-f]+: MCG_STATUS",
+                       r"L1 state: "),
+        l1=exitbench, cfg_extra=["selftest = l0-mce"], **b)
     # The VMX suites, each with a shadow VMCS for L1 (the default where the CPU
     # has one) and without (every VMREAD/VMWRITE emulated by L0).
     for suffix, shadow in (("", []), ("-noshadow", ["vmcs_shadowing = off"])):

@@ -6,6 +6,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 #include "core/log.h"
+#include "core/mce.h"
 #include "core/nmi.h"
 #include "core/panic.h"
 #include "core/probe.h"
@@ -114,9 +115,10 @@ void vcpu_reinject_idt_vectoring(const struct exit_ctx *x)
 
 /*
  * Exits caused by executing an instruction (SDM Vol. 3C, 25.1 "Instructions
- * That Cause VM Exits"). These never happen during event delivery, so their
- * IDT-vectoring information is never valid and is not read (28.2.4
- * "Information for VM Exits During Event Delivery").
+ * That Cause VM Exits"), and VM-entry failures. These never happen during
+ * event delivery, so their IDT-vectoring information is never valid and is
+ * not read (28.2.4 "Information for VM Exits During Event Delivery"): for an
+ * entry failure the field still holds an older exit's.
  */
 #define BIT(n) (1ull << (n))
 static const uint64_t instruction_exits =
@@ -132,7 +134,10 @@ static const uint64_t instruction_exits =
 	BIT(EXIT_REASON_LDTR_TR) | BIT(EXIT_REASON_INVEPT) | BIT(EXIT_REASON_RDTSCP) |
 	BIT(EXIT_REASON_INVVPID) | BIT(EXIT_REASON_WBINVD) | BIT(EXIT_REASON_XSETBV) |
 	BIT(EXIT_REASON_RDRAND) | BIT(EXIT_REASON_INVPCID) | BIT(EXIT_REASON_VMFUNC) |
-	BIT(EXIT_REASON_RDSEED);
+	BIT(EXIT_REASON_RDSEED) |
+	/* VM-entry failures: no event was being delivered (SDM Vol. 3C, 26.8). */
+	BIT(EXIT_REASON_INVALID_GUEST_STATE) | BIT(EXIT_REASON_MSR_LOADING) |
+	BIT(EXIT_REASON_MCE_DURING_VMENTRY);
 #undef BIT
 
 static void read_exit(struct exit_ctx *x)
@@ -180,8 +185,8 @@ int vmx_exit_handler(struct vcpu_frame *f)
 
 	if (nested.in_l2) {
 		level = nested_l2_exit(v, &x);
-		if (nmi_pending)
-			vcpu_deliver_nmi(v);
+		if (nmi_pending | mce_pending)
+			vcpu_deliver_events(v);
 		acct_charge(f, level, x.reason);
 		if (level == NV_ACCT_L2_REFLECTED)
 			acct_l1_handles(x.reason);
@@ -194,8 +199,8 @@ int vmx_exit_handler(struct vcpu_frame *f)
 	/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
 	if (!nested.in_l2 && x.idt_vectoring)
 		vcpu_reinject_idt_vectoring(&x);
-	if (nmi_pending)
-		vcpu_deliver_nmi(v);
+	if (nmi_pending | mce_pending)
+		vcpu_deliver_events(v);
 	acct_charge(f, level, x.reason);
 	if (nested.in_l2)
 		acct_l2_entered();

@@ -70,6 +70,10 @@ void handle_guarded_io(struct vcpu *v, const struct exit_ctx *x, struct io_info 
 void handle_nmi_window(struct vcpu *v, const struct exit_ctx *x);
 /* One latched NMI (core/nmi.h) to the guest that runs next (vmx/nmi.c). */
 void vcpu_deliver_nmi(struct vcpu *v);
+/* Latched NMIs and machine checks (core/mce.h) to the guest that runs next. */
+void vcpu_deliver_events(struct vcpu *v);
+/* A machine check during a VM entry to L1 (exit reason 41, SDM 26.8). */
+void handle_mce_during_entry(struct vcpu *v, const struct exit_ctx *x);
 /* Inject one latched NMI into the guest whose VMCS is current, unless it blocks
  * NMIs (STI, MOV SS, NMI blocking) or another event is being injected. */
 bool vcpu_try_inject_nmi(void);

@@ -53,6 +53,11 @@ void handle_ept_misconfig(struct vcpu *v, const struct exit_ctx *x)
 
 void handle_fatal(struct vcpu *v, const struct exit_ctx *x)
 {
+	if (x->reason == EXIT_REASON_MCE_DURING_VMENTRY &&
+	    (x->raw_reason & EXIT_REASON_ENTRY_FAILURE)) {
+		handle_mce_during_entry(v, x);
+		return;
+	}
 	vcpu_dump(v);
 	if (x->raw_reason & EXIT_REASON_ENTRY_FAILURE)
 		run_end_failure("VM entry to L1 failed: %s (reason %u)", exit_reason_name(x->reason),

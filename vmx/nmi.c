@@ -16,7 +16,10 @@
 #include "nested/nested.h"
 #include "core/log.h"
 #include "core/run.h"
+#include "core/mce.h"
 #include "core/nmi.h"
+#include "vmx/guest_regs.h"
+#include "core/x86.h"
 
 uint64_t nmis_to_l1, nmis_to_l2;
 
@@ -128,9 +131,49 @@ void vcpu_deliver_nmi(struct vcpu *v)
 			  vmread32(VMCS_CPU_BASED_VM_EXEC_CONTROL) | PROC_NMI_WINDOW_EXITING);
 }
 
+/*
+ * A restartable machine check that reached L0 (core/mce.h), for L1: #MC, a
+ * hardware exception without error code, unless another event is being
+ * injected (then at the next exit). With CR4.MCE = 0 L1's CPU would shut
+ * down (SDM Vol. 3B, 16.10 "Machine-Check Initialization"): the run ends.
+ */
+static void deliver_mce(struct vcpu *v)
+{
+	if (vmread32(VMCS_VM_ENTRY_INTR_INFO) & INTR_INFO_VALID)
+		return;
+	if (!(guest_visible_cr4() & CR4_MCE)) {
+		vcpu_dump(v);
+		run_end_failure("machine check for L1 while its CR4.MCE = 0: its CPU would shut down");
+	}
+	vcpu_inject_exception(18, false, 0);
+	mce_pending = 0;
+	mces_to_l1++;
+}
+
+void vcpu_deliver_events(struct vcpu *v)
+{
+	if (mce_pending && !nested.in_l2)
+		deliver_mce(v);
+	if (nmi_pending)
+		vcpu_deliver_nmi(v);
+}
+
+/*
+ * The CPU delivered the machine check to L0 right after this exit (SDM Vol.
+ * 3C, 26.8): core/mce.c latched it for L1 (or ended the run). L1's state is
+ * as before the entry: it is entered again and gets the #MC.
+ */
+void handle_mce_during_entry(struct vcpu *v, const struct exit_ctx *x)
+{
+	log_line("mce: VM entry to L1 failed with a machine check at rip 0x%lx; entering again",
+		 x->rip);
+}
+
 void nmi_print(void)
 {
 	if (nmis_to_l1 || nmis_to_l2 || nmi_pending)
 		log_line("nmi: injected_to_l1=%lu injected_to_l2=%lu pending=%u", nmis_to_l1,
 			 nmis_to_l2, nmi_pending);
+	if (mces_to_l1 || mce_pending)
+		log_line("mce: injected_to_l1=%lu pending=%u", mces_to_l1, mce_pending);
 }

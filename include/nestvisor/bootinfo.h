@@ -89,7 +89,7 @@ struct nv_l1_plan {
 /* L0 options from nestvisor.cfg. */
 enum nv_log_level { NV_LOG_QUIET = 0, NV_LOG_INFO = 1, NV_LOG_DEBUG = 2, NV_LOG_TRACE = 3 };
 /* Diagnostics: make L0 exercise a failure path on purpose (the tests use it). */
-enum nv_selftest { NV_SELFTEST_NONE = 0, NV_SELFTEST_L0_FAULT = 1 };
+enum nv_selftest { NV_SELFTEST_NONE = 0, NV_SELFTEST_L0_FAULT = 1, NV_SELFTEST_L0_MCE = 2 };
 /* Where L0 logs: COM1 (shared with L1), or COM2 (L0 alone; L1 then sees no COM2). */
 enum nv_log_port { NV_LOG_PORT_COM1 = 0, NV_LOG_PORT_COM2 = 1 };
 
