@@ -39,3 +39,5 @@ UNIT_TESTS += ept02
 UNIT_SRCS_ept02 := ept/ept02.c ept/ept02_pool.c ept/ept12.c ept/ept.c
 UNIT_TESTS += pci_guard
 UNIT_SRCS_pci_guard := vmx/pci_guard.c
+UNIT_TESTS += mcfg
+UNIT_SRCS_mcfg := drivers/mcfg.c
