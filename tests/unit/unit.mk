@@ -41,3 +41,5 @@ UNIT_TESTS += pci_guard
 UNIT_SRCS_pci_guard := vmx/pci_guard.c
 UNIT_TESTS += mcfg
 UNIT_SRCS_mcfg := drivers/mcfg.c
+UNIT_TESTS += ecam
+UNIT_SRCS_ecam := vmx/ecam.c vmx/pci_guard.c
