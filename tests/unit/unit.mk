@@ -43,3 +43,5 @@ UNIT_TESTS += mcfg
 UNIT_SRCS_mcfg := drivers/mcfg.c
 UNIT_TESTS += ecam
 UNIT_SRCS_ecam := vmx/ecam.c vmx/pci_guard.c
+UNIT_TESTS += mmio_decode
+UNIT_SRCS_mmio_decode := vmx/mmio_decode.c
