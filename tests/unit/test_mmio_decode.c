@@ -173,7 +173,7 @@ TEST(modrm_sib_and_displacements_64bit)
 	/* ... and with REX.B (r13) too: the rule looks at the 3 bits only. */
 	s = ok(B(0x41, 0x89, 0x04, 0x25, 0x10, 0x00, 0x00, 0x00), MMIO_MODE_64);
 	CHECK_EQ(s.base, MMIO_NO_REG);
-	s = ok(B(0x41, 0x89, 0x44, 0x25, 0x10), MMIO_MODE_64);  /* [r13+r12... no: index 100b = none]+0x10 */
+	s = ok(B(0x41, 0x89, 0x44, 0x25, 0x10), MMIO_MODE_64);  /* [r13+0x10]: mod 1 */
 	CHECK_EQ(s.base, 13);
 	CHECK_EQ(s.index, MMIO_NO_REG);
 	CHECK_EQ(s.disp, 0x10);
