@@ -7,6 +7,7 @@
 #include "core/pmm.h"
 #include "core/run.h"
 #include "core/x86.h"
+#include "drivers/pci.h"
 #include "drivers/poweroff.h"
 #include "drivers/uart16550.h"
 #include "vmx/l1.h"
@@ -67,6 +68,8 @@ void core_main(struct nv_bootinfo *bi)
 	enable_xsave();
 	pr_info("L0 pool: %zu KiB at 0x%lx, %zu KiB free after page tables", pool_pages * 4,
 		bi->pool_phys, pmm_free_count() * 4);
+
+	pci_ecam_init(bi);  /* before EPT01 is built: it maps ECAM read-only */
 
 	vmx_enable();
 	l1_start(bi);

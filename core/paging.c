@@ -7,6 +7,8 @@
 
 #define PTE_P    (1ull << 0)
 #define PTE_RW   (1ull << 1)
+#define PTE_PWT  (1ull << 3)
+#define PTE_PCD  (1ull << 4)
 #define PTE_PS   (1ull << 7)
 #define PTE_G    (1ull << 8)
 #define PTE_NX   (1ull << 63)
@@ -19,6 +21,7 @@ extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 
 static uint64_t core_phys_base;
 static uint64_t nx_bit;
+static uint64_t *l0_pml4;
 
 uint64_t core_virt_to_phys(const void *p)
 {
@@ -87,6 +90,24 @@ void paging_init(const struct nv_bootinfo *bi)
 			flags |= PTE_RW;
 		map_core_page(pml4, va, core_virt_to_phys((void *)va), flags);
 	}
+	l0_pml4 = pml4;
 	write_cr3(pml4_phys);
 	write_cr0(read_cr0() | CR0_WP);
+}
+
+void paging_map_device(uint64_t base, uint64_t size)
+{
+	/* 2-MiB steps: ECAM windows are 1-MiB aligned, so round out to 2 MiB. */
+	for (uint64_t a = base & ~(MIB2 - 1); a < base + size; a += MIB2) {
+		uint64_t *pdpt = table_at(&l0_pml4[(a >> 39) & 511]);
+		uint64_t *pdpte = &pdpt[(a >> 30) & 511];
+		uint64_t *pd;
+
+		if ((*pdpte & PTE_P) && (*pdpte & PTE_PS))
+			continue;  /* inside the identity map's 1-GiB pages */
+		pd = table_at(pdpte);
+		if (!(pd[(a >> 21) & 511] & PTE_P))
+			pd[(a >> 21) & 511] = a | PTE_P | PTE_RW | PTE_PS | PTE_PCD | PTE_PWT | nx_bit;
+	}
+	write_cr3(read_cr3());
 }

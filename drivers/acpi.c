@@ -7,6 +7,7 @@
  * Control Registers".
  */
 #include "drivers/acpi.h"
+#include "drivers/mcfg.h"
 #include "core/log.h"
 #include "core/x86.h"
 
@@ -75,11 +76,32 @@ static const struct acpi_header *find_table(uint64_t rsdp_phys, const char *sig)
 	return 0;
 }
 
-/* Decode one AML integer constant; returns bytes consumed or 0. */
 int acpi_has_table(uint64_t rsdp_phys, const char *sig)
 {
 	return rsdp_phys && find_table(rsdp_phys, sig) != 0;
 }
+
+int acpi_mcfg(uint64_t rsdp_phys, struct ecam_window *out, unsigned max)
+{
+	const struct acpi_header *t;
+	const char *why;
+	int n;
+
+	if (!rsdp_phys || memcmp((const void *)(uintptr_t)rsdp_phys, "RSD PTR ", 8))
+		return -1;
+	t = find_table(rsdp_phys, "MCFG");
+	if (!t)
+		return -1;
+	n = mcfg_parse(t, t->length, out, max, &why);
+	if (n < 0) {
+		log_line("pci: ACPI MCFG at 0x%lx ignored: %s (length %u)", (uint64_t)(uintptr_t)t,
+			 why, t->length);
+		return 0;
+	}
+	return n;
+}
+
+/* Decode one AML integer constant; returns bytes consumed or 0. */
 
 static unsigned aml_int(const uint8_t *p, unsigned *value)
 {

@@ -9,4 +9,12 @@ void acpi_poweroff(uint64_t rsdp_phys);
 /* Whether the firmware's ACPI tables have this one (e.g. "DMAR": a VT-d IOMMU). */
 int acpi_has_table(uint64_t rsdp_phys, const char *sig);
 
+struct ecam_window;
+/*
+ * The PCI Express ECAM windows of the MCFG table (drivers/mcfg.h), at most
+ * max. Returns -1 if there is no ACPI or no MCFG, 0 if the MCFG is malformed
+ * (logged; none of it is trusted) or lists nothing, else the count.
+ */
+int acpi_mcfg(uint64_t rsdp_phys, struct ecam_window *out, unsigned max);
+
 #endif

@@ -31,23 +31,56 @@ struct ept01_attr ept01_attr_for(uint32_t type, bool above_ram_end)
 	}
 }
 
+struct ro_set {
+	const struct ept01_ro_range *r;
+	unsigned n;
+};
+
+/* Map [base, end) with a, leaving out the read-only windows (mapped on their own). */
+static int map_outside(struct ept *e, uint64_t base, uint64_t end, struct ept01_attr a,
+		       const struct ro_set *ro)
+{
+	while (base < end) {
+		uint64_t stop = end, next = end;
+
+		for (unsigned i = 0; i < ro->n; i++) {
+			if (ro->r[i].end <= base || ro->r[i].base >= stop)
+				continue;
+			if (ro->r[i].base <= base) {  /* base is inside a window: skip it */
+				stop = base;
+				next = ro->r[i].end < end ? ro->r[i].end : end;
+				break;
+			}
+			stop = ro->r[i].base;  /* the nearest window ahead */
+			next = stop;
+		}
+		if (stop > base && ept_map(e, base, base, stop - base, a.perms, a.memtype))
+			return -1;
+		base = next;
+	}
+	return 0;
+}
+
 /* Map one run of equal attributes, splitting usable RAM at ram_end. */
-static int map_run(struct ept *e, uint64_t base, uint64_t end, uint32_t type, uint64_t ram_end)
+static int map_run(struct ept *e, uint64_t base, uint64_t end, uint32_t type, uint64_t ram_end,
+		   const struct ro_set *ro)
 {
 	while (base < end) {
 		bool above = base >= ram_end;
 		uint64_t stop = (!above && ram_end < end) ? ram_end : end;
 		struct ept01_attr a = ept01_attr_for(type, above);
 
-		if (a.perms && ept_map(e, base, base, stop - base, a.perms, a.memtype))
+		if (a.perms && map_outside(e, base, stop, a, ro))
 			return -1;
 		base = stop;
 	}
 	return 0;
 }
 
-int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end)
+int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end,
+		const struct ept01_ro_range *ro_ranges, unsigned n_ro)
 {
+	const struct ro_set ro = { ro_ranges, n_ro };
 	uint64_t top = 1ull << 32, at = 0;
 
 	for (uint32_t i = 0; i < n; i++)
@@ -64,13 +97,17 @@ int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint6
 			base = at;
 		if (end <= base)
 			continue;
-		if (at < base && map_run(e, at, base, HOLE_TYPE, ram_end))
+		if (at < base && map_run(e, at, base, HOLE_TYPE, ram_end, &ro))
 			return -1;
-		if (map_run(e, base, end, map[i].type, ram_end))
+		if (map_run(e, base, end, map[i].type, ram_end, &ro))
 			return -1;
 		at = end;
 	}
-	if (at < top && map_run(e, at, top, HOLE_TYPE, ram_end))
+	if (at < top && map_run(e, at, top, HOLE_TYPE, ram_end, &ro))
 		return -1;
+	for (unsigned i = 0; i < n_ro; i++)
+		if (ept_map(e, ro.r[i].base, ro.r[i].base, ro.r[i].end - ro.r[i].base, EPT_R,
+			    EPT_MT_UC))
+			return -1;
 	return 0;
 }

@@ -22,9 +22,20 @@ struct ept01_attr {
 struct ept01_attr ept01_attr_for(uint32_t type, bool above_ram_end);
 
 /*
- * Build the identity map [0, max(4 GiB, end of the map)) for a normalized boot
- * map. Returns 0 or -1 (out of table memory).
+ * Device windows L1 may read but not write (PCI Express ECAM): [base, end),
+ * 4-KiB aligned, disjoint. Whatever the boot map says there, EPT01 maps them
+ * read-only and uncacheable, so every write by L1 exits to L0 (vmx/exit_ecam.c).
  */
-int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end);
+struct ept01_ro_range {
+	uint64_t base, end;
+};
+
+/*
+ * Build the identity map [0, max(4 GiB, end of the map)) for a normalized boot
+ * map, plus the read-only windows wherever they are. Returns 0 or -1 (out of
+ * table memory).
+ */
+int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end,
+		const struct ept01_ro_range *ro, unsigned n_ro);
 
 #endif

@@ -203,6 +203,11 @@ def emulator_tests(build):
     emu("qemu/no-vmx", expect_failure(r"no VMX",
                                       r"nestvisor-boot: exiting boot services",
                                       r"nestvisor: L0 core at"), l1=exitbench, **q)
+    # q35's MCFG: L0 finds the ECAM window (and checks it against ports 0xCF8-0xCFF)
+    # before it looks for VMX.
+    emu("qemu/ecam-q35", expect_failure(
+        r"no VMX", r"nestvisor: pci: ECAM segment 0000 buses 00-ff at 0xb0000000-0xbfffffff "
+        r"guarded"), l1=exitbench, **q)
     emu("qemu/loader-missing-l1",
         expect_loader_error(r"\\nestvisor\\missing\.elf.*(not found|NOT_FOUND|Not Found)"),
         l1=None, cfg_text="l1 = \\nestvisor\\missing.elf\n", **q)

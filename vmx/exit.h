@@ -67,6 +67,14 @@ extern bool l1_init_pending;
 struct io_info;
 /* Ports L0 guards rather than owns: PCI configuration, APM control (vmx/exit_pci.c). */
 void handle_guarded_io(struct vcpu *v, const struct exit_ctx *x, struct io_info io);
+/* pci_guard_write's addr_ok: a memory BAR may point where the boot map has no RAM. */
+bool pci_bar_addr_ok(uint64_t base);
+/*
+ * An EPT violation that is a write into a guarded ECAM window (vmx/exit_ecam.c):
+ * performed after the PCI filter and the instruction skipped, or the run ended.
+ * False if gpa is in no ECAM window.
+ */
+bool handle_ecam_write(struct vcpu *v, const struct exit_ctx *x, uint64_t gpa);
 void handle_nmi_window(struct vcpu *v, const struct exit_ctx *x);
 /* One latched NMI (core/nmi.h) to the guest that runs next (vmx/nmi.c). */
 void vcpu_deliver_nmi(struct vcpu *v);

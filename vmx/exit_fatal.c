@@ -30,6 +30,9 @@ void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x)
 	/* A page L0 write-protects to see changes: noted; the access is retried. */
 	if (e.write && nested_bitmap_write_fault(gpa))
 		return;
+	/* A write to PCI Express ECAM: filtered and performed (vmx/exit_ecam.c). */
+	if (e.write && handle_ecam_write(v, x, gpa))
+		return;
 	uint32_t type = l1_mem_type_at(gpa);
 	const char *what = nv_mem_is_l0(type) ? "L0 memory"
 			   : type ? nv_mem_type_name(type) : "unmapped memory";

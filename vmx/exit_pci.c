@@ -35,7 +35,7 @@ static void port_out(uint16_t port, unsigned size, uint32_t v)
 }
 
 /* A memory BAR may point where the boot map has no RAM (and no L0 memory). */
-static bool bar_addr_ok(uint64_t base)
+bool pci_bar_addr_ok(uint64_t base)
 {
 	return !l1_mem_type_at(base);
 }
@@ -65,7 +65,8 @@ static void config_data(struct io_info io, uint64_t *rax)
 	}
 	d = device_at(l1_config_address);
 	old = pci_read32(l1_config_address);
-	out = pci_guard_write(&d, reg, io.size, (uint32_t)*rax & mask, old, bar_addr_ok, &refused);
+	out = pci_guard_write(&d, reg, io.size, (uint32_t)*rax & mask, old, pci_bar_addr_ok,
+			      &refused);
 	if (refused)
 		pr_info("pci: %02x:%02x.%x register 0x%02x: L1's write of 0x%x kept from "
 			"what it would open (README, \"What L1 sees\")", d.bus, d.dev, d.fn, reg,

@@ -82,6 +82,12 @@ static void dump_on_panic(void)
 void l1_start(const struct nv_bootinfo *bi)
 {
 	const struct ept_ops ops = { ept_alloc, ept_table, 0 };
+	struct ept01_ro_range ecam[MCFG_MAX_WINDOWS];
+
+	/* ECAM: L1 reads it, its writes exit to vmx/exit_ecam.c's filter. */
+	for (unsigned i = 0; i < pci_ecam.n; i++)
+		ecam[i] = (struct ept01_ro_range){ ecam_start(&pci_ecam.w[i]),
+						   ecam_end(&pci_ecam.w[i]) };
 
 	l1.bi = bi;
 	l1.ram_end = nv_l1_ram_end(bi->mmap, bi->mmap_count, bi->l1.mem_limit);
@@ -91,7 +97,7 @@ void l1_start(const struct nv_bootinfo *bi)
 
 	if (ept_init(&l1.ept01, &ops, vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES,
 		     vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES) ||
-	    ept01_build(&l1.ept01, bi->mmap, bi->mmap_count, l1.ram_end))
+	    ept01_build(&l1.ept01, bi->mmap, bi->mmap_count, l1.ram_end, ecam, pci_ecam.n))
 		panic("EPT01: L0 pool exhausted");
 	if (l1.ram_end == UINT64_MAX)
 		pr_info("EPT01 built: %u paging structures, L1 gets all free RAM", l1.ept01.tables);

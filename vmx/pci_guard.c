@@ -5,6 +5,14 @@
 #define VENDOR_INTEL      0x8086
 #define I440FX_HOST       0x1237    /* 00:00.0 */
 #define PIIX4_PM          0x7113    /* 00:01.3 */
+#define Q35_MCH           0x29c0    /* 00:00.0 of QEMU q35 (Intel 3 Series / ICH9 MCH) */
+#define Q35_TSEG_MBYTES   0x50      /* 0x50-0x51, QEMU's TSEG size */
+#define Q35_PCIEXBAR      0x60      /* 0x60-0x67: where ECAM is, and whether */
+#define Q35_PCIEXBAR_END  0x67
+#define Q35_PAM0          0x90
+#define Q35_PAM6          0x96
+#define Q35_SMBASE        0x9c      /* QEMU's SMBASE lock */
+#define Q35_ESMRAMC       0x9e      /* 0x9d is SMRAM */
 #define I440FX_PAM0       0x59
 #define I440FX_PAM6       0x5f
 #define I440FX_SMRAM      0x72
@@ -54,6 +62,16 @@ uint32_t pci_guard_write(const struct pci_dev_id *d, unsigned reg, unsigned size
 		for (unsigned b = I440FX_PAM0; b <= I440FX_PAM6; b++)
 			out = keep(out, old, dword, reg, size, b);
 		out = keep(out, old, dword, reg, size, I440FX_SMRAM);
+	}
+	if (intel && d->device == Q35_MCH && d->bus == 0 && d->dev == 0 && d->fn == 0) {
+		for (unsigned b = Q35_TSEG_MBYTES; b <= Q35_TSEG_MBYTES + 1; b++)
+			out = keep(out, old, dword, reg, size, b);
+		for (unsigned b = Q35_PCIEXBAR; b <= Q35_PCIEXBAR_END; b++)
+			out = keep(out, old, dword, reg, size, b);
+		for (unsigned b = Q35_PAM0; b <= Q35_PAM6; b++)
+			out = keep(out, old, dword, reg, size, b);
+		for (unsigned b = Q35_SMBASE; b <= Q35_ESMRAMC; b++)
+			out = keep(out, old, dword, reg, size, b);
 	}
 	if (intel && d->device == PIIX4_PM && dword == PIIX4_DEVACTB)
 		out &= ~DEVACTB_APMC_EN;

@@ -7,7 +7,10 @@
  *     without an IOMMU (the platform has no ACPI DMAR) a bus master could
  *     DMA into L0's memory;
  *   - the i440FX host bridge's PAM (0x59-0x5F) and SMRAM (0x72) registers
- *     keep their values: they remap memory and open SMRAM;
+ *     keep their values: they remap memory and open SMRAM; so do the q35
+ *     MCH's PCIEXBAR (0x60-0x67: moving ECAM away from where EPT01 guards
+ *     it would let L1 write configuration space unfiltered), PAM (0x90-0x96),
+ *     SMBASE, SMRAM and ESMRAMC (0x9C-0x9E) and TSEG size (0x50-0x51);
  *   - the PIIX4 power-management function's APMC_EN (DEVACTB bit 25) stays
  *     off: a write to the APM control port would raise an SMI that runs L1's
  *     code in SMM, outside EPT;

@@ -154,15 +154,26 @@ static uint32_t type_at(uint64_t a)
 	return 0;
 }
 
-static void check_every_page(uint64_t ram_end, bool m2, bool g1)
+static bool in_ro(const struct ept01_ro_range *ro, unsigned n_ro, uint64_t a)
+{
+	for (unsigned i = 0; i < n_ro; i++)
+		if (a >= ro[i].base && a < ro[i].end)
+			return true;
+	return false;
+}
+
+static void check_every_page_ro(uint64_t ram_end, bool m2, bool g1,
+				const struct ept01_ro_range *ro, unsigned n_ro, uint64_t top)
 {
 	struct ept e;
 	unsigned bad = 0;
 
 	setup(&e, m2, g1);
-	CHECK(ept01_build(&e, boot_map, BOOT_MAP_N, ram_end) == 0);
-	for (uint64_t a = 0; a < (1ull << 32); a += 0x1000) {
-		struct ept01_attr want = ept01_attr_for(type_at(a), a >= ram_end);
+	CHECK(ept01_build(&e, boot_map, BOOT_MAP_N, ram_end, ro, n_ro) == 0);
+	for (uint64_t a = 0; a < top; a += 0x1000) {
+		struct ept01_attr want = in_ro(ro, n_ro, a) ? (struct ept01_attr){ EPT_R, EPT_MT_UC }
+				       : a >= (1ull << 32) ? (struct ept01_attr){ 0, 0 }
+				       : ept01_attr_for(type_at(a), a >= ram_end);
 		struct ept_walk w;
 
 		ept_translate(&e, a, &w);
@@ -178,6 +189,11 @@ static void check_every_page(uint64_t ram_end, bool m2, bool g1)
 	CHECK_EQ(bad, 0);
 }
 
+static void check_every_page(uint64_t ram_end, bool m2, bool g1)
+{
+	check_every_page_ro(ram_end, m2, g1, 0, 0, 1ull << 32);
+}
+
 TEST(ept01_every_page_follows_policy_4k)
 {
 	check_every_page(UINT64_MAX, false, false);
@@ -191,6 +207,23 @@ TEST(ept01_every_page_follows_policy_large_pages)
 TEST(ept01_l1_memory_limit_unmaps_ram_above)
 {
 	check_every_page(0x2000000, true, false);
+}
+
+/* ECAM windows: in a hole, over a reserved/MMIO range's start, and above the map. */
+static const struct ept01_ro_range ecam[] = {
+	{ 0xb0000000, 0xc0000000 },
+	{ 0xffb00000, 0xffd00000 },
+	{ 0x100000000ull, 0x100200000ull },
+};
+
+TEST(ept01_ecam_windows_read_only_4k)
+{
+	check_every_page_ro(UINT64_MAX, false, false, ecam, 3, 0x100400000ull);
+}
+
+TEST(ept01_ecam_windows_read_only_large_pages)
+{
+	check_every_page_ro(0x2000000, true, true, ecam, 3, 0x100400000ull);
 }
 
 TEST(ept01_policy)

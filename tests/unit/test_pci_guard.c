@@ -6,6 +6,7 @@
 
 static const struct pci_dev_id ide = { 0, 1, 1, 0x8086, 0x7010, 0 };
 static const struct pci_dev_id host = { 0, 0, 0, 0x8086, 0x1237, 0 };
+static const struct pci_dev_id mch = { 0, 0, 0, 0x8086, 0x29c0, 0 };
 static const struct pci_dev_id pm = { 0, 1, 3, 0x8086, 0x7113, 0 };
 static const struct pci_dev_id nic = { 0, 3, 0, 0x10ec, 0x8139, 0 };
 static const struct pci_dev_id bridge = { 0, 4, 0, 0x8086, 0x244e, 1 };
@@ -89,5 +90,32 @@ TEST(memory_bars_only_where_no_ram_is)
 	CHECK_EQ(w(&nic, 0x10, 4, 0x0000c001, 0x0000c101, &r), 0x0000c001u);
 	CHECK(!r);
 	CHECK_EQ(w(&bridge, 0x18, 4, 0x00010100, 0x0, &r), 0x00010100u);
+	CHECK(!r);
+}
+
+TEST(q35_mch_pciexbar_pam_smram_keep_their_values)
+{
+	bool r;
+
+	/* PCIEXBAR: moving, resizing or disabling ECAM, at any width. */
+	CHECK_EQ(w(&mch, 0x60, 4, 0x80000001, 0xb0000001, &r), 0xb0000001u);
+	CHECK(r);
+	CHECK_EQ(w(&mch, 0x60, 1, 0x00, 0xb0000001, &r), 0xb0000001u);
+	CHECK(r);
+	CHECK_EQ(w(&mch, 0x64, 4, 0x1, 0x0, &r), 0x0u);
+	CHECK(r);
+	/* PAM, SMBASE, SMRAM, ESMRAMC, TSEG size. */
+	CHECK_EQ(w(&mch, 0x90, 4, 0x33333333, 0x10111111, &r), 0x10111111u);
+	CHECK(r);
+	CHECK_EQ(w(&mch, 0x9c, 4, 0x00ff4a02, 0x00380200, &r), 0x00380200u);
+	CHECK(r);
+	CHECK_EQ(w(&mch, 0x9f, 1, 0x12, 0x00380200, &r), 0x12380200u);  /* 0x9f is not guarded */
+	CHECK(!r);
+	CHECK_EQ(w(&mch, 0x50, 2, 0xffff, 0x00000040, &r), 0x00000040u);
+	CHECK(r);
+	/* Other MCH registers pass; so does 0x60 of another device. */
+	CHECK_EQ(w(&mch, 0x54, 4, 0x12345678, 0x0, &r), 0x12345678u);
+	CHECK(!r);
+	CHECK_EQ(w(&nic, 0x60, 4, 0x80000001, 0xb0000001, &r), 0x80000001u);
 	CHECK(!r);
 }
