@@ -26,21 +26,20 @@
  *   mode=pci-reset             a hard reset through port 0xCF9 ("L1 reset the platform")
  *   mode=init-in-root          a self-INIT in VMX root operation is blocked (L1 goes
  *                              on); the VMXOFF that unblocks it ends the run
+ *
+ * fuzz=<n> (default 1): rounds of fuzz.c's random attacks on the guarded
+ * devices, IA32_APIC_BASE and VM-entry MSR-load lists, run after the cases.
  */
 #include <nestvisor/hypercall.h>
 #include "vmxlib.h"
+#include "hostile.h"
 
 #define PAGE            0x1000ull
 #define ONE_MIB         0x100000ull
 #define APIC_MMIO_PAGE  0xFEE00000ull   /* the local APIC's default base */
 #define FLASH_PAGE      0xFFFFF000ull   /* the last page below 4 GiB: firmware flash */
 
-/* The addresses the cases aim at (all 4 KiB aligned). */
-static struct {
-	uint64_t l0, l0_end;            /* a reserved range holding L0 memory */
-	uint64_t ram_top;               /* end of the highest usable range */
-	bool usable_below_l0;           /* [l0 - 16, l0) is usable RAM */
-} t;
+struct hostile_targets t;
 
 struct bad_ptr {
 	const char *what;
@@ -71,6 +70,19 @@ static bool usable(const struct multiboot_info *mbi, uint64_t start, uint64_t en
 	return false;
 }
 
+static const struct multiboot_info *map_mbi;
+
+/* The type of the memory-map range holding addr, 0 if none does. */
+uint32_t memory_map_type(uint64_t addr)
+{
+	const struct multiboot_mmap_entry *e;
+
+	mmap_for_each(map_mbi, e)
+		if (e->base <= addr && addr - e->base < e->length)
+			return e->type;
+	return 0;
+}
+
 /* As tests/guest/l0mem does: the first reserved range at or above 1 MiB below
  * the top of usable RAM holds L0 memory. */
 static bool find_targets(const struct multiboot_info *mbi)
@@ -79,6 +91,7 @@ static bool find_targets(const struct multiboot_info *mbi)
 
 	if (!mbi || !(mbi->flags & MBI_FLAG_MMAP))
 		return false;
+	map_mbi = mbi;
 	mbi_print_mmap(mbi);
 	mmap_for_each(mbi, e)
 		if (e->type == MMAP_TYPE_USABLE && e->length && e->base + e->length > t.ram_top)
@@ -318,10 +331,6 @@ static void check_entry_failure(uint32_t reason, uint64_t qual, const char *what
 	       U64(current_vmcs()));
 }
 
-struct msr_entry {
-	uint32_t index, reserved;
-	uint64_t value;
-};
 
 static void msr_list_and_link_cases(void)
 {
@@ -495,41 +504,6 @@ static void nmi_cases(void)
 }
 
 /* ---- Devices that reach L0 memory or SMM (issue 8) ---------------------------- */
-
-static uint32_t pci_addr(unsigned dev, unsigned fn, unsigned reg)
-{
-	return 0x80000000u | dev << 11 | fn << 8 | (reg & 0xfc);
-}
-
-static uint32_t cfg_read32(unsigned dev, unsigned fn, unsigned reg)
-{
-	outl(0xcf8, pci_addr(dev, fn, reg));
-	return inl(0xcfc);
-}
-
-static void cfg_write32(unsigned dev, unsigned fn, unsigned reg, uint32_t v)
-{
-	outl(0xcf8, pci_addr(dev, fn, reg));
-	outl(0xcfc, v);
-}
-
-static uint8_t cfg_read8(unsigned dev, unsigned fn, unsigned reg)
-{
-	outl(0xcf8, pci_addr(dev, fn, reg));
-	return inb((uint16_t)(0xcfc + (reg & 3)));
-}
-
-static void cfg_write8(unsigned dev, unsigned fn, unsigned reg, uint8_t v)
-{
-	outl(0xcf8, pci_addr(dev, fn, reg));
-	outb((uint16_t)(0xcfc + (reg & 3)), v);
-}
-
-static void cfg_write16(unsigned dev, unsigned fn, unsigned reg, uint16_t v)
-{
-	outl(0xcf8, pci_addr(dev, fn, reg));
-	outw((uint16_t)(0xcfc + (reg & 2)), v);
-}
 
 static void device_cases(void)
 {
@@ -814,6 +788,7 @@ int main(struct multiboot_info *mbi)
 			bitmap_cases();
 			msr_list_and_link_cases();
 			apic_base_and_list_cap_cases();
+			fuzz_cases(cmdline);
 			normal_run();
 		}
 	}
