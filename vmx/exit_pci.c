@@ -83,6 +83,9 @@ void handle_guarded_io(struct vcpu *v, const struct exit_ctx *x, struct io_info 
 
 	if (io.port == APM_CONTROL && !io.in) {
 		pr_info("L1's write 0x%lx to the APM control port (an SMI) dropped", *rax & mask);
+	} else if (isa_dma_port(io.port) && !io.in) {
+		/* l1.isa_dma_off: the controllers could reach memory not L1's (vmx/l1.c). */
+		pr_info("L1's write 0x%lx to ISA DMA port 0x%x dropped", *rax & mask, io.port);
 	} else if (io.port == PCI_CONFIG_ADDRESS && io.size == 4) {
 		if (io.in)
 			*rax = (*rax & ~(uint64_t)mask) | l1_config_address;

@@ -79,6 +79,33 @@ static void dump_on_panic(void)
 		vcpu_dump(current_vcpu);
 }
 
+/*
+ * The ISA DMA controller (the 8237 pair behind the PIIX ISA bridge, whose
+ * bus-master bit is hardwired on) reaches the first 16 MiB by physical
+ * address, past EPT. If any RAM there is not L1's to write (L0's, the
+ * firmware's), L1 must not program it: L0 then keeps the controllers'
+ * ports (writes dropped, reads passed through) and ISA DMA does not work.
+ */
+#define ISA_DMA_LIMIT 0x1000000ull
+
+static bool isa_dma_reaches_others(void)
+{
+	for (uint64_t pa = 0; pa < ISA_DMA_LIMIT; pa += 4096) {
+		uint32_t type = l1_mem_type_at(pa);
+		struct ept_walk w;
+
+		if (!type || type == NV_MEM_MMIO)
+			continue;  /* no RAM here: a DMA would reach a device, as L1's could anyway */
+		ept_translate(&l1.ept01, pa, &w);
+		if (!w.present || !(w.leaf & EPT_W)) {
+			log_line("dma: 0x%lx (memory type %u) lies below 16 MiB, where ISA DMA reaches, "
+				 "and is not L1's", pa, type);
+			return true;
+		}
+	}
+	return false;
+}
+
 void l1_start(const struct nv_bootinfo *bi)
 {
 	const struct ept_ops ops = { ept_alloc, ept_table, 0 };
@@ -105,6 +132,11 @@ void l1_start(const struct nv_bootinfo *bi)
 		pr_info("EPT01 built: %u paging structures, L1 RAM ends at 0x%lx (l1_memory)",
 			l1.ept01.tables, l1.ram_end);
 
+	l1.isa_dma_off = isa_dma_reaches_others();
+	log_line("dma: ISA DMA (first 16 MiB) %s", l1.isa_dma_off
+			 ? "reaches memory that is not L1's: its controllers' ports are L0's, "
+			   "writes dropped"
+			 : "reaches only L1's memory there: passed through");
 	/* No device L1 drives may DMA into L0's memory (README, "What L1 sees"). */
 	log_line("dma: %s; bus mastering refused (turned off in %u PCI functions)",
 		 acpi_has_table(bi->rsdp, "DMAR") ? "a VT-d IOMMU is present but L0 does not program it"

@@ -17,6 +17,7 @@ struct l1_env {
 	uint64_t mbi;          /* Multiboot information, L1 physical */
 	struct ept ept01;
 	uint64_t msr_bitmap, io_bitmap_a, io_bitmap_b;  /* L0's intercepts for L1 */
+	bool isa_dma_off;      /* ISA DMA could reach memory not L1's: its ports are L0's */
 	struct vcpu vcpu;
 };
 
@@ -34,10 +35,17 @@ static inline bool l1_io_port_is_l0s(uint16_t port)
 	return page[bit / 8] >> (bit % 8) & 1;
 }
 
+/* The 8237 DMA controllers' registers: DMA1 0x00-0x0F, DMA2 0xC0-0xDF. */
+static inline bool isa_dma_port(uint16_t port)
+{
+	return port <= 0x0f || (port >= 0xc0 && port <= 0xdf);
+}
+
 /* Ports L0 performs for L1 after its checks (vmx/exit_pci.c). */
 static inline bool l1_io_port_is_guarded(uint16_t port)
 {
-	return (port >= 0xcf8 && port <= 0xcff) || port == 0xb2;
+	return (port >= 0xcf8 && port <= 0xcff) || port == 0xb2 ||
+	       (l1.isa_dma_off && isa_dma_port(port));
 }
 
 /* Place L1's image and modules, build its boot information and EPT01, start it. */
