@@ -18,6 +18,7 @@ struct pool_range {
 static struct pool_range ranges[PMM_MAX_RANGES];
 static unsigned nranges;
 static size_t free_pages;
+static size_t min_free_pages;  /* the fewest free since pmm_reset_min */
 
 static int test_bit(const uint8_t *bm, size_t i)
 {
@@ -60,6 +61,7 @@ size_t pmm_init(const struct nv_mem_range *map, uint32_t count)
 		total += r->pages;
 		nranges++;
 	}
+	min_free_pages = free_pages;
 	return total;
 }
 
@@ -84,6 +86,8 @@ uint64_t pmm_alloc_aligned(size_t count, size_t align_pages)
 			if (run == count) {
 				set_bits(r->bitmap, first, count, 1);
 				free_pages -= count;
+				if (free_pages < min_free_pages)
+					min_free_pages = free_pages;
 				memset(phys_to_virt(phys), 0, count * PAGE_SIZE);
 				return phys;
 			}
@@ -123,6 +127,16 @@ void pmm_free_pages(uint64_t phys, size_t count)
 size_t pmm_free_count(void)
 {
 	return free_pages;
+}
+
+size_t pmm_min_free_count(void)
+{
+	return min_free_pages;
+}
+
+void pmm_reset_min(void)
+{
+	min_free_pages = free_pages;
 }
 
 int pmm_owns(uint64_t phys, uint64_t size)

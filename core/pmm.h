@@ -30,6 +30,9 @@ uint64_t pmm_alloc_page(void);
 uint64_t pmm_alloc_page_or_panic(const char *who);
 void pmm_free_pages(uint64_t phys, size_t count);
 size_t pmm_free_count(void);
+/* The fewest pages free since pmm_reset_min (L1's start): the pool's high-water mark. */
+size_t pmm_min_free_count(void);
+void pmm_reset_min(void);
 /* Is [phys, phys+size) inside L0's pool? */
 int pmm_owns(uint64_t phys, uint64_t size);
 

@@ -52,6 +52,8 @@ static void print_exit_stats(bool failure)
 	int len = 0;
 
 	log_line("exits: %lu in total", v->exits_total);
+	log_line("l0 pool: %zu KiB free when L1 started, %zu KiB at the fewest since, %zu KiB now",
+		 l1.pool_free_at_start * 4, pmm_min_free_count() * 4, pmm_free_count() * 4);
 	if (nested.l2_entries)
 		log_line("nested: %lu entries to L2, %lu exits reflected to L1, %lu handled by L0",
 			 nested.l2_entries, nested.l2_exits_reflected, nested.l2_exits_l0);
@@ -149,6 +151,8 @@ void l1_start(const struct nv_bootinfo *bi)
 		 nested_shadowing_on() ? "on" : nested_shadowing_wanted() ? "unavailable" : "off",
 		 acct.on ? "on" : "off", bi->log_port == NV_LOG_PORT_COM2 ? "com2" : "com1");
 	current_vcpu = &l1.vcpu;
+	l1.pool_free_at_start = pmm_free_count();
+	pmm_reset_min();
 	panic_set_dump_hook(dump_on_panic);
 	run_set_end_hook(print_exit_stats);
 	pr_info("starting L1 %s at 0x%lx (Multiboot info at 0x%lx)", bi->l1.path, bi->l1.entry,

@@ -17,6 +17,7 @@ struct l1_env {
 	uint64_t mbi;          /* Multiboot information, L1 physical */
 	struct ept ept01;
 	uint64_t msr_bitmap, io_bitmap_a, io_bitmap_b;  /* L0's intercepts for L1 */
+	size_t pool_free_at_start;  /* L0 pool pages free when L1 started */
 	bool isa_dma_off;      /* ISA DMA could reach memory not L1's: its ports are L0's */
 	struct vcpu vcpu;
 };
