@@ -78,7 +78,7 @@ static bool mode_allows_vmx(void)
  * so it needs no VMREAD here. *operand_bits: VMREAD/VMWRITE's operand size,
  * 64 in 64-bit mode, else 32 (31.3).
  */
-static bool vmx_root_checks(unsigned *operand_bits)
+static inline __attribute__((always_inline)) bool vmx_root_checks(unsigned *operand_bits)
 {
 	bool lm = l1_long_mode(), cs_l = vmread32(VMCS_GUEST_CS_AR_BYTES) & AR_L;
 
@@ -280,7 +280,8 @@ void handle_vmptrst(struct vcpu *v, const struct exit_ctx *x)
 }
 
 /* The field an encoding register names, if it exists for L1. */
-static const struct vmcs12_field *field_for(struct vcpu *v, unsigned reg, unsigned bits, int *high)
+static inline __attribute__((always_inline)) const struct vmcs12_field *
+field_for(struct vcpu *v, unsigned reg, unsigned bits, int *high)
 {
 	uint64_t enc = gpr_read(v, reg);
 	const struct vmcs12_field *f;

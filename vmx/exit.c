@@ -67,18 +67,6 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 };
 #pragma GCC diagnostic pop
 
-void vcpu_skip_instruction(const struct exit_ctx *x)
-{
-	uint32_t intr = vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
-
-	vmwritenat(VMCS_GUEST_RIP, x->rip + x->insn_len);
-	/* The instruction completed: blocking by STI / MOV SS ends with it
-	 * (SDM Vol. 3C, 25.4.2, Table 25-3). */
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
-		vmwrite32(VMCS_GUEST_INTERRUPTIBILITY_INFO,
-			  intr & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-}
-
 /* SDM Vol. 3C, 27.6 "Event Injection". */
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code)
 {

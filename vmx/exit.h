@@ -4,6 +4,8 @@
 #define NESTVISOR_VMX_EXIT_H
 
 #include "vmx/exit_reasons.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_bits.h"
 #include "vmx/vcpu.h"
 
 #include <stdint.h>
@@ -30,7 +32,20 @@ const char *exit_reason_name(uint32_t reason);
 __attribute__((noreturn)) void vcpu_run(struct vcpu *v);
 
 /* Helpers for handlers. */
-void vcpu_skip_instruction(const struct exit_ctx *x);
+/*
+ * The instruction completed: RIP past it, and blocking by STI / MOV SS ends
+ * with it (SDM Vol. 3C, 25.4.2, Table 25-3). Inline: every emulated
+ * instruction's last step, on the hot paths.
+ */
+static inline void vcpu_skip_instruction(const struct exit_ctx *x)
+{
+	uint32_t intr = vmread32(VMCS_GUEST_INTERRUPTIBILITY_INFO);
+
+	vmwritenat(VMCS_GUEST_RIP, x->rip + x->insn_len);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite32(VMCS_GUEST_INTERRUPTIBILITY_INFO,
+			  intr & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
 /* Complete an HLT: the guest whose VMCS is current halts in it. */
 void vcpu_halt(const struct exit_ctx *x);
 void vcpu_inject_exception(unsigned vector, bool has_error, uint32_t error_code);

@@ -4,10 +4,12 @@
 #define NESTVISOR_VMX_L1_H
 
 #include "ept/ept.h"
+#include "vmx/caps.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
 #include "core/pmm.h"
+#include "core/x86.h"
 
 #include <nestvisor/bootinfo.h>
 
@@ -66,8 +68,12 @@ uint64_t vmcs01_cr0_mask(void);
 uint64_t vmcs01_cr4_mask(void);
 /* L1 entered or left VMX operation (VMCS01 current): adjust L0's CR0 mask. */
 void l1_vmx_operation_changed(bool in_vmx_operation);
-/* The CR0 L1's guest really runs with, for a CR0 value it wants. */
-uint64_t l1_real_cr0(uint64_t visible);
+/* The CR0 L1's guest really runs with, for a CR0 value it wants (inline: every
+ * reflected exit loads L1's host CR0 through it). */
+static inline uint64_t l1_real_cr0(uint64_t visible)
+{
+	return (visible | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
+}
 /* Load the PAE PDPTEs for guest CR3 into the current VMCS; false if invalid. */
 bool l1_load_pdptes(uint64_t cr3);
 

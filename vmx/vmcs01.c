@@ -72,10 +72,6 @@ uint64_t vmcs01_cr4_mask(void)
 	return vmx_caps.cr4_fixed0 | (~vmx_caps.cr4_fixed1 & 0xffffffffu);
 }
 
-uint64_t l1_real_cr0(uint64_t visible)
-{
-	return (visible | (vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG))) & vmx_caps.cr0_fixed1;
-}
 
 static void setup_controls(uint64_t eptp)
 {
