@@ -193,17 +193,6 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 	return 0;
 }
 
-/* 26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP" (Bochs 2.7 omits the
- * canonical check, so L0 must make it for L1's CPU to be right). */
-const char *nested_check_guest_rip(const struct vmcs12 *v)
-{
-	if ((v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST) && (v->GUEST_CS_AR_BYTES & AR_L))
-		CHECK(x86_canonical(v->GUEST_RIP), "guest RIP not canonical for a 64-bit guest");
-	else
-		CHECK(!(v->GUEST_RIP >> 32), "guest RIP above 4 GiB outside 64-bit mode");
-	return 0;
-}
-
 bool nested_guest_field_checked(unsigned index)
 {
 	/* What nested_check_guest_state reads besides RIP (and the controls);

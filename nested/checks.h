@@ -10,6 +10,8 @@
 
 #include "nested/caps.h"
 #include "nested/vmcs12.h"
+#include "vmx/vmx_bits.h"
+#include "core/x86.h"
 
 #include <stdbool.h>
 
@@ -34,8 +36,18 @@ const char *nested_check_host_state(const struct vmcs12 *v, const struct entry_c
 const char *nested_check_guest_state(const struct vmcs12 *v, const struct entry_check_env *env,
 				     uint64_t *qualification);
 
-/* The guest RIP check alone (one of nested_check_guest_state's). */
-const char *nested_check_guest_rip(const struct vmcs12 *v);
+/*
+ * The guest RIP check alone (one of nested_check_guest_state's):
+ * 26.3.1.4 "Checks on Guest RIP, RFLAGS, and SSP" (Bochs 2.7 omits the
+ * canonical check, so L0 must make it for L1's CPU to be right). Inline: the
+ * one guest check of the common entry (L1 moved RIP past what it emulated).
+ */
+static inline const char *nested_check_guest_rip(const struct vmcs12 *v)
+{
+	if ((v->VM_ENTRY_CONTROLS & ENTRY_IA32E_MODE_GUEST) && (v->GUEST_CS_AR_BYTES & AR_L))
+		return x86_canonical(v->GUEST_RIP) ? 0 : "guest RIP not canonical for a 64-bit guest";
+	return !(v->GUEST_RIP >> 32) ? 0 : "guest RIP above 4 GiB outside 64-bit mode";
+}
 /*
  * Is this guest field (enum vmcs12_index) one nested_check_guest_state
  * reads, RIP aside? An entry after which L1 changed none of those, nor the

@@ -12,7 +12,14 @@ bool nested_check_vmx_root_mode(bool *long_mode);
 
 /* VMREAD, VMWRITE, VMLAUNCH, VMRESUME with no current VMCS: VMfailInvalid,
  * the instruction completes. False then. */
-bool nested_require_current_vmcs(const struct exit_ctx *x);
+void nested_no_current_vmcs(const struct exit_ctx *x);
+static inline bool nested_require_current_vmcs(const struct exit_ctx *x)
+{
+	if (nested.current_ptr != VMPTR_INVALID)
+		return true;
+	nested_no_current_vmcs(x);
+	return false;
+}
 
 /* L1 state VMCS02 inherits when VMCS12 does not load it (read from VMCS01). */
 struct l1_inherited {

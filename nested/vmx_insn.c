@@ -55,13 +55,10 @@ static void done(const struct exit_ctx *x)
 	vcpu_skip_instruction(x);
 }
 
-bool nested_require_current_vmcs(const struct exit_ctx *x)
+void nested_no_current_vmcs(const struct exit_ctx *x)
 {
-	if (nested.current_ptr != VMPTR_INVALID)
-		return true;
 	vm_fail_invalid();
 	done(x);
-	return false;
 }
 
 /* The #UD checks shared by every VMX instruction (first lines of each pseudocode). */
