@@ -246,13 +246,13 @@ unsigned nested_ept_l2_violation(struct vcpu *v, const struct exit_ctx *x)
 		/* Bit 12 (NMI unblocking) is the CPU's; no advanced information is offered. */
 		qual = ept12_violation_qual(&w, e.linear_valid) |
 		       (x->qualification & EPT_QUAL_NMI_UNBLOCKING);
-		nested_reflect_to_l1_as(v, EXIT_REASON_EPT_VIOLATION, qual);
+		nested_reflect_to_l1_as(v, x, EXIT_REASON_EPT_VIOLATION, qual);
 		return NV_ACCT_L2_REFLECTED;
 	case EPT12_MISCONFIG:
 	case EPT12_TABLE_UNREADABLE:
 		break;
 	}
-	nested_reflect_to_l1_as(v, EXIT_REASON_EPT_MISCONFIG, 0);
+	nested_reflect_to_l1_as(v, x, EXIT_REASON_EPT_MISCONFIG, 0);
 	return NV_ACCT_L2_REFLECTED;
 }
 

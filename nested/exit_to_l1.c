@@ -141,12 +141,13 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 }
 
 /* reason: 0 = VMCS02's exit as it is; else L1's exit is this one, with this qualification. */
-static void reflect(struct vcpu *v, uint32_t reason, uint64_t qualification)
+static void reflect(struct vcpu *v, const struct exit_ctx *x, uint32_t reason,
+		    uint64_t qualification)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
 	uint64_t l2_cr0 = vmreadnat(VMCS_GUEST_CR0), l2_efer = vmread64(VMCS_GUEST_IA32_EFER);
 
-	nested_sync_exit(v12);
+	nested_sync_exit(v12, x);
 	if (reason) {
 		v12->VM_EXIT_REASON = reason;
 		v12->EXIT_QUALIFICATION = qualification;
@@ -167,12 +168,13 @@ static void reflect(struct vcpu *v, uint32_t reason, uint64_t qualification)
 	PROBE(P_REFLECT_HOST);
 }
 
-void nested_reflect_to_l1(struct vcpu *v)
+void nested_reflect_to_l1(struct vcpu *v, const struct exit_ctx *x)
 {
-	reflect(v, 0, 0);
+	reflect(v, x, 0, 0);
 }
 
-void nested_reflect_to_l1_as(struct vcpu *v, uint32_t reason, uint64_t qualification)
+void nested_reflect_to_l1_as(struct vcpu *v, const struct exit_ctx *x, uint32_t reason,
+			     uint64_t qualification)
 {
-	reflect(v, reason, qualification);
+	reflect(v, x, reason, qualification);
 }

@@ -61,7 +61,8 @@ static inline bool nested_store_msr_list(uint64_t addr, uint32_t count)
 }
 
 /* An exit of L2 given to L1 as another exit (nested EPT: EPT12's violation). */
-void nested_reflect_to_l1_as(struct vcpu *v, uint32_t reason, uint64_t qualification);
+void nested_reflect_to_l1_as(struct vcpu *v, const struct exit_ctx *x, uint32_t reason,
+			     uint64_t qualification);
 
 /* L1's host state from VMCS12 into VMCS01's guest area (SDM 27.5), VMCS01 current. */
 void nested_load_l1_host_state(struct vcpu *v, uint64_t prev_cr0, uint64_t prev_efer);
@@ -71,7 +72,7 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 				uint64_t prev_cr0, uint64_t prev_efer);
 
 /* An L2 exit L1 asked for: VMCS12 updated, L1 resumes at its host RIP (VMCS01 current). */
-void nested_reflect_to_l1(struct vcpu *v);
+void nested_reflect_to_l1(struct vcpu *v, const struct exit_ctx *x);
 
 /*
  * For copies generated from vmx/vmcs_fields.def: does the field exist for L1?
@@ -138,7 +139,7 @@ static inline uint64_t nested_v12_value(const struct vmcs12 *v12, unsigned index
 	       : f->width == W32 ? *(const uint32_t *)p : *(const uint64_t *)p;
 }
 /* VMCS02 current: exit information, hot guest state and saved MSRs into VMCS12. */
-void nested_sync_exit(struct vmcs12 *v12);
+void nested_sync_exit(struct vmcs12 *v12, const struct exit_ctx *x);
 /* VMCS01 current: the cold guest state into VMCS12, if it is behind. */
 void nested_sync_cold(void);
 /* VMCS02 current: the plain guest fields L1 changed (all: every one) into it. */

@@ -114,7 +114,7 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 	}
 	if (nested_exit_always_reflected(x->reason)) {
 		PROBE(P_L2_DECIDE);
-		nested_reflect_to_l1(v);
+		nested_reflect_to_l1(v, x);
 		return NV_ACCT_L2_REFLECTED;
 	}
 	if (x->reason == EXIT_REASON_EPT_VIOLATION && nested_ept_on(nested.vmcs12))
@@ -137,7 +137,7 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 	}
 	if (nested_l1_wants_exit(nested.vmcs12, &e, nested_read_l1_bitmap)) {
 		PROBE(P_L2_DECIDE);
-		nested_reflect_to_l1(v);
+		nested_reflect_to_l1(v, x);
 		return NV_ACCT_L2_REFLECTED;
 	}
 	l0_handles(v, x);

@@ -109,7 +109,12 @@ void nested_v12_set(struct vmcs12 *v12, unsigned i, uint64_t x)
 	}
 }
 
-void nested_sync_exit(struct vmcs12 *v12)
+/* What read_exit (vmx/exit.c) already read of this exit: not read again. */
+#define FROM_EXIT_CTX(enc) ((enc) == VMCS_VM_EXIT_REASON || (enc) == VMCS_EXIT_QUALIFICATION || \
+			    (enc) == VMCS_VM_EXIT_INSTRUCTION_LEN || (enc) == VMCS_GUEST_RIP ||   \
+			    (enc) == VMCS_IDT_VECTORING_INFO)
+
+void nested_sync_exit(struct vmcs12 *v12, const struct exit_ctx *x)
 {
 	uint32_t exit12 = v12->VM_EXIT_CONTROLS;
 	/* CR bits only L0 owns are not L2's to change: they keep L1's value. */
@@ -118,10 +123,17 @@ void nested_sync_exit(struct vmcs12 *v12)
 
 	/* Straight-line, from the table: a VMREAD and a store a field. */
 #define VMCS_FIELD(name, enc, width, group, feat, nclass)                              \
-	if ((EXIT_INFO_ALWAYS(enc, nclass) || PLAIN_HOT(enc, group, nclass)) && FIELD_EXISTS(feat)) \
+	if ((EXIT_INFO_ALWAYS(enc, nclass) || PLAIN_HOT(enc, group, nclass)) &&              \
+	    FIELD_EXISTS(feat) && !FROM_EXIT_CTX(enc))                                      \
 		v12->name = (vmcs12_##width)vmcs_read_field(enc, feat, group);
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
+	v12->VM_EXIT_REASON = x->raw_reason;
+	v12->EXIT_QUALIFICATION = x->qualification;
+	v12->VM_EXIT_INSTRUCTION_LEN = x->insn_len;
+	v12->GUEST_RIP = x->rip;
+	/* Zero where the exit cannot have interrupted event delivery (vmx/exit.c). */
+	v12->IDT_VECTORING_INFO = x->idt_vectoring;
 	if (exit_has_gpa(v12->VM_EXIT_REASON))
 		v12->GUEST_PHYSICAL_ADDRESS = vmread64(VMCS_GUEST_PHYSICAL_ADDRESS);
 	v12->GUEST_CR0 = (vmreadnat(VMCS_GUEST_CR0) & ~mask0) | (v12->GUEST_CR0 & mask0);
