@@ -18,6 +18,9 @@ DEPS_PKGS := gcc make binutils nasm lld gnu-efi mtools dosfstools python3 \
 	bochs bochs-term bochsbios vgabios ovmf qemu-system-x86 \
 	grub-pc-bin grub-common xorriso \
 	python3-jsonschema gnuplot-nox clang
+# The Linux/KVM L1 (make linux-image): the kernel and busybox come as .debs
+# (apt-get download), kvmtest is linked statically.
+DEPS_PKGS += libc6-dev linux-libc-dev xz-utils dpkg
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -187,7 +190,7 @@ RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESUL
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean
+.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean linux-image
 .DEFAULT_GOAL := all
 
 all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)
@@ -210,6 +213,11 @@ test: deps
 	@$(MAKE) --no-print-directory all fuzz-build
 	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)
 
+# The Linux/KVM L1 from Debian packages (guests/linux/build.sh): $(BUILD)/linux/vmlinux,
+# $(BUILD)/linux/initramfs.cpio, $(BUILD)/linux/cmdline. Cached: a second run is fast.
+linux-image: deps
+	@sh guests/linux/build.sh $(BUILD)/linux
+
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
 
@@ -224,4 +232,4 @@ fuzz-smoke: $(call fuzz_bins,$(FUZZ_TARGETS))
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

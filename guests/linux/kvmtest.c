@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kvmtest: the userspace of the Linux/KVM L1. It drives /dev/kvm (the KVM API,
+ * Documentation/virt/kvm/api.rst) to run small L2 guests and prints what it saw:
+ *
+ *   realmode   a real-mode L2 doing port I/O both ways, then HLT
+ *   cpuid      a 32-bit protected-mode L2 timing CPUID round trips with RDTSC
+ *              (lfence; rdtsc; lfence on both sides, the empty pair subtracted),
+ *              the lines of tools/FORMATS.md's style: "kvmtest: result ..."
+ *
+ * Usage: kvmtest run [n=SAMPLES] [warmup=N]    0 all passed, 1 a check failed,
+ *                                              2 no /dev/kvm (nothing to test)
+ *        kvmtest exit STATUS                   write STATUS to port 0xf4: the
+ *                                              exit port ends the run with (STATUS << 1) | 1
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define EXIT_PORT      0xf4
+#define GUEST_MEM      (2u << 20)
+#define CODE_ADDR      0x1000u      /* L2 code */
+#define PARAM_ADDR     0x3000u      /* L2 parameters: sample count */
+#define SAMPLES_ADDR   0x10000u     /* L2 writes one 32-bit delta per sample here */
+#define MAX_SAMPLES    ((GUEST_MEM - SAMPLES_ADDR) / 4)
+#define TSS_ADDR       0xfffbd000u  /* KVM_SET_TSS_ADDR: three pages below 4 GiB, outside RAM */
+
+/* Ports the L2 programs use; none is a real device. */
+#define PORT_OUT8      0x510
+#define PORT_OUT16     0x512
+#define PORT_IN8       0x514
+#define PORT_ECHO      0x516
+#define PORT_DONE      0x518
+#define IN8_VALUE      0x5a
+
+/*
+ * The L2 programs. They are copied to CODE_ADDR and use only relative jumps and
+ * absolute addresses of the layout above.
+ */
+__asm__(
+	".pushsection .rodata\n"
+	".code16\n"
+	"l2_realmode: .globl l2_realmode\n"
+	"	mov $'h', %al\n"
+	"	mov $0x510, %dx\n"
+	"	out %al, %dx\n"
+	"	mov $'i', %al\n"
+	"	out %al, %dx\n"
+	"	mov $0x1234, %ax\n"
+	"	mov $0x512, %dx\n"
+	"	out %ax, %dx\n"
+	"	mov $0x514, %dx\n"
+	"	in %dx, %al\n"
+	"	inc %al\n"
+	"	mov $0x516, %dx\n"
+	"	out %al, %dx\n"
+	"	hlt\n"
+	"l2_realmode_end: .globl l2_realmode_end\n"
+	/* Entered with EBX = 1 (time CPUID) or 0 (time the empty timestamp pair). */
+	".code32\n"
+	"l2_timed: .globl l2_timed\n"
+	"	mov 0x3000, %ebp\n"             /* PARAM_ADDR: samples + warm-up */
+	"	mov $0x10000, %edi\n"           /* SAMPLES_ADDR */
+	"	test %ebx, %ebx\n"
+	"	jz 2f\n"
+	"1:	lfence; rdtsc; lfence\n"
+	"	mov %eax, %esi\n"
+	"	xor %eax, %eax\n"
+	"	cpuid\n"
+	"	lfence; rdtsc; lfence\n"
+	"	sub %esi, %eax\n"
+	"	mov %eax, (%edi)\n"
+	"	add $4, %edi\n"
+	"	dec %ebp\n"
+	"	jnz 1b\n"
+	"	jmp 3f\n"
+	"2:	lfence; rdtsc; lfence\n"
+	"	mov %eax, %esi\n"
+	"	xor %eax, %eax\n"
+	"	lfence; rdtsc; lfence\n"
+	"	sub %esi, %eax\n"
+	"	mov %eax, (%edi)\n"
+	"	add $4, %edi\n"
+	"	dec %ebp\n"
+	"	jnz 2b\n"
+	"3:	mov $0x518, %dx\n"              /* PORT_DONE */
+	"	out %al, %dx\n"
+	"	hlt\n"
+	"l2_timed_end: .globl l2_timed_end\n"
+	".code64\n"
+	".popsection\n");
+extern const uint8_t l2_realmode[], l2_realmode_end[], l2_timed[], l2_timed_end[];
+
+static int kvm_fd;
+static long vcpu_mmap_size;
+static int failed, passed;
+
+static void check(int ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(int ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("kvmtest: check name=%s result=%s detail=", name, ok ? "ok" : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+struct vm {
+	int fd, vcpu;
+	uint8_t *mem;
+	struct kvm_run *run;
+};
+
+/* A VM with GUEST_MEM bytes of RAM at 0 and one vCPU. Returns 0 or -1 (printed). */
+static int vm_create(struct vm *vm)
+{
+	struct kvm_userspace_memory_region region;
+
+	vm->fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->fd < 0) {
+		printf("kvmtest: error: KVM_CREATE_VM: %s\n", strerror(errno));
+		return -1;
+	}
+	/* Intel needs it for real mode without unrestricted guest; harmless otherwise. */
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) {
+		printf("kvmtest: error: KVM_SET_TSS_ADDR: %s\n", strerror(errno));
+		return -1;
+	}
+	vm->mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		printf("kvmtest: error: mmap guest memory: %s\n", strerror(errno));
+		return -1;
+	}
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = GUEST_MEM,
+		.userspace_addr = (uintptr_t)vm->mem,
+	};
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		printf("kvmtest: error: KVM_SET_USER_MEMORY_REGION: %s\n", strerror(errno));
+		return -1;
+	}
+	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+	if (vm->vcpu < 0) {
+		printf("kvmtest: error: KVM_CREATE_VCPU: %s\n", strerror(errno));
+		return -1;
+	}
+	vm->run = mmap(NULL, vcpu_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
+	if (vm->run == MAP_FAILED) {
+		printf("kvmtest: error: mmap kvm_run: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	munmap(vm->run, vcpu_mmap_size);
+	munmap(vm->mem, GUEST_MEM);
+	close(vm->vcpu);
+	close(vm->fd);
+}
+
+static const char *exit_name(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO: return "io";
+	case KVM_EXIT_HLT: return "hlt";
+	case KVM_EXIT_MMIO: return "mmio";
+	case KVM_EXIT_SHUTDOWN: return "shutdown";
+	case KVM_EXIT_FAIL_ENTRY: return "fail-entry";
+	case KVM_EXIT_INTERNAL_ERROR: return "internal-error";
+	default: return "other";
+	}
+}
+
+/* One KVM_RUN; returns the exit reason, or -1 if the ioctl failed (printed). */
+static int vm_run(struct vm *vm)
+{
+	if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
+		printf("kvmtest: error: KVM_RUN: %s\n", strerror(errno));
+		return -1;
+	}
+	return (int)vm->run->exit_reason;
+}
+
+static void print_unexpected(struct vm *vm, const char *test)
+{
+	struct kvm_run *r = vm->run;
+
+	printf("kvmtest: %s: unexpected exit %u (%s)", test, r->exit_reason, exit_name(r->exit_reason));
+	if (r->exit_reason == KVM_EXIT_FAIL_ENTRY)
+		printf(" hardware_entry_failure_reason=0x%llx",
+		       (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+	if (r->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		printf(" suberror=%u", r->internal.suberror);
+	if (r->exit_reason == KVM_EXIT_IO)
+		printf(" port=0x%x dir=%u size=%u", r->io.port, r->io.direction, r->io.size);
+	printf("\n");
+}
+
+/* (a) Real mode: OUT 'h', 'i' (8-bit), 0x1234 (16-bit), IN 8-bit, echo it + 1, HLT. */
+static void test_realmode(void)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = CODE_ADDR, .rflags = 2 };
+	char text[3] = { 0 };
+	unsigned out16 = 0, echo = 0, ios = 0;
+	struct vm vm;
+	int reason, halted = 0;
+
+	if (vm_create(&vm)) {
+		check(0, "realmode", "vm_create_failed");
+		return;
+	}
+	memcpy(vm.mem + CODE_ADDR, l2_realmode, l2_realmode_end - l2_realmode);
+	ioctl(vm.vcpu, KVM_GET_SREGS, &sregs);
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	ioctl(vm.vcpu, KVM_SET_SREGS, &sregs);
+	ioctl(vm.vcpu, KVM_SET_REGS, &regs);
+	while (!halted && ios < 16 && (reason = vm_run(&vm)) >= 0) {
+		struct kvm_run *r = vm.run;
+		uint8_t *data = (uint8_t *)r + r->io.data_offset;
+
+		if (reason == KVM_EXIT_HLT) {
+			halted = 1;
+		} else if (reason == KVM_EXIT_IO) {
+			ios++;
+			if (r->io.direction == KVM_EXIT_IO_OUT && r->io.port == PORT_OUT8 && ios <= 2)
+				text[ios - 1] = (char)data[0];
+			else if (r->io.direction == KVM_EXIT_IO_OUT && r->io.port == PORT_OUT16 && r->io.size == 2)
+				out16 = data[0] | data[1] << 8;
+			else if (r->io.direction == KVM_EXIT_IO_IN && r->io.port == PORT_IN8)
+				data[0] = IN8_VALUE;
+			else if (r->io.direction == KVM_EXIT_IO_OUT && r->io.port == PORT_ECHO)
+				echo = data[0];
+			else
+				print_unexpected(&vm, "realmode");
+		} else {
+			print_unexpected(&vm, "realmode");
+			break;
+		}
+	}
+	ioctl(vm.vcpu, KVM_GET_REGS, &regs);
+	check(halted && !strcmp(text, "hi") && out16 == 0x1234 && echo == IN8_VALUE + 1 && ios == 5,
+	      "realmode", "out8=%s,out16=0x%x,in8_echo=0x%x,io_exits=%u,hlt=%d,rip=0x%llx", text, out16,
+	      echo, ios, halted, (unsigned long long)regs.rip);
+	vm_destroy(&vm);
+}
+
+static void flat_segment(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
+		.dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stats {
+	uint32_t min, median, max;
+	double mean;
+};
+
+/*
+ * Run the timed L2 once: `count` samples after `warmup`, of CPUID (with_cpuid)
+ * or of the empty timestamp pair. Returns 0 with the statistics, or -1.
+ */
+static int timed_run(int with_cpuid, uint32_t count, uint32_t warmup, struct stats *st)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = CODE_ADDR, .rflags = 2, .rbx = (uint64_t)with_cpuid };
+	uint32_t *samples, total = count + warmup;
+	double sum = 0;
+	struct vm vm;
+	int reason, ok = 0;
+
+	if (vm_create(&vm))
+		return -1;
+	memcpy(vm.mem + CODE_ADDR, l2_timed, l2_timed_end - l2_timed);
+	memcpy(vm.mem + PARAM_ADDR, &total, sizeof(total));
+	ioctl(vm.vcpu, KVM_GET_SREGS, &sregs);
+	flat_segment(&sregs.cs, 0x08, 0xb);   /* execute/read, accessed */
+	flat_segment(&sregs.ds, 0x10, 0x3);   /* read/write, accessed */
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.cr0 |= 1;                       /* CR0.PE, paging off */
+	ioctl(vm.vcpu, KVM_SET_SREGS, &sregs);
+	ioctl(vm.vcpu, KVM_SET_REGS, &regs);
+	for (;;) {
+		reason = vm_run(&vm);
+		if (reason == KVM_EXIT_IO && vm.run->io.port == PORT_DONE)
+			continue;               /* then HLT */
+		if (reason == KVM_EXIT_HLT)
+			ok = 1;
+		else if (reason >= 0)
+			print_unexpected(&vm, with_cpuid ? "cpuid" : "timestamp");
+		break;
+	}
+	if (ok) {
+		samples = (uint32_t *)(vm.mem + SAMPLES_ADDR) + warmup;
+		for (uint32_t i = 0; i < count; i++)
+			sum += samples[i];
+		qsort(samples, count, sizeof(*samples), cmp_u32);
+		*st = (struct stats){ samples[0], samples[count / 2], samples[count - 1], sum / count };
+	}
+	vm_destroy(&vm);
+	return ok ? 0 : -1;
+}
+
+/* (b) CPUID round trips of a protected-mode L2, exitbench's way of printing them. */
+static void test_cpuid(uint32_t n, uint32_t warmup)
+{
+	struct stats pair, cpuid;
+
+	if (timed_run(0, n, warmup, &pair)) {
+		check(0, "cpuid", "timestamp_pair_run_failed");
+		return;
+	}
+	printf("kvmtest: timestamp method=lfence-rdtsc-lfence pair=%u\n", pair.median);
+	if (timed_run(1, n, warmup, &cpuid)) {
+		check(0, "cpuid", "cpuid_run_failed");
+		return;
+	}
+	printf("kvmtest: result kind=l2-kvm op=cpuid handler=kvm samples=%u min=%u median=%u mean=%.1f max=%u\n",
+	       n, cpuid.min - pair.median, cpuid.median - pair.median, cpuid.mean - pair.median,
+	       cpuid.max - pair.median);
+	check(cpuid.min > pair.median, "cpuid", "median=%u,pair=%u", cpuid.median - pair.median,
+	      pair.median);
+}
+
+/* CPUID 0x40000000 as this L1 (Linux's userspace) sees it: who runs below. */
+static void print_l0(void)
+{
+	uint32_t a, b, c, d;
+	char name[13];
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000u), "c"(0));
+	memcpy(name, &b, 4);
+	memcpy(name + 4, &c, 4);
+	memcpy(name + 8, &d, 4);
+	name[12] = 0;
+	for (int i = 0; i < 12; i++)
+		if (name[i] && (name[i] < '!' || name[i] > '~'))
+			name[i] = '_';
+	printf("kvmtest: l0 name=%s\n", name[0] ? name : "none");
+}
+
+static uint32_t option(int argc, char **argv, const char *key, uint32_t def)
+{
+	size_t len = strlen(key);
+
+	for (int i = 2; i < argc; i++)
+		if (!strncmp(argv[i], key, len) && argv[i][len] == '=')
+			return (uint32_t)strtoul(argv[i] + len + 1, NULL, 0);
+	return def;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	uint32_t n = option(argc, argv, "n", 1000);
+	uint32_t warmup = option(argc, argv, "warmup", n / 10 > 10 ? n / 10 : 10);
+	int version;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (n == 0 || n + warmup > MAX_SAMPLES) {
+		printf("kvmtest: error: n=%u warmup=%u: at most %u samples in all\n", n, warmup,
+		       (unsigned)MAX_SAMPLES);
+		return 1;
+	}
+	printf("kvmtest: start version=1 n=%u warmup=%u\n", n, warmup);
+	print_l0();
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0) {
+		printf("kvmtest: no /dev/kvm (%s): no VMX here, or kvm_intel did not load; nothing to test\n",
+		       strerror(errno));
+		printf("kvmtest: done passed=0 failed=0 kvm=missing\n");
+		return 2;
+	}
+	version = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+	vcpu_mmap_size = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	printf("kvmtest: kvm api=%d vcpu_mmap_size=%ld nested=%s\n", version, vcpu_mmap_size,
+	       ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NESTED_STATE) > 0 ? "yes" : "no");
+	if (version != KVM_API_VERSION || vcpu_mmap_size <= 0) {
+		check(0, "api", "version=%d", version);
+	} else {
+		test_realmode();
+		test_cpuid(n, warmup);
+	}
+	printf("kvmtest: done passed=%d failed=%d\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+/* The exit port: QEMU's isa-debug-exit, and nestvisor's port 0xf4. */
+static int cmd_exit(int argc, char **argv)
+{
+	unsigned status = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 0;
+
+	fflush(stdout);
+	sync();
+	if (ioperm(EXIT_PORT, 1, 1)) {
+		printf("kvmtest: ioperm(0x%x): %s\n", EXIT_PORT, strerror(errno));
+		return 1;
+	}
+	outb((uint8_t)status, EXIT_PORT);
+	return 1;   /* still here: no exit device on this machine */
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "exit"))
+		return cmd_exit(argc, argv);
+	fprintf(stderr, "usage: kvmtest run [n=SAMPLES] [warmup=N] | kvmtest exit STATUS\n");
+	return 64;
+}
