@@ -144,13 +144,17 @@ def esp_path(name):
     return "\\%s\\%s" % (ESP_DIR, name)
 
 
-def make_esp(image, files, size_kib=32768):
+def make_esp(image, files, size_kib=None):
     """A FAT ESP image holding files: {esp path with backslashes: host path (str)
     or contents (bytes)}. Contents are staged in a temporary directory that is
-    removed again. MissingInput if a host path does not exist."""
+    removed again. MissingInput if a host path does not exist. The image is
+    32 MiB, or larger when the files need it (a Linux L1 and its initramfs)."""
     gone = [src for src in files.values() if isinstance(src, str) and not os.path.isfile(src)]
     if gone:
         raise MissingInput(", ".join(gone))
+    if size_kib is None:
+        need = sum(os.path.getsize(s) if isinstance(s, str) else len(s) for s in files.values())
+        size_kib = max(32768, (need * 9 // 8) // 1024 + 4096)
     if os.path.exists(image):
         os.unlink(image)
     subprocess.run(["mkfs.vfat", "-C", "-n", "NESTVISOR", image, str(size_kib)],
