@@ -253,8 +253,11 @@ int nv_l1_parse(const void *file, uint64_t size, struct nv_l1_image *img, char *
 	img->protocol = NV_L1_MULTIBOOT;
 	if (find_header(f, size, img, err, errlen)) {
 		/* No Multiboot header: an ELF64 kernel may still have a PVH entry. */
-		if (nv_elf_has_magic(f, size) && size > NV_EI_CLASS && f[NV_EI_CLASS] == NV_ELFCLASS64)
+		if (nv_elf_has_magic(f, size) && size > NV_EI_CLASS && f[NV_EI_CLASS] == NV_ELFCLASS64) {
+			if (errlen)
+				err[0] = '\0';   /* not about this image */
 			return nv_l1_parse_pvh(file, size, img, err, errlen);
+		}
 		return -1;
 	}
 	/* QEMU's -kernel, like GRUB, prefers the address fields when flag 16 is set. */

@@ -6,6 +6,7 @@
 #include "vmx/acct.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
+#include "vmx/pvh.h"
 #include "vmx/vmx_bits.h"
 #include "ept/ept01.h"
 #include "drivers/acpi.h"

@@ -46,8 +46,6 @@ __attribute__((noreturn)) void l1_start(const struct nv_bootinfo *bi);
 /* vmx/l1_multiboot.c: copy the planned pieces; build the Multiboot info. Return the MBI address. */
 void l1_place_image(const struct nv_bootinfo *bi);
 uint64_t l1_build_multiboot_info(const struct nv_bootinfo *bi, uint64_t ram_end);
-/* vmx/l1_pvh.c: build the PVH hvm_start_info (version 1). Return its address (L1's EBX). */
-uint64_t l1_build_pvh_start_info(const struct nv_bootinfo *bi, uint64_t ram_end);
 
 /* vmx/vmcs01.c: a VMCS01 that starts L1 at the Multiboot entry state (PVH's too, EBX = mbi). */
 void vmcs01_setup(struct vcpu *v, uint64_t eptp, uint64_t entry, uint64_t mbi);

@@ -5,7 +5,6 @@
  * paging off, flat segments, CR4 = 0, IF = 0; vmx/vmcs01.c) with EBX = the
  * hvm_start_info that L0 builds here in the area the loader reserved.
  */
-#include "vmx/l1.h"
 #include "vmx/pvh.h"
 #include "core/log.h"
 #include "core/run.h"

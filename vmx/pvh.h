@@ -8,6 +8,7 @@
 #ifndef NESTVISOR_VMX_PVH_H
 #define NESTVISOR_VMX_PVH_H
 
+#include <nestvisor/bootinfo.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,5 +52,12 @@ _Static_assert(sizeof(struct hvm_start_info) == 56, "hvm_start_info is 56 bytes"
 _Static_assert(offsetof(struct hvm_start_info, memmap_paddr) == 40, "memmap_paddr at 40");
 _Static_assert(sizeof(struct hvm_modlist_entry) == 32, "hvm_modlist_entry is 32 bytes");
 _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "hvm_memmap_table_entry is 24 bytes");
+
+/*
+ * vmx/l1_pvh.c: build the hvm_start_info (version 1) in the area the loader
+ * reserved (bi->l1.mbi_base): command line, module list, L1's memory map up to
+ * ram_end as E820 entries, the RSDP. Returns its address, L1's EBX.
+ */
+uint64_t l1_build_pvh_start_info(const struct nv_bootinfo *bi, uint64_t ram_end);
 
 #endif

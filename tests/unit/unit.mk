@@ -39,3 +39,7 @@ UNIT_TESTS += ept02
 UNIT_SRCS_ept02 := ept/ept02.c ept/ept02_pool.c ept/ept12.c ept/ept.c
 UNIT_TESTS += pci_guard
 UNIT_SRCS_pci_guard := vmx/pci_guard.c
+UNIT_TESTS += l1pvh
+UNIT_SRCS_l1pvh := boot/l1image.c boot/l1pvh.c lib/fmt.c
+UNIT_TESTS += pvh_start_info
+UNIT_SRCS_pvh_start_info := vmx/l1_pvh.c lib/memmap.c lib/fmt.c
