@@ -210,7 +210,7 @@ run-only:
 # Every test: host unit tests, short fuzz runs, tools tests, loader checks in QEMU,
 # guest tests in Bochs.
 test: deps
-	@$(MAKE) --no-print-directory all fuzz-build
+	@$(MAKE) --no-print-directory all fuzz-build linux-image
 	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)
 
 # The Linux/KVM L1 from Debian packages (guests/linux/build.sh): $(BUILD)/linux/vmlinux,
