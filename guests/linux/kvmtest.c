@@ -3,10 +3,14 @@
  * kvmtest: the userspace of the Linux/KVM L1. It drives /dev/kvm (the KVM API,
  * Documentation/virt/kvm/api.rst) to run small L2 guests and prints what it saw:
  *
+ *   l1 cpuid   CPUID in this process (Linux userspace in L1): L1's own round trip
+ *              through L0, the reference for the L2 figure
  *   realmode   a real-mode L2 doing port I/O both ways, then HLT
  *   cpuid      a 32-bit protected-mode L2 timing CPUID round trips with RDTSC
  *              (lfence; rdtsc; lfence on both sides, the empty pair subtracted),
- *              the lines of tools/FORMATS.md's style: "kvmtest: result ..."
+ *              each an L2 exit reflected to KVM (L1's handler) and back
+ * The figures are printed in exitbench's style (tools/FORMATS.md):
+ *   kvmtest: result kind=<l1|l2-reflected> op=cpuid handler=<-|kvm> samples= min= median= mean= max=
  *
  * Usage: kvmtest run [n=SAMPLES] [warmup=N]    0 all passed, 1 a check failed,
  *                                              2 no /dev/kvm (nothing to test)
@@ -286,6 +290,25 @@ struct stats {
 	double mean;
 };
 
+/* Sorts s[0..n). */
+static void stats_of(uint32_t *s, uint32_t n, struct stats *st)
+{
+	double sum = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		sum += s[i];
+	qsort(s, n, sizeof(*s), cmp_u32);
+	*st = (struct stats){ s[0], s[n / 2], s[n - 1], sum / n };
+}
+
+/* One "kvmtest: result" line, the timestamp pair's median subtracted. */
+static void print_result(const char *kind, const char *handler, uint32_t n,
+			 const struct stats *st, uint32_t pair)
+{
+	printf("kvmtest: result kind=%s op=cpuid handler=%s samples=%u min=%u median=%u mean=%.1f max=%u\n",
+	       kind, handler, n, st->min - pair, st->median - pair, st->mean - pair, st->max - pair);
+}
+
 /*
  * Run the timed L2 once: `count` samples after `warmup`, of CPUID (with_cpuid)
  * or of the empty timestamp pair. Returns 0 with the statistics, or -1.
@@ -295,7 +318,6 @@ static int timed_run(int with_cpuid, uint32_t count, uint32_t warmup, struct sta
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = CODE_ADDR, .rflags = 2, .rbx = (uint64_t)with_cpuid };
 	uint32_t *samples, total = count + warmup;
-	double sum = 0;
 	struct vm vm;
 	int reason, ok = 0;
 
@@ -322,10 +344,7 @@ static int timed_run(int with_cpuid, uint32_t count, uint32_t warmup, struct sta
 	}
 	if (ok) {
 		samples = (uint32_t *)(vm.mem + SAMPLES_ADDR) + warmup;
-		for (uint32_t i = 0; i < count; i++)
-			sum += samples[i];
-		qsort(samples, count, sizeof(*samples), cmp_u32);
-		*st = (struct stats){ samples[0], samples[count / 2], samples[count - 1], sum / count };
+		stats_of(samples, count, st);
 	}
 	vm_destroy(&vm);
 	return ok ? 0 : -1;
@@ -345,11 +364,41 @@ static void test_cpuid(uint32_t n, uint32_t warmup)
 		check(0, "cpuid", "cpuid_run_failed");
 		return;
 	}
-	printf("kvmtest: result kind=l2-kvm op=cpuid handler=kvm samples=%u min=%u median=%u mean=%.1f max=%u\n",
-	       n, cpuid.min - pair.median, cpuid.median - pair.median, cpuid.mean - pair.median,
-	       cpuid.max - pair.median);
+	print_result("l2-reflected", "kvm", n, &cpuid, pair.median);
 	check(cpuid.min > pair.median, "cpuid", "median=%u,pair=%u", cpuid.median - pair.median,
 	      pair.median);
+}
+
+static inline uint32_t stamp(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) : : "memory");
+	return lo;
+}
+
+/* CPUID leaf 0 here, in L1: its round trip through L0 (the same timing as the L2's). */
+static void test_l1_cpuid(uint32_t n, uint32_t warmup)
+{
+	static uint32_t pair_s[MAX_SAMPLES], cpuid_s[MAX_SAMPLES];
+	struct stats pair, cpuid;
+
+	for (uint32_t i = 0; i < n + warmup; i++) {
+		uint32_t t0 = stamp(), t1 = stamp();
+
+		pair_s[i] = t1 - t0;
+	}
+	for (uint32_t i = 0; i < n + warmup; i++) {
+		uint32_t a = 0, b, c = 0, d, t0, t1;
+
+		t0 = stamp();
+		__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+		t1 = stamp();
+		cpuid_s[i] = t1 - t0;
+	}
+	stats_of(pair_s + warmup, n, &pair);
+	stats_of(cpuid_s + warmup, n, &cpuid);
+	print_result("l1", "-", n, &cpuid, pair.median);
 }
 
 /* CPUID 0x40000000 as this L1 (Linux's userspace) sees it: who runs below. */
@@ -393,6 +442,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	printf("kvmtest: start version=1 n=%u warmup=%u\n", n, warmup);
 	print_l0();
+	test_l1_cpuid(n, warmup);
 	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0) {
 		printf("kvmtest: no /dev/kvm (%s): no VMX here, or kvm_intel did not load; nothing to test\n",
