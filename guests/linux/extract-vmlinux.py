@@ -10,6 +10,12 @@ from the start of the protected-mode code, which follows the (setup_sects + 1)
 it decompresses to an ELF64 that must carry the Xen PVH note
 (XEN_ELFNOTE_PHYS32_ENTRY = 18), the entry nestvisor and QEMU boot.
 
+The kernel is then made smaller without changing what a loader places: the
+zero bytes at the end of each PT_LOAD's file data become memory-only (filesz
+shrinks, memsz stays; the loader zeroes them), the file ends with the last
+segment's data, and the section headers, which no loader reads, are dropped.
+Debian's 6.1 kernel: 66 MB -> 43 MB, 23 MB less for the firmware to read.
+
 Usage: extract-vmlinux.py BZIMAGE OUT
 """
 import struct
@@ -62,6 +68,26 @@ def pvh_entry(elf):
     return None
 
 
+def trim(elf):
+    """The ELF with trailing zeros of PT_LOAD data memory-only and no section headers."""
+    elf = bytearray(elf)
+    phoff, = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    end = phoff + phnum * phentsize
+    for i in range(phnum):
+        at = phoff + i * phentsize
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", elf, at)
+        if p_type == 1:  # PT_LOAD
+            data = bytes(elf[p_offset:p_offset + p_filesz])
+            p_filesz = len(data.rstrip(b"\0"))
+            struct.pack_into("<Q", elf, at + 32, p_filesz)
+        if p_filesz:
+            end = max(end, p_offset + p_filesz)
+    struct.pack_into("<Q", elf, 0x28, 0)          # e_shoff
+    struct.pack_into("<HHH", elf, 0x3A, 0, 0, 0)  # e_shentsize, e_shnum, e_shstrndx
+    return bytes(elf[:end])
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__.strip().splitlines()[-1])
@@ -75,9 +101,10 @@ def main():
     entry = pvh_entry(xz.stdout)
     if entry is None:
         fail(f"{name}: the kernel has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); it needs CONFIG_PVH=y")
+    elf = trim(xz.stdout)
     with open(out, "wb") as f:
-        f.write(xz.stdout)
-    print(f"extract-vmlinux: {out}: {len(xz.stdout)} bytes, PVH entry 0x{entry:x}")
+        f.write(elf)
+    print(f"extract-vmlinux: {out}: {len(elf)} bytes ({len(xz.stdout)} decompressed), PVH entry 0x{entry:x}")
 
 
 if __name__ == "__main__":
