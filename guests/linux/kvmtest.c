@@ -401,12 +401,17 @@ static void test_l1_cpuid(uint32_t n, uint32_t warmup)
 	print_result("l1", "-", n, &cpuid, pair.median);
 }
 
-/* CPUID 0x40000000 as this L1 (Linux's userspace) sees it: who runs below. */
+/* CPUID 0x40000000 as this L1 (Linux's userspace) sees it: who runs below, if anyone. */
 static void print_l0(void)
 {
 	uint32_t a, b, c, d;
 	char name[13];
 
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0));
+	if (!(c & (1u << 31))) {   /* CPUID.1:ECX.hypervisor: no hypervisor leaves */
+		printf("kvmtest: l0 name=none\n");
+		return;
+	}
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x40000000u), "c"(0));
 	memcpy(name, &b, 4);
 	memcpy(name + 4, &c, 4);
