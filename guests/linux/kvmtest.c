@@ -9,8 +9,11 @@
  *   cpuid      a 32-bit protected-mode L2 timing CPUID round trips with RDTSC
  *              (lfence; rdtsc; lfence on both sides, the empty pair subtracted),
  *              each an L2 exit reflected to KVM (L1's handler) and back
+ *   vmx        an L2 that uses VMX itself (KVM's nested VMX, CPUID from
+ *              KVM_GET_SUPPORTED_CPUID): VMXON, VMCLEAR, VMPTRLD, VMWRITE and
+ *              VMREAD checked, then VMREAD round trips timed, VMXOFF
  * The figures are printed in exitbench's style (tools/FORMATS.md):
- *   kvmtest: result kind=<l1|l2-reflected> op=cpuid handler=<-|kvm> samples= min= median= mean= max=
+ *   kvmtest: result kind=<l1|l2-reflected> op=<cpuid|vmread> handler=<-|kvm> samples= min= median= mean= max=
  *
  * Usage: kvmtest run [n=SAMPLES] [warmup=N]    0 all passed, 1 a check failed,
  *                                              2 no /dev/kvm (nothing to test)
@@ -100,9 +103,114 @@ __asm__(
 	"	out %al, %dx\n"
 	"	hlt\n"
 	"l2_timed_end: .globl l2_timed_end\n"
+	/*
+	 * An L2 that uses VMX itself (KVM's nested VMX): 32-bit paging with one
+	 * 4-MiB page, CR4.VMXE, IA32_FEATURE_CONTROL, VMXON, VMCLEAR, VMPTRLD,
+	 * VMWRITE and VMREAD of GUEST_RSP, timed VMREADs, VMXOFF. RFLAGS after each
+	 * VMX instruction goes to VMX_FLAGS (CF or ZF set: VMfail).
+	 */
+	"	.balign 16\n"                  /* the stubs' offsets hold at CODE_ADDR too */
+	"l2_vmx: .globl l2_vmx\n"
+	"	mov $0x4000, %eax\n"           /* PD_ADDR */
+	"	mov %eax, %cr3\n"
+	"	mov %cr4, %eax\n"
+	"	or $0x2010, %eax\n"            /* CR4.VMXE | CR4.PSE */
+	"	mov %eax, %cr4\n"
+	"	mov %cr0, %eax\n"
+	"	and $0x9fffffff, %eax\n"       /* caches on: CR0.CD/NW (reset values) need not */
+	"	or $0x80000020, %eax\n"        /* be allowed in VMX operation; CR0.PG | CR0.NE */
+	"	mov %eax, %cr0\n"
+	"	mov $0x3a, %ecx\n"             /* IA32_FEATURE_CONTROL */
+	"	rdmsr\n"
+	"	test $1, %al\n"
+	"	jnz 1f\n"
+	"	mov $5, %eax\n"                /* lock | VMX outside SMX */
+	"	xor %edx, %edx\n"
+	"	wrmsr\n"
+	"1:	mov $0x480, %ecx\n"            /* IA32_VMX_BASIC: the VMCS revision */
+	"	rdmsr\n"
+	"	and $0x7fffffff, %eax\n"
+	"	mov %eax, 0x5000\n"            /* VMXON_ADDR */
+	"	mov %eax, 0x6000\n"            /* VMCS_ADDR */
+	"	mov %eax, 0x7000\n"            /* VMX_FLAGS[0]: the revision */
+	"	vmxon 0x7100\n"                /* VMX_PTRS: &VMXON_ADDR */
+	"	pushf\n"
+	"	popl 0x7004\n"
+	"	vmclear 0x7108\n"              /* &VMCS_ADDR */
+	"	pushf\n"
+	"	popl 0x7008\n"
+	"	vmptrld 0x7108\n"
+	"	pushf\n"
+	"	popl 0x700c\n"
+	"	mov $0x681c, %ebx\n"           /* GUEST_RSP */
+	"	mov $0x12345678, %eax\n"
+	"	vmwrite %eax, %ebx\n"
+	"	pushf\n"
+	"	popl 0x7010\n"
+	"	xor %ecx, %ecx\n"
+	"	vmread %ebx, %ecx\n"
+	"	pushf\n"
+	"	popl 0x7014\n"
+	"	mov %ecx, 0x7018\n"
+	"	mov 0x3000, %ebp\n"            /* PARAM_ADDR: samples + warm-up */
+	"	mov $0x10000, %edi\n"          /* SAMPLES_ADDR */
+	"2:	lfence; rdtsc; lfence\n"
+	"	mov %eax, %esi\n"
+	"	vmread %ebx, %ecx\n"
+	"	lfence; rdtsc; lfence\n"
+	"	sub %esi, %eax\n"
+	"	mov %eax, (%edi)\n"
+	"	add $4, %edi\n"
+	"	dec %ebp\n"
+	"	jnz 2b\n"
+	"	vmxoff\n"
+	"	pushf\n"
+	"	popl 0x701c\n"
+	"	mov $0x518, %dx\n"             /* PORT_DONE */
+	"	out %al, %dx\n"
+	"	hlt\n"
+	/* Exceptions (IDT at IDT_ADDR): the vector and the stack top to VMX_FAULT, then PORT_FAULT. */
+	"	.balign 8\n"
+	"l2_vmx_stubs: .globl l2_vmx_stubs\n"
+	"	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21\n"
+	"	.balign 8\n"
+	"	push $\\v\n"
+	"	jmp 3f\n"
+	"	.endr\n"
+	"3:	pop %eax\n"
+	"	mov %eax, 0x7300\n"            /* VMX_FAULT: vector, then 4 words of the stack */
+	"	pop %eax\n"
+	"	mov %eax, 0x7304\n"
+	"	pop %eax\n"
+	"	mov %eax, 0x7308\n"
+	"	pop %eax\n"
+	"	mov %eax, 0x730c\n"
+	"	pop %eax\n"
+	"	mov %eax, 0x7310\n"
+	"	mov $0x51a, %dx\n"             /* PORT_FAULT */
+	"	out %al, %dx\n"
+	"	hlt\n"
+	"l2_vmx_end: .globl l2_vmx_end\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t l2_realmode[], l2_realmode_end[], l2_timed[], l2_timed_end[];
+extern const uint8_t l2_vmx[], l2_vmx_stubs[], l2_vmx_end[];
+
+/* The VMX L2's pages. */
+#define PD_ADDR        0x4000u      /* 32-bit page directory: one 4-MiB page at 0 */
+#define VMXON_ADDR     0x5000u
+#define VMCS_ADDR      0x6000u
+#define VMX_FLAGS      0x7000u      /* revision, then RFLAGS after each VMX instruction */
+#define VMX_PTRS       0x7100u      /* the 64-bit operands of VMXON and VMCLEAR/VMPTRLD */
+#define GDT_ADDR       0x7200u      /* null, code 0x08, data 0x10 */
+#define VMX_FAULT      0x7300u      /* an exception: vector, then the stack's top 4 words */
+#define IDT_ADDR       0x7400u      /* 22 interrupt gates to the stubs */
+#define L2_STACK       0x8000u
+#define PORT_FAULT     0x51a
+enum { VF_REVISION, VF_VMXON, VF_VMCLEAR, VF_VMPTRLD, VF_VMWRITE, VF_VMREAD, VF_VALUE, VF_VMXOFF,
+       VF_COUNT };
+#define RFLAGS_CF      (1u << 0)
+#define RFLAGS_ZF      (1u << 6)
 
 static int kvm_fd;
 static long vcpu_mmap_size;
@@ -302,19 +410,50 @@ static void stats_of(uint32_t *s, uint32_t n, struct stats *st)
 }
 
 /* One "kvmtest: result" line, the timestamp pair's median subtracted. */
+static void print_result_op(const char *kind, const char *op, const char *handler, uint32_t n,
+			    const struct stats *st, uint32_t pair)
+{
+	printf("kvmtest: result kind=%s op=%s handler=%s samples=%u min=%u median=%u mean=%.1f max=%u\n",
+	       kind, op, handler, n, st->min - pair, st->median - pair, st->mean - pair,
+	       st->max - pair);
+}
+
 static void print_result(const char *kind, const char *handler, uint32_t n,
 			 const struct stats *st, uint32_t pair)
 {
-	printf("kvmtest: result kind=%s op=cpuid handler=%s samples=%u min=%u median=%u mean=%.1f max=%u\n",
-	       kind, handler, n, st->min - pair, st->median - pair, st->mean - pair, st->max - pair);
+	print_result_op(kind, "cpuid", handler, n, st, pair);
 }
 
 /*
  * Run the timed L2 once: `count` samples after `warmup`, of CPUID (with_cpuid)
  * or of the empty timestamp pair. Returns 0 with the statistics, or -1.
  */
-static int timed_run(int with_cpuid, uint32_t count, uint32_t warmup, struct stats *st)
+static int set_supported_cpuid(struct vm *vm);
+
+/* The VMX L2's GDT and IDT (after its KVM_SET_SREGS, which setup_idt redoes). */
+static void setup_idt(struct vm *vm)
 {
+	static const uint64_t gdt[3] = { 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
+
+	memcpy(vm->mem + GDT_ADDR, gdt, sizeof(gdt));
+	for (uint32_t v = 0; v < 22; v++) {
+		uint32_t handler = CODE_ADDR + (uint32_t)(l2_vmx_stubs - l2_vmx) + 8 * v;
+		uint64_t gate = (handler & 0xffff) | 0x08u << 16 |
+				(uint64_t)(0x8e00u | (handler & 0xffff0000u)) << 32;
+
+		memcpy(vm->mem + IDT_ADDR + 8 * v, &gate, 8);
+	}
+}
+
+/*
+ * Run a timed L2 once: `count` samples after `warmup`. prog 0: the empty
+ * timestamp pair, 1: CPUID (both l2_timed), 2: VMREAD (l2_vmx). Returns 0 with
+ * the statistics, or -1. vmx_flags: VF_COUNT words of the VMX L2's results.
+ */
+static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st,
+		     uint32_t *vmx_flags)
+{
+	int with_cpuid = prog == 1;
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = CODE_ADDR, .rflags = 2, .rbx = (uint64_t)with_cpuid };
 	uint32_t *samples, total = count + warmup;
@@ -323,25 +462,56 @@ static int timed_run(int with_cpuid, uint32_t count, uint32_t warmup, struct sta
 
 	if (vm_create(&vm))
 		return -1;
-	memcpy(vm.mem + CODE_ADDR, l2_timed, l2_timed_end - l2_timed);
+	if (prog == 2) {
+		uint32_t pde = 0x83;             /* present, writable, 4 MiB */
+		uint64_t vmxon = VMXON_ADDR, vmcs = VMCS_ADDR;
+
+		if (set_supported_cpuid(&vm)) {
+			vm_destroy(&vm);
+			return -1;
+		}
+		memcpy(vm.mem + CODE_ADDR, l2_vmx, l2_vmx_end - l2_vmx);
+		memcpy(vm.mem + PD_ADDR, &pde, sizeof(pde));
+		memset(vm.mem + VMX_FLAGS, 0xff, VF_COUNT * 4);
+		memcpy(vm.mem + VMX_PTRS, &vmxon, 8);
+		memcpy(vm.mem + VMX_PTRS + 8, &vmcs, 8);
+		setup_idt(&vm);
+	} else {
+		memcpy(vm.mem + CODE_ADDR, l2_timed, l2_timed_end - l2_timed);
+	}
 	memcpy(vm.mem + PARAM_ADDR, &total, sizeof(total));
 	ioctl(vm.vcpu, KVM_GET_SREGS, &sregs);
 	flat_segment(&sregs.cs, 0x08, 0xb);   /* execute/read, accessed */
 	flat_segment(&sregs.ds, 0x10, 0x3);   /* read/write, accessed */
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.cr0 |= 1;                       /* CR0.PE, paging off */
+	sregs.gdt.base = GDT_ADDR;            /* used by the VMX L2 only */
+	sregs.gdt.limit = 23;
+	sregs.idt.base = IDT_ADDR;
+	sregs.idt.limit = 22 * 8 - 1;
+	regs.rsp = L2_STACK;
 	ioctl(vm.vcpu, KVM_SET_SREGS, &sregs);
 	ioctl(vm.vcpu, KVM_SET_REGS, &regs);
 	for (;;) {
 		reason = vm_run(&vm);
 		if (reason == KVM_EXIT_IO && vm.run->io.port == PORT_DONE)
 			continue;               /* then HLT */
+		if (reason == KVM_EXIT_IO && vm.run->io.port == PORT_FAULT) {
+			uint32_t f[5];
+
+			memcpy(f, vm.mem + VMX_FAULT, sizeof(f));
+			printf("kvmtest: vmx: L2 exception vector %u, stack 0x%x 0x%x 0x%x 0x%x (error code if any, eip, cs, eflags)\n",
+			       f[0], f[1], f[2], f[3], f[4]);
+			break;
+		}
 		if (reason == KVM_EXIT_HLT)
 			ok = 1;
 		else if (reason >= 0)
-			print_unexpected(&vm, with_cpuid ? "cpuid" : "timestamp");
+			print_unexpected(&vm, prog == 2 ? "vmx" : with_cpuid ? "cpuid" : "timestamp");
 		break;
 	}
+	if (vmx_flags)
+		memcpy(vmx_flags, vm.mem + VMX_FLAGS, VF_COUNT * 4);
 	if (ok) {
 		samples = (uint32_t *)(vm.mem + SAMPLES_ADDR) + warmup;
 		stats_of(samples, count, st);
@@ -351,22 +521,66 @@ static int timed_run(int with_cpuid, uint32_t count, uint32_t warmup, struct sta
 }
 
 /* (b) CPUID round trips of a protected-mode L2, exitbench's way of printing them. */
-static void test_cpuid(uint32_t n, uint32_t warmup)
+static uint32_t test_cpuid(uint32_t n, uint32_t warmup)
 {
 	struct stats pair, cpuid;
 
-	if (timed_run(0, n, warmup, &pair)) {
+	if (timed_run(0, n, warmup, &pair, NULL)) {
 		check(0, "cpuid", "timestamp_pair_run_failed");
-		return;
+		return 0;
 	}
 	printf("kvmtest: timestamp method=lfence-rdtsc-lfence pair=%u\n", pair.median);
-	if (timed_run(1, n, warmup, &cpuid)) {
+	if (timed_run(1, n, warmup, &cpuid, NULL)) {
 		check(0, "cpuid", "cpuid_run_failed");
-		return;
+		return pair.median;
 	}
 	print_result("l2-reflected", "kvm", n, &cpuid, pair.median);
 	check(cpuid.min > pair.median, "cpuid", "median=%u,pair=%u", cpuid.median - pair.median,
 	      pair.median);
+	return pair.median;
+}
+
+/* KVM's supported CPUID (with VMX when kvm_intel has nested=1) as the vCPU's. */
+static int set_supported_cpuid(struct vm *vm)
+{
+	enum { MAX_ENTRIES = 256 };
+	static struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 entries[MAX_ENTRIES];
+	} c;
+
+	c.head.nent = MAX_ENTRIES;
+	if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, &c) < 0) {
+		printf("kvmtest: error: KVM_GET_SUPPORTED_CPUID: %s\n", strerror(errno));
+		return -1;
+	}
+	if (ioctl(vm->vcpu, KVM_SET_CPUID2, &c) < 0) {
+		printf("kvmtest: error: KVM_SET_CPUID2: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int vmx_ok(uint32_t rflags)
+{
+	return !(rflags & (RFLAGS_CF | RFLAGS_ZF));
+}
+
+/* (c) An L2 using VMX: KVM in L1 emulates it (nested=1); its VMREAD round trip timed. */
+static void test_vmx(uint32_t n, uint32_t warmup, uint32_t pair)
+{
+	uint32_t f[VF_COUNT];
+	struct stats vmread;
+	int ran = !timed_run(2, n, warmup, &vmread, f);
+
+	check(ran && vmx_ok(f[VF_VMXON]) && vmx_ok(f[VF_VMCLEAR]) && vmx_ok(f[VF_VMPTRLD]) &&
+		      vmx_ok(f[VF_VMWRITE]) && vmx_ok(f[VF_VMREAD]) && f[VF_VALUE] == 0x12345678 &&
+		      vmx_ok(f[VF_VMXOFF]),
+	      "vmx", "ran=%d,revision=0x%x,rflags=vmxon:0x%x/vmclear:0x%x/vmptrld:0x%x/vmwrite:0x%x/vmread:0x%x/vmxoff:0x%x,vmread_value=0x%x",
+	      ran, f[VF_REVISION], f[VF_VMXON], f[VF_VMCLEAR], f[VF_VMPTRLD], f[VF_VMWRITE],
+	      f[VF_VMREAD], f[VF_VMXOFF], f[VF_VALUE]);
+	if (ran)
+		print_result_op("l2-reflected", "vmread", "kvm", n, &vmread, pair);
 }
 
 static inline uint32_t stamp(void)
@@ -463,7 +677,7 @@ static int cmd_run(int argc, char **argv)
 		check(0, "api", "version=%d", version);
 	} else {
 		test_realmode();
-		test_cpuid(n, warmup);
+		test_vmx(n, warmup, test_cpuid(n, warmup));
 	}
 	printf("kvmtest: done passed=%d failed=%d\n", passed, failed);
 	return failed ? 1 : 0;
