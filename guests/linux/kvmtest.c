@@ -11,7 +11,9 @@
  *              each an L2 exit reflected to KVM (L1's handler) and back
  *   vmx        an L2 that uses VMX itself (KVM's nested VMX, CPUID from
  *              KVM_GET_SUPPORTED_CPUID): VMXON, VMCLEAR, VMPTRLD, VMWRITE and
- *              VMREAD checked, then VMREAD round trips timed, VMXOFF
+ *              VMREAD checked, then VMREAD round trips timed; then an L3
+ *              (VMLAUNCH) timing CPUID, each exit handled by L2 (3 VMREADs,
+ *              1 VMWRITE, VMRESUME, all emulated by KVM), HLT, VMXOFF
  * The figures are printed in exitbench's style (tools/FORMATS.md):
  *   kvmtest: result kind=<l1|l2-reflected> op=<cpuid|vmread> handler=<-|kvm> samples= min= median= mean= max=
  *
@@ -31,6 +33,7 @@
 #include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define EXIT_PORT      0xf4
@@ -38,8 +41,9 @@
 #define CODE_ADDR      0x1000u      /* L2 code */
 #define PARAM_ADDR     0x3000u      /* L2 parameters: sample count */
 #define SAMPLES_ADDR   0x10000u     /* L2 writes one 32-bit delta per sample here */
-#define MAX_SAMPLES    ((GUEST_MEM - SAMPLES_ADDR) / 4)
-#define TSS_ADDR       0xfffbd000u  /* KVM_SET_TSS_ADDR: three pages below 4 GiB, outside RAM */
+#define SAMPLES3_ADDR  0x100000u    /* the VMX L2's L3 its own */
+#define MAX_SAMPLES    ((SAMPLES3_ADDR - SAMPLES_ADDR) / 4)
+#define KVM_TSS_ADDR   0xfffbd000u  /* KVM_SET_TSS_ADDR: three pages below 4 GiB, outside RAM */
 
 /* Ports the L2 programs use; none is a real device. */
 #define PORT_OUT8      0x510
@@ -163,11 +167,89 @@ __asm__(
 	"	add $4, %edi\n"
 	"	dec %ebp\n"
 	"	jnz 2b\n"
-	"	vmxoff\n"
+	/*
+	 * An L3: the VMCS from the table at VMCS_TABLE ({field, value, capability
+	 * MSR whose allowed 0/1 settings adjust the value, or 0}, field -1 ends),
+	 * CR0/CR3/CR4 as L2 has them for host and guest, then VMLAUNCH. L3 runs in
+	 * L2's address space at l3_code; l2_exit is L2's exit handler.
+	 */
+	"	mov $0x18, %ax\n"              /* the TSS of GDT_ADDR */
+	"	ltr %ax\n"
+	"	mov $0xa000, %esi\n"           /* VMCS_TABLE */
+	"4:	mov (%esi), %ebx\n"
+	"	cmp $-1, %ebx\n"
+	"	je 5f\n"
+	"	mov 4(%esi), %edi\n"
+	"	mov 8(%esi), %ecx\n"
+	"	test %ecx, %ecx\n"
+	"	jz 6f\n"
+	"	rdmsr\n"
+	"	or %eax, %edi\n"               /* allowed 0-settings: bits that must be 1 */
+	"	and %edx, %edi\n"              /* allowed 1-settings */
+	"6:	vmwrite %edi, %ebx\n"
+	"	add $12, %esi\n"
+	"	jmp 4b\n"
+	"5:	mov %cr0, %eax\n"
+	"	mov $0x6800, %ebx\n"           /* GUEST_CR0 */
+	"	vmwrite %eax, %ebx\n"
+	"	mov $0x6c00, %ebx\n"           /* HOST_CR0 */
+	"	vmwrite %eax, %ebx\n"
+	"	mov %cr3, %eax\n"
+	"	mov $0x6802, %ebx\n"
+	"	vmwrite %eax, %ebx\n"
+	"	mov $0x6c02, %ebx\n"
+	"	vmwrite %eax, %ebx\n"
+	"	mov %cr4, %eax\n"
+	"	mov $0x6804, %ebx\n"
+	"	vmwrite %eax, %ebx\n"
+	"	mov $0x6c04, %ebx\n"
+	"	vmwrite %eax, %ebx\n"
+	"	movl $0, 0x7020\n"
+	"	vmlaunch\n"
+	"	jmp 9f\n"                      /* VMfail */
+	/* L2's exit handler (HOST_RIP): CPUID skipped, as KVM does; anything else ends L3. */
+	"l2_exit: .globl l2_exit\n"
+	"	mov $0x4402, %ebx\n"           /* VM_EXIT_REASON */
+	"	vmread %ebx, %eax\n"
+	"	cmp $10, %eax\n"               /* CPUID */
+	"	jne 8f\n"
+	"	mov $0x440c, %ebx\n"           /* VM_EXIT_INSTRUCTION_LEN */
+	"	vmread %ebx, %ecx\n"
+	"	mov $0x681e, %ebx\n"           /* GUEST_RIP */
+	"	vmread %ebx, %eax\n"
+	"	add %ecx, %eax\n"
+	"	vmwrite %eax, %ebx\n"
+	"	vmresume\n"
+	"9:	pushf\n"
+	"	popl 0x7020\n"                 /* RFLAGS of a failed VMLAUNCH/VMRESUME */
+	"	mov $0x4400, %ebx\n"           /* VM_INSTRUCTION_ERROR */
+	"	vmread %ebx, %eax\n"
+	"	mov %eax, 0x7024\n"
+	"	jmp 7f\n"
+	"8:	mov %eax, 0x7028\n"            /* the exit that ended L3: HLT (12) */
+	"	mov $0x6400, %ebx\n"           /* EXIT_QUALIFICATION */
+	"	vmread %ebx, %eax\n"
+	"	mov %eax, 0x702c\n"
+	"7:	vmxoff\n"
 	"	pushf\n"
 	"	popl 0x701c\n"
 	"	mov $0x518, %dx\n"             /* PORT_DONE */
 	"	out %al, %dx\n"
+	"	hlt\n"
+	/* L3: CPUID timed as in l2_timed (PARAM_ADDR + 4 samples + warm-up), then HLT. */
+	"l3_code: .globl l3_code\n"
+	"	mov 0x3004, %ebp\n"
+	"	mov $0x100000, %edi\n"         /* SAMPLES3_ADDR */
+	"1:	lfence; rdtsc; lfence\n"
+	"	mov %eax, %esi\n"
+	"	xor %eax, %eax\n"
+	"	cpuid\n"
+	"	lfence; rdtsc; lfence\n"
+	"	sub %esi, %eax\n"
+	"	mov %eax, (%edi)\n"
+	"	add $4, %edi\n"
+	"	dec %ebp\n"
+	"	jnz 1b\n"
 	"	hlt\n"
 	/* Exceptions (IDT at IDT_ADDR): the vector and the stack top to VMX_FAULT, then PORT_FAULT. */
 	"	.balign 8\n"
@@ -194,7 +276,7 @@ __asm__(
 	".code64\n"
 	".popsection\n");
 extern const uint8_t l2_realmode[], l2_realmode_end[], l2_timed[], l2_timed_end[];
-extern const uint8_t l2_vmx[], l2_vmx_stubs[], l2_vmx_end[];
+extern const uint8_t l2_vmx[], l2_vmx_stubs[], l2_vmx_end[], l2_exit[], l3_code[];
 
 /* The VMX L2's pages. */
 #define PD_ADDR        0x4000u      /* 32-bit page directory: one 4-MiB page at 0 */
@@ -202,13 +284,16 @@ extern const uint8_t l2_vmx[], l2_vmx_stubs[], l2_vmx_end[];
 #define VMCS_ADDR      0x6000u
 #define VMX_FLAGS      0x7000u      /* revision, then RFLAGS after each VMX instruction */
 #define VMX_PTRS       0x7100u      /* the 64-bit operands of VMXON and VMCLEAR/VMPTRLD */
-#define GDT_ADDR       0x7200u      /* null, code 0x08, data 0x10 */
+#define GDT_ADDR       0x7200u      /* null, code 0x08, data 0x10, TSS 0x18 */
+#define TSS_ADDR       0x7600u
+#define VMCS_TABLE     0xa000u      /* L3's VMCS as {field, value, capability MSR} */
+#define L3_STACK       0x9000u
 #define VMX_FAULT      0x7300u      /* an exception: vector, then the stack's top 4 words */
 #define IDT_ADDR       0x7400u      /* 22 interrupt gates to the stubs */
 #define L2_STACK       0x8000u
 #define PORT_FAULT     0x51a
 enum { VF_REVISION, VF_VMXON, VF_VMCLEAR, VF_VMPTRLD, VF_VMWRITE, VF_VMREAD, VF_VALUE, VF_VMXOFF,
-       VF_COUNT };
+       VF_LAUNCH, VF_INSN_ERROR, VF_L3_EXIT, VF_L3_QUAL, VF_COUNT };
 #define RFLAGS_CF      (1u << 0)
 #define RFLAGS_ZF      (1u << 6)
 
@@ -252,7 +337,7 @@ static int vm_create(struct vm *vm)
 		return -1;
 	}
 	/* Intel needs it for real mode without unrestricted guest; harmless otherwise. */
-	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) {
+	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0) {
 		printf("kvmtest: error: KVM_SET_TSS_ADDR: %s\n", strerror(errno));
 		return -1;
 	}
@@ -430,10 +515,54 @@ static void print_result(const char *kind, const char *handler, uint32_t n,
  */
 static int set_supported_cpuid(struct vm *vm);
 
+/* L3's VMCS, as the VMX L2 writes it (the CRs it adds itself). SDM Vol. 3C, appendix B "Field Encoding in VMCS". */
+static void setup_l3_vmcs(struct vm *vm)
+{
+	const uint32_t host_rip = CODE_ADDR + (uint32_t)(l2_exit - l2_vmx);
+	const uint32_t guest_rip = CODE_ADDR + (uint32_t)(l3_code - l2_vmx);
+	const uint32_t t[][3] = {
+		/* controls, adjusted by the TRUE capability MSRs; HLT exiting (bit 7) */
+		{ 0x4000, 0, 0x48d }, { 0x4002, 1u << 7, 0x48e }, { 0x400c, 0, 0x48f },
+		{ 0x4012, 0, 0x490 },
+		{ 0x4004, 0, 0 }, { 0x4006, 0, 0 }, { 0x4008, 0, 0 }, { 0x400a, 0, 0 },
+		{ 0x400e, 0, 0 }, { 0x4010, 0, 0 }, { 0x4014, 0, 0 }, { 0x4016, 0, 0 },
+		{ 0x6000, 0, 0 }, { 0x6002, 0, 0 },
+		{ 0x2800, ~0u, 0 }, { 0x2801, ~0u, 0 },          /* VMCS link pointer */
+		{ 0x2802, 0, 0 }, { 0x2803, 0, 0 },              /* guest IA32_DEBUGCTL */
+		/* host state: L2's flat segments, its TSS, GDT, IDT, stack and exit handler */
+		{ 0x0c00, 0x10, 0 }, { 0x0c02, 0x08, 0 }, { 0x0c04, 0x10, 0 }, { 0x0c06, 0x10, 0 },
+		{ 0x0c08, 0x10, 0 }, { 0x0c0a, 0x10, 0 }, { 0x0c0c, 0x18, 0 },
+		{ 0x6c06, 0, 0 }, { 0x6c08, 0, 0 }, { 0x6c0a, TSS_ADDR, 0 }, { 0x6c0c, GDT_ADDR, 0 },
+		{ 0x6c0e, IDT_ADDR, 0 }, { 0x6c10, 0, 0 }, { 0x6c12, 0, 0 }, { 0x4c00, 0, 0 },
+		{ 0x6c14, L2_STACK, 0 }, { 0x6c16, host_rip, 0 },
+		/* guest state: the same flat 32-bit protected mode */
+		{ 0x0800, 0x10, 0 }, { 0x0802, 0x08, 0 }, { 0x0804, 0x10, 0 }, { 0x0806, 0x10, 0 },
+		{ 0x0808, 0x10, 0 }, { 0x080a, 0x10, 0 }, { 0x080c, 0, 0 }, { 0x080e, 0x18, 0 },
+		{ 0x4800, ~0u, 0 }, { 0x4802, ~0u, 0 }, { 0x4804, ~0u, 0 }, { 0x4806, ~0u, 0 },
+		{ 0x4808, ~0u, 0 }, { 0x480a, ~0u, 0 }, { 0x480c, 0, 0 }, { 0x480e, 0x67, 0 },
+		{ 0x4810, 31, 0 }, { 0x4812, 22 * 8 - 1, 0 },
+		{ 0x4814, 0xc093, 0 }, { 0x4816, 0xc09b, 0 }, { 0x4818, 0xc093, 0 },
+		{ 0x481a, 0xc093, 0 }, { 0x481c, 0xc093, 0 }, { 0x481e, 0xc093, 0 },
+		{ 0x4820, 0x10000, 0 }, { 0x4822, 0x8b, 0 },      /* LDTR unusable, TR busy TSS */
+		{ 0x6806, 0, 0 }, { 0x6808, 0, 0 }, { 0x680a, 0, 0 }, { 0x680c, 0, 0 },
+		{ 0x680e, 0, 0 }, { 0x6810, 0, 0 }, { 0x6812, 0, 0 }, { 0x6814, TSS_ADDR, 0 },
+		{ 0x6816, GDT_ADDR, 0 }, { 0x6818, IDT_ADDR, 0 },
+		{ 0x4824, 0, 0 }, { 0x4826, 0, 0 }, { 0x482a, 0, 0 }, { 0x6824, 0, 0 },
+		{ 0x6826, 0, 0 }, { 0x681a, 0x400, 0 }, { 0x681c, L3_STACK, 0 },
+		{ 0x681e, guest_rip, 0 }, { 0x6820, 2, 0 }, { 0x6822, 0, 0 },
+		{ ~0u, 0, 0 },
+	};
+
+	memcpy(vm->mem + VMCS_TABLE, t, sizeof(t));
+}
+
 /* The VMX L2's GDT and IDT (after its KVM_SET_SREGS, which setup_idt redoes). */
 static void setup_idt(struct vm *vm)
 {
-	static const uint64_t gdt[3] = { 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
+	const uint64_t gdt[4] = { 0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull,
+				  /* 32-bit available TSS (type 9), present, limit 0x67 */
+				  0x67 | (uint64_t)(TSS_ADDR & 0xffffff) << 16 | 0x89ull << 40 |
+					  (uint64_t)(TSS_ADDR >> 24) << 56 };
 
 	memcpy(vm->mem + GDT_ADDR, gdt, sizeof(gdt));
 	for (uint32_t v = 0; v < 22; v++) {
@@ -451,7 +580,7 @@ static void setup_idt(struct vm *vm)
  * the statistics, or -1. vmx_flags: VF_COUNT words of the VMX L2's results.
  */
 static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st,
-		     uint32_t *vmx_flags)
+		     uint32_t *vmx_flags, struct stats *l3)
 {
 	int with_cpuid = prog == 1;
 	struct kvm_sregs sregs;
@@ -476,17 +605,19 @@ static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st
 		memcpy(vm.mem + VMX_PTRS, &vmxon, 8);
 		memcpy(vm.mem + VMX_PTRS + 8, &vmcs, 8);
 		setup_idt(&vm);
+		setup_l3_vmcs(&vm);
 	} else {
 		memcpy(vm.mem + CODE_ADDR, l2_timed, l2_timed_end - l2_timed);
 	}
 	memcpy(vm.mem + PARAM_ADDR, &total, sizeof(total));
+	memcpy(vm.mem + PARAM_ADDR + 4, &total, sizeof(total));
 	ioctl(vm.vcpu, KVM_GET_SREGS, &sregs);
 	flat_segment(&sregs.cs, 0x08, 0xb);   /* execute/read, accessed */
 	flat_segment(&sregs.ds, 0x10, 0x3);   /* read/write, accessed */
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.cr0 |= 1;                       /* CR0.PE, paging off */
 	sregs.gdt.base = GDT_ADDR;            /* used by the VMX L2 only */
-	sregs.gdt.limit = 23;
+	sregs.gdt.limit = 31;
 	sregs.idt.base = IDT_ADDR;
 	sregs.idt.limit = 22 * 8 - 1;
 	regs.rsp = L2_STACK;
@@ -516,6 +647,8 @@ static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st
 		samples = (uint32_t *)(vm.mem + SAMPLES_ADDR) + warmup;
 		stats_of(samples, count, st);
 	}
+	if (ok && l3 && vmx_flags && vmx_flags[VF_L3_EXIT] == 12)
+		stats_of((uint32_t *)(vm.mem + SAMPLES3_ADDR) + warmup, count, l3);
 	vm_destroy(&vm);
 	return ok ? 0 : -1;
 }
@@ -525,12 +658,12 @@ static uint32_t test_cpuid(uint32_t n, uint32_t warmup)
 {
 	struct stats pair, cpuid;
 
-	if (timed_run(0, n, warmup, &pair, NULL)) {
+	if (timed_run(0, n, warmup, &pair, NULL, NULL)) {
 		check(0, "cpuid", "timestamp_pair_run_failed");
 		return 0;
 	}
 	printf("kvmtest: timestamp method=lfence-rdtsc-lfence pair=%u\n", pair.median);
-	if (timed_run(1, n, warmup, &cpuid, NULL)) {
+	if (timed_run(1, n, warmup, &cpuid, NULL, NULL)) {
 		check(0, "cpuid", "cpuid_run_failed");
 		return pair.median;
 	}
@@ -570,8 +703,8 @@ static int vmx_ok(uint32_t rflags)
 static void test_vmx(uint32_t n, uint32_t warmup, uint32_t pair)
 {
 	uint32_t f[VF_COUNT];
-	struct stats vmread;
-	int ran = !timed_run(2, n, warmup, &vmread, f);
+	struct stats vmread, l3;
+	int ran = !timed_run(2, n, warmup, &vmread, f, &l3);
 
 	check(ran && vmx_ok(f[VF_VMXON]) && vmx_ok(f[VF_VMCLEAR]) && vmx_ok(f[VF_VMPTRLD]) &&
 		      vmx_ok(f[VF_VMWRITE]) && vmx_ok(f[VF_VMREAD]) && f[VF_VALUE] == 0x12345678 &&
@@ -581,6 +714,12 @@ static void test_vmx(uint32_t n, uint32_t warmup, uint32_t pair)
 	      f[VF_VMREAD], f[VF_VMXOFF], f[VF_VALUE]);
 	if (ran)
 		print_result_op("l2-reflected", "vmread", "kvm", n, &vmread, pair);
+	/* L3's CPUID exits to L2's handler: through L0, KVM in L1 and L2's emulated VMX. */
+	check(ran && f[VF_LAUNCH] == 0 && f[VF_L3_EXIT] == 12, "l3",
+	      "vmlaunch_rflags=0x%x,vm_instruction_error=%d,l3_exit_reason=%d,qualification=0x%x",
+	      f[VF_LAUNCH], (int)f[VF_INSN_ERROR], (int)f[VF_L3_EXIT], f[VF_L3_QUAL]);
+	if (ran && f[VF_LAUNCH] == 0 && f[VF_L3_EXIT] == 12)
+		print_result_op("l3-reflected", "cpuid", "l2", n, &l3, pair);
 }
 
 static inline uint32_t stamp(void)
@@ -690,6 +829,8 @@ static int cmd_exit(int argc, char **argv)
 
 	fflush(stdout);
 	sync();
+	/* The serial console transmits what was written after write() returns: let it finish. */
+	tcdrain(STDOUT_FILENO);
 	if (ioperm(EXIT_PORT, 1, 1)) {
 		printf("kvmtest: ioperm(0x%x): %s\n", EXIT_PORT, strerror(errno));
 		return 1;
