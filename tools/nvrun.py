@@ -501,12 +501,14 @@ def write_report(r, args, emulator, code):
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build", help="build directory (BOOTX64.EFI, core.elf)")
-    ap.add_argument("--l1", required=True, help="L1 Multiboot image")
+    ap.add_argument("--l1", required=True,
+                    help="L1 image: a Multiboot ELF32 kernel or an ELF64 with a PVH entry (vmlinux)")
     ap.add_argument("--cmdline", default="", help="L1 command line")
     ap.add_argument("--cfg", action="append", default=[], metavar="KEY=VALUE",
                     help="extra nestvisor.cfg line (repeatable), e.g. l1_memory=64M")
     ap.add_argument("--module", action="append", default=[], metavar="FILE[:ARGS]",
-                    help="Multiboot module (repeatable)")
+                    help="Multiboot module, or for a PVH L1 a module-list entry; Linux takes "
+                         "the first as its initrd (repeatable)")
     ap.add_argument("--emulator", choices=["bochs", "qemu", "kvm", "auto"], default="bochs",
                     help="bochs: Bochs + OVMF (VMX); qemu: QEMU TCG (no VMX); "
                          "kvm: QEMU/KVM on an Intel host with nested VMX; auto: kvm if usable")
