@@ -106,9 +106,12 @@ mkdir -p "$OUT/root/bin" "$OUT/root/dev" "$OUT/root/proc" "$OUT/root/sys" "$OUT/
 cp "$OUT/busybox/bin/busybox" "$OUT/root/bin/busybox"
 cp "$here/init" "$OUT/root/init"
 chmod 755 "$OUT/root/init"
-if [ ! -f "$OUT/root/kvmtest" ] || [ "$here/kvmtest.c" -nt "$OUT/root/kvmtest" ]; then
+for src in kvmtest.c kvmtest.h l2.S; do
+	[ -f "$OUT/root/kvmtest" ] && [ ! "$here/$src" -nt "$OUT/root/kvmtest" ] || rm -f "$OUT/root/kvmtest"
+done
+if [ ! -f "$OUT/root/kvmtest" ]; then
 	say "building kvmtest"
-	$CC -static -O2 -Wall -Wextra -Werror -o "$OUT/root/kvmtest" "$here/kvmtest.c"
+	$CC -static -O2 -Wall -Wextra -Werror -o "$OUT/root/kvmtest" "$here/kvmtest.c" "$here/l2.S"
 fi
 
 # 6. The initramfs (uncompressed newc) and the command line.

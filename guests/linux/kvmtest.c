@@ -36,266 +36,19 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "kvmtest.h"
+
 #define EXIT_PORT      0xf4
-#define GUEST_MEM      (2u << 20)
-#define CODE_ADDR      0x1000u      /* L2 code */
-#define PARAM_ADDR     0x3000u      /* L2 parameters: sample count */
-#define SAMPLES_ADDR   0x10000u     /* L2 writes one 32-bit delta per sample here */
-#define SAMPLES3_ADDR  0x100000u    /* the VMX L2's L3 its own */
 #define MAX_SAMPLES    ((SAMPLES3_ADDR - SAMPLES_ADDR) / 4)
 #define KVM_TSS_ADDR   0xfffbd000u  /* KVM_SET_TSS_ADDR: three pages below 4 GiB, outside RAM */
-
-/* Ports the L2 programs use; none is a real device. */
-#define PORT_OUT8      0x510
-#define PORT_OUT16     0x512
-#define PORT_IN8       0x514
-#define PORT_ECHO      0x516
-#define PORT_DONE      0x518
-#define IN8_VALUE      0x5a
-
-/*
- * The L2 programs. They are copied to CODE_ADDR and use only relative jumps and
- * absolute addresses of the layout above.
- */
-__asm__(
-	".pushsection .rodata\n"
-	".code16\n"
-	"l2_realmode: .globl l2_realmode\n"
-	"	mov $'h', %al\n"
-	"	mov $0x510, %dx\n"
-	"	out %al, %dx\n"
-	"	mov $'i', %al\n"
-	"	out %al, %dx\n"
-	"	mov $0x1234, %ax\n"
-	"	mov $0x512, %dx\n"
-	"	out %ax, %dx\n"
-	"	mov $0x514, %dx\n"
-	"	in %dx, %al\n"
-	"	inc %al\n"
-	"	mov $0x516, %dx\n"
-	"	out %al, %dx\n"
-	"	hlt\n"
-	"l2_realmode_end: .globl l2_realmode_end\n"
-	/* Entered with EBX = 1 (time CPUID) or 0 (time the empty timestamp pair). */
-	".code32\n"
-	"l2_timed: .globl l2_timed\n"
-	"	mov 0x3000, %ebp\n"             /* PARAM_ADDR: samples + warm-up */
-	"	mov $0x10000, %edi\n"           /* SAMPLES_ADDR */
-	"	test %ebx, %ebx\n"
-	"	jz 2f\n"
-	"1:	lfence; rdtsc; lfence\n"
-	"	mov %eax, %esi\n"
-	"	xor %eax, %eax\n"
-	"	cpuid\n"
-	"	lfence; rdtsc; lfence\n"
-	"	sub %esi, %eax\n"
-	"	mov %eax, (%edi)\n"
-	"	add $4, %edi\n"
-	"	dec %ebp\n"
-	"	jnz 1b\n"
-	"	jmp 3f\n"
-	"2:	lfence; rdtsc; lfence\n"
-	"	mov %eax, %esi\n"
-	"	xor %eax, %eax\n"
-	"	lfence; rdtsc; lfence\n"
-	"	sub %esi, %eax\n"
-	"	mov %eax, (%edi)\n"
-	"	add $4, %edi\n"
-	"	dec %ebp\n"
-	"	jnz 2b\n"
-	"3:	mov $0x518, %dx\n"              /* PORT_DONE */
-	"	out %al, %dx\n"
-	"	hlt\n"
-	"l2_timed_end: .globl l2_timed_end\n"
-	/*
-	 * An L2 that uses VMX itself (KVM's nested VMX): 32-bit paging with one
-	 * 4-MiB page, CR4.VMXE, IA32_FEATURE_CONTROL, VMXON, VMCLEAR, VMPTRLD,
-	 * VMWRITE and VMREAD of GUEST_RSP, timed VMREADs, VMXOFF. RFLAGS after each
-	 * VMX instruction goes to VMX_FLAGS (CF or ZF set: VMfail).
-	 */
-	"	.balign 16\n"                  /* the stubs' offsets hold at CODE_ADDR too */
-	"l2_vmx: .globl l2_vmx\n"
-	"	mov $0x4000, %eax\n"           /* PD_ADDR */
-	"	mov %eax, %cr3\n"
-	"	mov %cr4, %eax\n"
-	"	or $0x2010, %eax\n"            /* CR4.VMXE | CR4.PSE */
-	"	mov %eax, %cr4\n"
-	"	mov %cr0, %eax\n"
-	"	and $0x9fffffff, %eax\n"       /* caches on: CR0.CD/NW (reset values) need not */
-	"	or $0x80000020, %eax\n"        /* be allowed in VMX operation; CR0.PG | CR0.NE */
-	"	mov %eax, %cr0\n"
-	"	mov $0x3a, %ecx\n"             /* IA32_FEATURE_CONTROL */
-	"	rdmsr\n"
-	"	test $1, %al\n"
-	"	jnz 1f\n"
-	"	mov $5, %eax\n"                /* lock | VMX outside SMX */
-	"	xor %edx, %edx\n"
-	"	wrmsr\n"
-	"1:	mov $0x480, %ecx\n"            /* IA32_VMX_BASIC: the VMCS revision */
-	"	rdmsr\n"
-	"	and $0x7fffffff, %eax\n"
-	"	mov %eax, 0x5000\n"            /* VMXON_ADDR */
-	"	mov %eax, 0x6000\n"            /* VMCS_ADDR */
-	"	mov %eax, 0x7000\n"            /* VMX_FLAGS[0]: the revision */
-	"	vmxon 0x7100\n"                /* VMX_PTRS: &VMXON_ADDR */
-	"	pushf\n"
-	"	popl 0x7004\n"
-	"	vmclear 0x7108\n"              /* &VMCS_ADDR */
-	"	pushf\n"
-	"	popl 0x7008\n"
-	"	vmptrld 0x7108\n"
-	"	pushf\n"
-	"	popl 0x700c\n"
-	"	mov $0x681c, %ebx\n"           /* GUEST_RSP */
-	"	mov $0x12345678, %eax\n"
-	"	vmwrite %eax, %ebx\n"
-	"	pushf\n"
-	"	popl 0x7010\n"
-	"	xor %ecx, %ecx\n"
-	"	vmread %ebx, %ecx\n"
-	"	pushf\n"
-	"	popl 0x7014\n"
-	"	mov %ecx, 0x7018\n"
-	"	mov 0x3000, %ebp\n"            /* PARAM_ADDR: samples + warm-up */
-	"	mov $0x10000, %edi\n"          /* SAMPLES_ADDR */
-	"2:	lfence; rdtsc; lfence\n"
-	"	mov %eax, %esi\n"
-	"	vmread %ebx, %ecx\n"
-	"	lfence; rdtsc; lfence\n"
-	"	sub %esi, %eax\n"
-	"	mov %eax, (%edi)\n"
-	"	add $4, %edi\n"
-	"	dec %ebp\n"
-	"	jnz 2b\n"
-	/*
-	 * An L3: the VMCS from the table at VMCS_TABLE ({field, value, capability
-	 * MSR whose allowed 0/1 settings adjust the value, or 0}, field -1 ends),
-	 * CR0/CR3/CR4 as L2 has them for host and guest, then VMLAUNCH. L3 runs in
-	 * L2's address space at l3_code; l2_exit is L2's exit handler.
-	 */
-	"	mov $0x18, %ax\n"              /* the TSS of GDT_ADDR */
-	"	ltr %ax\n"
-	"	mov $0xa000, %esi\n"           /* VMCS_TABLE */
-	"4:	mov (%esi), %ebx\n"
-	"	cmp $-1, %ebx\n"
-	"	je 5f\n"
-	"	mov 4(%esi), %edi\n"
-	"	mov 8(%esi), %ecx\n"
-	"	test %ecx, %ecx\n"
-	"	jz 6f\n"
-	"	rdmsr\n"
-	"	or %eax, %edi\n"               /* allowed 0-settings: bits that must be 1 */
-	"	and %edx, %edi\n"              /* allowed 1-settings */
-	"6:	vmwrite %edi, %ebx\n"
-	"	add $12, %esi\n"
-	"	jmp 4b\n"
-	"5:	mov %cr0, %eax\n"
-	"	mov $0x6800, %ebx\n"           /* GUEST_CR0 */
-	"	vmwrite %eax, %ebx\n"
-	"	mov $0x6c00, %ebx\n"           /* HOST_CR0 */
-	"	vmwrite %eax, %ebx\n"
-	"	mov %cr3, %eax\n"
-	"	mov $0x6802, %ebx\n"
-	"	vmwrite %eax, %ebx\n"
-	"	mov $0x6c02, %ebx\n"
-	"	vmwrite %eax, %ebx\n"
-	"	mov %cr4, %eax\n"
-	"	mov $0x6804, %ebx\n"
-	"	vmwrite %eax, %ebx\n"
-	"	mov $0x6c04, %ebx\n"
-	"	vmwrite %eax, %ebx\n"
-	"	movl $0, 0x7020\n"
-	"	vmlaunch\n"
-	"	jmp 9f\n"                      /* VMfail */
-	/* L2's exit handler (HOST_RIP): CPUID skipped, as KVM does; anything else ends L3. */
-	"l2_exit: .globl l2_exit\n"
-	"	mov $0x4402, %ebx\n"           /* VM_EXIT_REASON */
-	"	vmread %ebx, %eax\n"
-	"	cmp $10, %eax\n"               /* CPUID */
-	"	jne 8f\n"
-	"	mov $0x440c, %ebx\n"           /* VM_EXIT_INSTRUCTION_LEN */
-	"	vmread %ebx, %ecx\n"
-	"	mov $0x681e, %ebx\n"           /* GUEST_RIP */
-	"	vmread %ebx, %eax\n"
-	"	add %ecx, %eax\n"
-	"	vmwrite %eax, %ebx\n"
-	"	vmresume\n"
-	"9:	pushf\n"
-	"	popl 0x7020\n"                 /* RFLAGS of a failed VMLAUNCH/VMRESUME */
-	"	mov $0x4400, %ebx\n"           /* VM_INSTRUCTION_ERROR */
-	"	vmread %ebx, %eax\n"
-	"	mov %eax, 0x7024\n"
-	"	jmp 7f\n"
-	"8:	mov %eax, 0x7028\n"            /* the exit that ended L3: HLT (12) */
-	"	mov $0x6400, %ebx\n"           /* EXIT_QUALIFICATION */
-	"	vmread %ebx, %eax\n"
-	"	mov %eax, 0x702c\n"
-	"7:	vmxoff\n"
-	"	pushf\n"
-	"	popl 0x701c\n"
-	"	mov $0x518, %dx\n"             /* PORT_DONE */
-	"	out %al, %dx\n"
-	"	hlt\n"
-	/* L3: CPUID timed as in l2_timed (PARAM_ADDR + 4 samples + warm-up), then HLT. */
-	"l3_code: .globl l3_code\n"
-	"	mov 0x3004, %ebp\n"
-	"	mov $0x100000, %edi\n"         /* SAMPLES3_ADDR */
-	"1:	lfence; rdtsc; lfence\n"
-	"	mov %eax, %esi\n"
-	"	xor %eax, %eax\n"
-	"	cpuid\n"
-	"	lfence; rdtsc; lfence\n"
-	"	sub %esi, %eax\n"
-	"	mov %eax, (%edi)\n"
-	"	add $4, %edi\n"
-	"	dec %ebp\n"
-	"	jnz 1b\n"
-	"	hlt\n"
-	/* Exceptions (IDT at IDT_ADDR): the vector and the stack top to VMX_FAULT, then PORT_FAULT. */
-	"	.balign 8\n"
-	"l2_vmx_stubs: .globl l2_vmx_stubs\n"
-	"	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21\n"
-	"	.balign 8\n"
-	"	push $\\v\n"
-	"	jmp 3f\n"
-	"	.endr\n"
-	"3:	pop %eax\n"
-	"	mov %eax, 0x7300\n"            /* VMX_FAULT: vector, then 4 words of the stack */
-	"	pop %eax\n"
-	"	mov %eax, 0x7304\n"
-	"	pop %eax\n"
-	"	mov %eax, 0x7308\n"
-	"	pop %eax\n"
-	"	mov %eax, 0x730c\n"
-	"	pop %eax\n"
-	"	mov %eax, 0x7310\n"
-	"	mov $0x51a, %dx\n"             /* PORT_FAULT */
-	"	out %al, %dx\n"
-	"	hlt\n"
-	"l2_vmx_end: .globl l2_vmx_end\n"
-	".code64\n"
-	".popsection\n");
-extern const uint8_t l2_realmode[], l2_realmode_end[], l2_timed[], l2_timed_end[];
-extern const uint8_t l2_vmx[], l2_vmx_stubs[], l2_vmx_end[], l2_exit[], l3_code[];
-
-/* The VMX L2's pages. */
-#define PD_ADDR        0x4000u      /* 32-bit page directory: one 4-MiB page at 0 */
-#define VMXON_ADDR     0x5000u
-#define VMCS_ADDR      0x6000u
-#define VMX_FLAGS      0x7000u      /* revision, then RFLAGS after each VMX instruction */
-#define VMX_PTRS       0x7100u      /* the 64-bit operands of VMXON and VMCLEAR/VMPTRLD */
-#define GDT_ADDR       0x7200u      /* null, code 0x08, data 0x10, TSS 0x18 */
-#define TSS_ADDR       0x7600u
-#define VMCS_TABLE     0xa000u      /* L3's VMCS as {field, value, capability MSR} */
-#define L3_STACK       0x9000u
-#define VMX_FAULT      0x7300u      /* an exception: vector, then the stack's top 4 words */
-#define IDT_ADDR       0x7400u      /* 22 interrupt gates to the stubs */
-#define L2_STACK       0x8000u
-#define PORT_FAULT     0x51a
-enum { VF_REVISION, VF_VMXON, VF_VMCLEAR, VF_VMPTRLD, VF_VMWRITE, VF_VMREAD, VF_VALUE, VF_VMXOFF,
-       VF_LAUNCH, VF_INSN_ERROR, VF_L3_EXIT, VF_L3_QUAL, VF_COUNT };
+#define IN8_VALUE      0x5a         /* what the real-mode L2 reads from PORT_IN8 */
+#define VF(off)        ((off) / 4)  /* a VMX_FLAGS word as an index */
 #define RFLAGS_CF      (1u << 0)
 #define RFLAGS_ZF      (1u << 6)
+
+/* The L2 programs (l2.S), copied to CODE_ADDR. */
+extern const uint8_t l2_realmode[], l2_realmode_end[], l2_timed[], l2_timed_end[];
+extern const uint8_t l2_vmx[], l2_vmx_stubs[], l2_vmx_end[], l2_exit[], l3_code[];
 
 static int kvm_fd;
 static long vcpu_mmap_size;
@@ -530,17 +283,19 @@ static void setup_l3_vmcs(struct vm *vm)
 		{ 0x2800, ~0u, 0 }, { 0x2801, ~0u, 0 },          /* VMCS link pointer */
 		{ 0x2802, 0, 0 }, { 0x2803, 0, 0 },              /* guest IA32_DEBUGCTL */
 		/* host state: L2's flat segments, its TSS, GDT, IDT, stack and exit handler */
-		{ 0x0c00, 0x10, 0 }, { 0x0c02, 0x08, 0 }, { 0x0c04, 0x10, 0 }, { 0x0c06, 0x10, 0 },
-		{ 0x0c08, 0x10, 0 }, { 0x0c0a, 0x10, 0 }, { 0x0c0c, 0x18, 0 },
+		{ 0x0c00, SEL_DATA, 0 }, { 0x0c02, SEL_CODE, 0 }, { 0x0c04, SEL_DATA, 0 },
+		{ 0x0c06, SEL_DATA, 0 }, { 0x0c08, SEL_DATA, 0 }, { 0x0c0a, SEL_DATA, 0 },
+		{ 0x0c0c, SEL_TSS, 0 },
 		{ 0x6c06, 0, 0 }, { 0x6c08, 0, 0 }, { 0x6c0a, TSS_ADDR, 0 }, { 0x6c0c, GDT_ADDR, 0 },
 		{ 0x6c0e, IDT_ADDR, 0 }, { 0x6c10, 0, 0 }, { 0x6c12, 0, 0 }, { 0x4c00, 0, 0 },
 		{ 0x6c14, L2_STACK, 0 }, { 0x6c16, host_rip, 0 },
 		/* guest state: the same flat 32-bit protected mode */
-		{ 0x0800, 0x10, 0 }, { 0x0802, 0x08, 0 }, { 0x0804, 0x10, 0 }, { 0x0806, 0x10, 0 },
-		{ 0x0808, 0x10, 0 }, { 0x080a, 0x10, 0 }, { 0x080c, 0, 0 }, { 0x080e, 0x18, 0 },
+		{ 0x0800, SEL_DATA, 0 }, { 0x0802, SEL_CODE, 0 }, { 0x0804, SEL_DATA, 0 },
+		{ 0x0806, SEL_DATA, 0 }, { 0x0808, SEL_DATA, 0 }, { 0x080a, SEL_DATA, 0 },
+		{ 0x080c, 0, 0 }, { 0x080e, SEL_TSS, 0 },
 		{ 0x4800, ~0u, 0 }, { 0x4802, ~0u, 0 }, { 0x4804, ~0u, 0 }, { 0x4806, ~0u, 0 },
 		{ 0x4808, ~0u, 0 }, { 0x480a, ~0u, 0 }, { 0x480c, 0, 0 }, { 0x480e, 0x67, 0 },
-		{ 0x4810, 31, 0 }, { 0x4812, 22 * 8 - 1, 0 },
+		{ 0x4810, 31, 0 }, { 0x4812, IDT_VECTORS * 8 - 1, 0 },
 		{ 0x4814, 0xc093, 0 }, { 0x4816, 0xc09b, 0 }, { 0x4818, 0xc093, 0 },
 		{ 0x481a, 0xc093, 0 }, { 0x481c, 0xc093, 0 }, { 0x481e, 0xc093, 0 },
 		{ 0x4820, 0x10000, 0 }, { 0x4822, 0x8b, 0 },      /* LDTR unusable, TR busy TSS */
@@ -565,9 +320,9 @@ static void setup_idt(struct vm *vm)
 					  (uint64_t)(TSS_ADDR >> 24) << 56 };
 
 	memcpy(vm->mem + GDT_ADDR, gdt, sizeof(gdt));
-	for (uint32_t v = 0; v < 22; v++) {
+	for (uint32_t v = 0; v < IDT_VECTORS; v++) {
 		uint32_t handler = CODE_ADDR + (uint32_t)(l2_vmx_stubs - l2_vmx) + 8 * v;
-		uint64_t gate = (handler & 0xffff) | 0x08u << 16 |
+		uint64_t gate = (handler & 0xffff) | (uint32_t)SEL_CODE << 16 |
 				(uint64_t)(0x8e00u | (handler & 0xffff0000u)) << 32;
 
 		memcpy(vm->mem + IDT_ADDR + 8 * v, &gate, 8);
@@ -577,7 +332,7 @@ static void setup_idt(struct vm *vm)
 /*
  * Run a timed L2 once: `count` samples after `warmup`. prog 0: the empty
  * timestamp pair, 1: CPUID (both l2_timed), 2: VMREAD (l2_vmx). Returns 0 with
- * the statistics, or -1. vmx_flags: VF_COUNT words of the VMX L2's results.
+ * the statistics, or -1. vmx_flags: the VMX L2's VF_SIZE bytes of results.
  */
 static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st,
 		     uint32_t *vmx_flags, struct stats *l3)
@@ -601,7 +356,7 @@ static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st
 		}
 		memcpy(vm.mem + CODE_ADDR, l2_vmx, l2_vmx_end - l2_vmx);
 		memcpy(vm.mem + PD_ADDR, &pde, sizeof(pde));
-		memset(vm.mem + VMX_FLAGS, 0xff, VF_COUNT * 4);
+		memset(vm.mem + VMX_FLAGS, 0xff, VF_SIZE);
 		memcpy(vm.mem + VMX_PTRS, &vmxon, 8);
 		memcpy(vm.mem + VMX_PTRS + 8, &vmcs, 8);
 		setup_idt(&vm);
@@ -612,14 +367,14 @@ static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st
 	memcpy(vm.mem + PARAM_ADDR, &total, sizeof(total));
 	memcpy(vm.mem + PARAM_ADDR + 4, &total, sizeof(total));
 	ioctl(vm.vcpu, KVM_GET_SREGS, &sregs);
-	flat_segment(&sregs.cs, 0x08, 0xb);   /* execute/read, accessed */
-	flat_segment(&sregs.ds, 0x10, 0x3);   /* read/write, accessed */
+	flat_segment(&sregs.cs, SEL_CODE, 0xb);   /* execute/read, accessed */
+	flat_segment(&sregs.ds, SEL_DATA, 0x3);   /* read/write, accessed */
 	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
 	sregs.cr0 |= 1;                       /* CR0.PE, paging off */
 	sregs.gdt.base = GDT_ADDR;            /* used by the VMX L2 only */
 	sregs.gdt.limit = 31;
 	sregs.idt.base = IDT_ADDR;
-	sregs.idt.limit = 22 * 8 - 1;
+	sregs.idt.limit = IDT_VECTORS * 8 - 1;
 	regs.rsp = L2_STACK;
 	ioctl(vm.vcpu, KVM_SET_SREGS, &sregs);
 	ioctl(vm.vcpu, KVM_SET_REGS, &regs);
@@ -642,12 +397,12 @@ static int timed_run(int prog, uint32_t count, uint32_t warmup, struct stats *st
 		break;
 	}
 	if (vmx_flags)
-		memcpy(vmx_flags, vm.mem + VMX_FLAGS, VF_COUNT * 4);
+		memcpy(vmx_flags, vm.mem + VMX_FLAGS, VF_SIZE);
 	if (ok) {
 		samples = (uint32_t *)(vm.mem + SAMPLES_ADDR) + warmup;
 		stats_of(samples, count, st);
 	}
-	if (ok && l3 && vmx_flags && vmx_flags[VF_L3_EXIT] == 12)
+	if (ok && l3 && vmx_flags && vmx_flags[VF(VF_L3_EXIT)] == EXIT_REASON_HLT)
 		stats_of((uint32_t *)(vm.mem + SAMPLES3_ADDR) + warmup, count, l3);
 	vm_destroy(&vm);
 	return ok ? 0 : -1;
@@ -702,23 +457,23 @@ static int vmx_ok(uint32_t rflags)
 /* (c) An L2 using VMX: KVM in L1 emulates it (nested=1); its VMREAD round trip timed. */
 static void test_vmx(uint32_t n, uint32_t warmup, uint32_t pair)
 {
-	uint32_t f[VF_COUNT];
+	uint32_t f[VF(VF_SIZE)];
 	struct stats vmread, l3;
 	int ran = !timed_run(2, n, warmup, &vmread, f, &l3);
 
-	check(ran && vmx_ok(f[VF_VMXON]) && vmx_ok(f[VF_VMCLEAR]) && vmx_ok(f[VF_VMPTRLD]) &&
-		      vmx_ok(f[VF_VMWRITE]) && vmx_ok(f[VF_VMREAD]) && f[VF_VALUE] == 0x12345678 &&
-		      vmx_ok(f[VF_VMXOFF]),
+	check(ran && vmx_ok(f[VF(VF_VMXON)]) && vmx_ok(f[VF(VF_VMCLEAR)]) && vmx_ok(f[VF(VF_VMPTRLD)]) &&
+		      vmx_ok(f[VF(VF_VMWRITE)]) && vmx_ok(f[VF(VF_VMREAD)]) && f[VF(VF_VALUE)] == 0x12345678 &&
+		      vmx_ok(f[VF(VF_VMXOFF)]),
 	      "vmx", "ran=%d,revision=0x%x,rflags=vmxon:0x%x/vmclear:0x%x/vmptrld:0x%x/vmwrite:0x%x/vmread:0x%x/vmxoff:0x%x,vmread_value=0x%x",
-	      ran, f[VF_REVISION], f[VF_VMXON], f[VF_VMCLEAR], f[VF_VMPTRLD], f[VF_VMWRITE],
-	      f[VF_VMREAD], f[VF_VMXOFF], f[VF_VALUE]);
+	      ran, f[VF(VF_REVISION)], f[VF(VF_VMXON)], f[VF(VF_VMCLEAR)], f[VF(VF_VMPTRLD)], f[VF(VF_VMWRITE)],
+	      f[VF(VF_VMREAD)], f[VF(VF_VMXOFF)], f[VF(VF_VALUE)]);
 	if (ran)
 		print_result_op("l2-reflected", "vmread", "kvm", n, &vmread, pair);
 	/* L3's CPUID exits to L2's handler: through L0, KVM in L1 and L2's emulated VMX. */
-	check(ran && f[VF_LAUNCH] == 0 && f[VF_L3_EXIT] == 12, "l3",
+	check(ran && f[VF(VF_LAUNCH)] == 0 && f[VF(VF_L3_EXIT)] == EXIT_REASON_HLT, "l3",
 	      "vmlaunch_rflags=0x%x,vm_instruction_error=%d,l3_exit_reason=%d,qualification=0x%x",
-	      f[VF_LAUNCH], (int)f[VF_INSN_ERROR], (int)f[VF_L3_EXIT], f[VF_L3_QUAL]);
-	if (ran && f[VF_LAUNCH] == 0 && f[VF_L3_EXIT] == 12)
+	      f[VF(VF_LAUNCH)], (int)f[VF(VF_INSN_ERROR)], (int)f[VF(VF_L3_EXIT)], f[VF(VF_L3_QUAL)]);
+	if (ran && f[VF(VF_LAUNCH)] == 0 && f[VF(VF_L3_EXIT)] == EXIT_REASON_HLT)
 		print_result_op("l3-reflected", "cpuid", "l2", n, &l3, pair);
 }
 
