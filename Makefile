@@ -18,6 +18,9 @@ DEPS_PKGS := gcc make binutils nasm lld gnu-efi mtools dosfstools python3 \
 	bochs bochs-term bochsbios vgabios ovmf qemu-system-x86 \
 	grub-pc-bin grub-common xorriso \
 	python3-jsonschema gnuplot-nox clang
+# The Linux/KVM L1 (make linux-image): the kernel and busybox come as .debs
+# (apt-get download), kvmtest is linked statically.
+DEPS_PKGS += libc6-dev linux-libc-dev xz-utils dpkg
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
@@ -167,6 +170,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) $$
 #   SHADOW=on|off ACCT=on|off    nestvisor.cfg vmcs_shadowing / accounting
 #   CPU=<Bochs model>  CPUOPTS="KEY=VALUE ..."  EMU=bochs|kvm|qemu|auto
 #   L1=<image>  OPS=<op,...>  KINDS=<kind,...>  HANDLERS=<handler,...>  N=<samples per op>
+#   L1=linux: Debian's Linux with KVM as L1 (make linux-image), kvmtest's figures, no report
 #   L0LOG=com1|com2
 #   RESULTS=<dir>  TIMEOUT=<seconds>  VERBOSE=1  RUNFLAGS=<more tools/nvrun.py options>
 L1      ?= $(BUILD)/guests/exitbench.elf
@@ -177,9 +181,17 @@ ifneq ($(filter run,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
 $(call check_on_off,ACCT)
 endif
+ifeq ($(L1),linux)
+# The kernel's command line (guests/linux/cmdline), kvmtest's options as kvmtest.<key>=.
+RUN_L1_CMDLINE = $(strip $(shell cat guests/linux/cmdline) $(if $(N),kvmtest.n=$(N)))
+RUN_L1_ARGS = --l1 $(BUILD)/linux/vmlinux --module $(BUILD)/linux/initramfs.cpio --megs 1024 \
+	--cfg l1_memory=512M --workdir $(RUN_WORKDIR) $(if $(TIMEOUT),,--timeout 300)
+else
 RUN_L1_CMDLINE = $(strip $(if $(OPS),ops=$(OPS)) $(if $(KINDS),kinds=$(KINDS)) \
 	$(if $(HANDLERS),handlers=$(HANDLERS)) $(if $(N),n=$(N)))
-RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESULTS) \
+RUN_L1_ARGS = --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESULTS)
+endif
+RUN_ARGS = --build $(BUILD) $(RUN_L1_ARGS) \
 	$(if $(EMU),--emulator $(EMU)) $(if $(CPU),--cpu $(CPU)) \
 	$(foreach o,$(CPUOPTS),--cpu-option $(o)) \
 	$(if $(SHADOW),--cfg vmcs_shadowing=$(SHADOW)) $(if $(ACCT),--cfg accounting=$(ACCT)) \
@@ -187,7 +199,7 @@ RUN_ARGS = --build $(BUILD) --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESUL
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean
+.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean linux-image
 .DEFAULT_GOAL := all
 
 all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)
@@ -197,7 +209,7 @@ deps:
 
 # The main job: the benchmark L1 (guests/exitbench) and its report, see above.
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(if $(filter linux,$(L1)),linux-image)
 	@$(MAKE) --no-print-directory run-only
 
 # The same run on what is built already (make test runs the main job this way).
@@ -207,8 +219,13 @@ run-only:
 # Every test: host unit tests, short fuzz runs, tools tests, loader checks in QEMU,
 # guest tests in Bochs.
 test: deps
-	@$(MAKE) --no-print-directory all fuzz-build
+	@$(MAKE) --no-print-directory all fuzz-build linux-image
 	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)
+
+# The Linux/KVM L1 from Debian packages (guests/linux/build.sh): $(BUILD)/linux/vmlinux,
+# $(BUILD)/linux/initramfs.cpio, $(BUILD)/linux/cmdline. Cached: a second run is fast.
+linux-image: deps
+	@sh guests/linux/build.sh $(BUILD)/linux
 
 unit: $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do $$t || exit 1; done
@@ -224,4 +241,4 @@ fuzz-smoke: $(call fuzz_bins,$(FUZZ_TARGETS))
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

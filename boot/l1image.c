@@ -164,25 +164,26 @@ static int check_elf32_header(const uint8_t *f, uint64_t size, struct nv_elf32_e
 	return 0;
 }
 
-static int add_elf_segment(const struct nv_elf32_phdr *ph, uint32_t phdr, uint64_t size,
-			   struct nv_l1_image *img, char *err, size_t errlen)
+int nv_l1_add_segment(struct nv_l1_image *img, const struct nv_l1_segment *seg, uint32_t phdr,
+		      uint64_t size, char *err, size_t errlen)
 {
 	uint32_t n = img->nsegs;
 	struct nv_l1_segment *s = &img->segs[n];
 
 	if (n == NV_L1_MAX_SEGS)
 		return ERR("too many PT_LOAD segments (max %d)", NV_L1_MAX_SEGS);
-	if (ph->filesz > ph->memsz)
-		return ERR("segment %u (program header %u): filesz 0x%x > memsz 0x%x", n, phdr,
-			   ph->filesz, ph->memsz);
-	if ((uint64_t)ph->offset + ph->filesz > size)
+	if (seg->filesz > seg->memsz)
+		return ERR("segment %u (program header %u): filesz 0x%llx > memsz 0x%llx", n, phdr,
+			   (unsigned long long)seg->filesz, (unsigned long long)seg->memsz);
+	if (seg->offset > size || seg->filesz > size - seg->offset)
 		return ERR("truncated: segment %u (program header %u) ends at 0x%llx, file is 0x%llx bytes",
-			   n, phdr, (unsigned long long)ph->offset + ph->filesz,
+			   n, phdr, (unsigned long long)(seg->offset + seg->filesz),
 			   (unsigned long long)size);
-	if ((uint64_t)ph->paddr + ph->memsz > FOUR_GIB)
-		return ERR("segment %u (0x%x-0x%llx) is not below 4 GiB", n, ph->paddr,
-			   (unsigned long long)ph->paddr + ph->memsz);
-	*s = (struct nv_l1_segment){ ph->paddr, ph->offset, ph->filesz, ph->memsz };
+	if (seg->paddr >= FOUR_GIB || seg->memsz > FOUR_GIB - seg->paddr)
+		return ERR("segment %u (0x%llx-0x%llx) is not below 4 GiB", n,
+			   (unsigned long long)seg->paddr,
+			   (unsigned long long)(seg->paddr + seg->memsz));
+	*s = *seg;
 	for (uint32_t j = 0; j < n; j++) {
 		const struct nv_l1_segment *o = &img->segs[j];
 
@@ -220,7 +221,9 @@ static int load_elf32(const uint8_t *f, uint64_t size, struct nv_l1_image *img, 
 		memcpy(&ph, f + eh.phoff + (uint64_t)i * eh.phentsize, sizeof(ph));
 		if (ph.type != NV_PT_LOAD)
 			continue;
-		if (add_elf_segment(&ph, i, size, img, err, errlen))
+		if (nv_l1_add_segment(img, &(struct nv_l1_segment){ ph.paddr, ph.offset, ph.filesz,
+								     ph.memsz },
+				      i, size, err, errlen))
 			return -1;
 		/* The entry is virtual; Multiboot jumps to a physical address. */
 		if (!translated && ph.vaddr != ph.paddr && eh.entry >= ph.vaddr &&
@@ -247,8 +250,16 @@ int nv_l1_parse(const void *file, uint64_t size, struct nv_l1_image *img, char *
 	const uint8_t *f = file;
 
 	memset(img, 0, sizeof(*img));
-	if (find_header(f, size, img, err, errlen))
+	img->protocol = NV_L1_MULTIBOOT;
+	if (find_header(f, size, img, err, errlen)) {
+		/* No Multiboot header: an ELF64 kernel may still have a PVH entry. */
+		if (nv_elf_has_magic(f, size) && size > NV_EI_CLASS && f[NV_EI_CLASS] == NV_ELFCLASS64) {
+			if (errlen)
+				err[0] = '\0';   /* not about this image */
+			return nv_l1_parse_pvh(file, size, img, err, errlen);
+		}
 		return -1;
+	}
 	/* QEMU's -kernel, like GRUB, prefers the address fields when flag 16 is set. */
 	if (img->mb_flags & NV_MB_AOUT_KLUDGE)
 		return load_aout(f, size, img, err, errlen);

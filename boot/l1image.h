@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The L1 kernel: Multiboot version 1 validation, as QEMU's -kernel loads it (pure, no UEFI). */
+/*
+ * The L1 kernel, validated as QEMU's -kernel loads it (pure, no UEFI): a
+ * Multiboot version 1 kernel, or an ELF64 kernel with a PVH entry (boot/l1pvh.c).
+ */
 #ifndef NV_BOOT_L1IMAGE_H
 #define NV_BOOT_L1IMAGE_H
 
@@ -28,9 +31,13 @@ struct nv_l1_segment {
 	uint64_t memsz;          /* >= filesz; the rest is zeroed */
 };
 
+/* Xen's public elfnote.h: the 32-bit physical PVH entry point, a note of owner "Xen". */
+#define NV_XEN_ELFNOTE_PHYS32_ENTRY 18
+
 struct nv_l1_image {
+	uint32_t protocol;       /* enum nv_l1_protocol (bootinfo.h) */
 	uint64_t entry;          /* physical, 32-bit */
-	uint32_t mb_offset;      /* file offset of the Multiboot header */
+	uint32_t mb_offset;      /* file offset of the Multiboot header (Multiboot only) */
 	uint32_t mb_flags;
 	bool aout;               /* loaded by the header's address fields (flag 16) */
 	uint32_t nsegs;          /* "segment N" in messages is segs[N] */
@@ -38,11 +45,27 @@ struct nv_l1_image {
 };
 
 /*
- * Validate file[0..size) completely as a Multiboot 1 kernel: the header,
- * then either the a.out-kludge address fields (flag 16) or an ELF32 i386
- * executable loaded at p_paddr. Returns 0, or -1 with a precise message.
+ * Validate file[0..size) completely. With a Multiboot header (as QEMU, it wins):
+ * the header, then either the a.out-kludge address fields (flag 16) or an
+ * ELF32 i386 executable loaded at p_paddr. Without one, an ELF64 file must be
+ * a PVH kernel (nv_l1_parse_pvh). Returns 0, or -1 with a precise message.
  */
 int nv_l1_parse(const void *file, uint64_t size, struct nv_l1_image *img, char *err,
 		size_t errlen);
+
+/*
+ * boot/l1pvh.c: an ELF64 x86-64 executable with the Xen PVH entry note
+ * (NV_XEN_ELFNOTE_PHYS32_ENTRY), its PT_LOAD segments loaded at p_paddr below
+ * 4 GiB, the entry in the file data of one of them. Returns 0, or -1 with a message.
+ */
+int nv_l1_parse_pvh(const void *file, uint64_t size, struct nv_l1_image *img, char *err,
+		    size_t errlen);
+
+/*
+ * Append segment img->nsegs ("program header phdr" in messages): filesz <= memsz,
+ * inside the file, below 4 GiB, overlapping no earlier segment. Returns 0 or -1.
+ */
+int nv_l1_add_segment(struct nv_l1_image *img, const struct nv_l1_segment *seg, uint32_t phdr,
+		      uint64_t size, char *err, size_t errlen);
 
 #endif

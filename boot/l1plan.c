@@ -28,6 +28,12 @@ static void first_word(const char *s, char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The boot information area by its protocol's name. */
+static const char *info_name(const struct nv_l1_plan *plan)
+{
+	return plan->protocol == NV_L1_PVH ? "PVH start info area" : "Multiboot info area";
+}
+
 int nv_l1_plan_layout(const struct nv_l1_plan_input *in, struct nv_l1_plan *plan, char *err,
 		      size_t errlen)
 {
@@ -69,19 +75,25 @@ int nv_l1_plan_layout(const struct nv_l1_plan_input *in, struct nv_l1_plan *plan
 		next = pm->end;
 	}
 	plan->nmodules = in->nmodules;
+	plan->protocol = img->protocol;
 	plan->mbi_base = page_up(next);
 	plan->mbi_size = NV_MBI_SIZE;
 	if (plan->mbi_base + plan->mbi_size > FOUR_GIB)
-		return ERR("%s: Multiboot info area at 0x%llx would not end below 4 GiB", in->path,
+		return ERR("%s: %s at 0x%llx would not end below 4 GiB", in->path, info_name(plan),
 			   (ull)plan->mbi_base);
 	plan->load_end = plan->mbi_base + plan->mbi_size;
 	plan->entry = img->entry;
 	plan->mem_limit = in->mem_limit;
-	/* QEMU passes the kernel file name first, then -append. */
-	if (nv_snprintf(plan->cmdline, sizeof(plan->cmdline), "%s%s%s", in->path,
-			in->cmdline[0] ? " " : "", in->cmdline) >= (int)sizeof(plan->cmdline))
+	/* QEMU passes a Multiboot kernel its file name first, then -append; a PVH kernel only -append. */
+	if (img->protocol == NV_L1_PVH) {
+		if (nv_strlcpy(plan->cmdline, in->cmdline, sizeof(plan->cmdline)) >= sizeof(plan->cmdline))
+			return ERR("%s: command line is too long (max %d bytes)", in->path,
+				   NV_CMDLINE_MAX - 1);
+	} else if (nv_snprintf(plan->cmdline, sizeof(plan->cmdline), "%s%s%s", in->path,
+			       in->cmdline[0] ? " " : "", in->cmdline) >= (int)sizeof(plan->cmdline)) {
 		return ERR("%s: command line is too long (max %d bytes with the path)", in->path,
 			   NV_CMDLINE_MAX - 1);
+	}
 	return 0;
 }
 
@@ -105,7 +117,7 @@ static void get_target(const struct nv_l1_plan *plan, uint32_t i, struct target 
 		t->base = plan->mbi_base;
 		t->end = plan->mbi_base + plan->mbi_size;
 		nv_strlcpy(t->file, plan->path, sizeof(t->file));
-		nv_strlcpy(t->what, "Multiboot info area", sizeof(t->what));
+		nv_strlcpy(t->what, info_name(plan), sizeof(t->what));
 		return;
 	}
 	t->base = plan->copies[i].dst;
@@ -115,7 +127,10 @@ static void get_target(const struct nv_l1_plan *plan, uint32_t i, struct target 
 		nv_snprintf(t->what, sizeof(t->what), "segment %u", i);
 	} else {
 		first_word(plan->modules[i - nsegs].string, t->file, sizeof(t->file));
-		nv_snprintf(t->what, sizeof(t->what), "module %u", i - nsegs);
+		/* A PVH kernel (Linux) takes its first module as the initrd. */
+		nv_snprintf(t->what, sizeof(t->what), "%s %u",
+			    plan->protocol == NV_L1_PVH && i == nsegs ? "initrd, module" : "module",
+			    i - nsegs);
 	}
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Where L1's kernel, modules and Multiboot info go, and whether that is allowed (pure, no UEFI). */
+/* Where L1's kernel, modules and boot info (Multiboot or PVH) go, and whether that is allowed (pure, no UEFI). */
 #ifndef NV_BOOT_L1PLAN_H
 #define NV_BOOT_L1PLAN_H
 
@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NV_MBI_SIZE 0x8000ULL   /* bytes reserved for the Multiboot information */
+#define NV_MBI_SIZE 0x8000ULL   /* bytes reserved for the Multiboot information or PVH start info */
 
 struct nv_l1_plan_module {
 	const char *string;     /* "path args" as written in the config */
@@ -30,7 +30,7 @@ struct nv_l1_plan_input {
 /*
  * Lay L1 out as QEMU's Multiboot loader does: kernel segments at their
  * addresses, then each module page aligned in order after the kernel's
- * highest byte, then NV_MBI_SIZE bytes of Multiboot information (page
+ * highest byte, then NV_MBI_SIZE bytes of Multiboot information or PVH start info (page
  * aligned). copies[] are the kernel segments, then the modules; their src is
  * computed from the staging addresses in `in`. The targets do not depend on
  * staging, so lay out once to learn them, stage, and lay out again.

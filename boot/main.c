@@ -318,9 +318,13 @@ static void log_summary(void)
 	nv_log(NV_LOG_INFO, "boot info at 0x%llx; page tables at 0x%llx map 0-0x%llx with %s pages",
 	       (ull)L.boot_phys, (ull)L.cr3, (ull)L.pt.top, L.pt.gb_pages ? "1 GiB" : "2 MiB");
 	nv_log(NV_LOG_INFO, "ACPI RSDP at 0x%llx", (ull)L.bi->rsdp);
-	nv_log(NV_LOG_INFO, "L1: %s, %s, entry 0x%llx, Multiboot flags 0x%x, %u segment%s", p->path,
-	       L.l1.aout ? "a.out kludge" : "ELF32", (ull)p->entry, L.l1.mb_flags, nsegs,
-	       nsegs == 1 ? "" : "s");
+	if (p->protocol == NV_L1_PVH)
+		nv_log(NV_LOG_INFO, "L1: %s, ELF64, PVH entry 0x%llx, %u segment%s", p->path,
+		       (ull)p->entry, nsegs, nsegs == 1 ? "" : "s");
+	else
+		nv_log(NV_LOG_INFO, "L1: %s, %s, entry 0x%llx, Multiboot flags 0x%x, %u segment%s",
+		       p->path, L.l1.aout ? "a.out kludge" : "ELF32", (ull)p->entry, L.l1.mb_flags,
+		       nsegs, nsegs == 1 ? "" : "s");
 	for (uint32_t i = 0; i < nsegs; i++)
 		nv_log(NV_LOG_INFO, "L1 segment %u: 0x%llx-0x%llx (0x%llx bytes from the file)", i,
 		       (ull)p->copies[i].dst, (ull)(p->copies[i].dst + p->copies[i].memsz),
@@ -328,7 +332,8 @@ static void log_summary(void)
 	for (uint32_t i = 0; i < p->nmodules; i++)
 		nv_log(NV_LOG_INFO, "L1 module %u: 0x%llx-0x%llx \"%s\"", i, (ull)p->modules[i].start,
 		       (ull)p->modules[i].end, p->modules[i].string);
-	nv_log(NV_LOG_INFO, "L1 Multiboot info: 0x%llx-0x%llx", (ull)p->mbi_base,
+	nv_log(NV_LOG_INFO, "L1 %s: 0x%llx-0x%llx",
+	       p->protocol == NV_L1_PVH ? "PVH start info" : "Multiboot info", (ull)p->mbi_base,
 	       (ull)(p->mbi_base + p->mbi_size));
 	nv_log(NV_LOG_INFO, "L1 cmdline: \"%s\"", p->cmdline);
 	if (p->mem_limit)

@@ -10,6 +10,10 @@ with `module` (with its arguments, as nvrun.py gives them), and `boot`s it.
 The kernel ends the run by writing "Shutdown" to port 0x8900 (guest_exit in
 tests/guest/lib/serial.c), which makes Bochs exit.
 
+With --linux-initrd, the kernel is a Linux bzImage instead (GRUB's `linux` and
+`initrd`): the Linux/KVM L1 image of `make linux-image` without nestvisor, whose
+result line is kvmtest's "kvmtest: done passed=N failed=N" (README, "Linux/KVM as L1").
+
 The serial log (COM1) is streamed and kept; the result is the last
 "SUMMARY: N tests, N failures" line. Exit status: 0 iff a SUMMARY line with
 0 failures appeared, 1 if it reported failures, 2 if there was none (time
@@ -35,6 +39,8 @@ BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGABIOS = nvrun.VGABIOS
 BOCHS_CPU = nvrun.BOCHS_CPU  # the same CPU nestvisor runs on
 SUMMARY = re.compile(r"SUMMARY: (\d+) tests, (\d+) failures")
+# A Linux run's summary: kvmtest's last line (guests/linux/kvmtest.c).
+LINUX_SUMMARY = re.compile(r"kvmtest: done passed=(\d+) failed=(\d+)")
 # After the SUMMARY line, give the kernel this long to power Bochs off itself.
 SHUTDOWN_GRACE_S = 3.0
 
@@ -50,15 +56,20 @@ def grub_line(command, name, args):
     return "%s %s %s%s" % (command, path, path, " " + args if args else "")
 
 
-def grub_cfg(kernel_name, cmdline, modules=()):
-    """grub.cfg booting the kernel with its modules: [(file name, args)]."""
+def grub_cfg(kernel_name, cmdline, modules=(), linux=False):
+    """grub.cfg booting the kernel with its modules: [(file name, args)]. linux: a
+    Linux bzImage (`linux` with the command line, the first module as `initrd`)."""
     # Top-level commands, no menu: GRUB runs them as soon as it has read the file.
+    if linux:
+        lines = ["set timeout=0", "linux /boot/%s %s" % (kernel_name, cmdline)]
+        lines += ["initrd /boot/%s" % name for name, _ in modules[:1]]
+        return "\n".join(lines + ["boot", ""])
     lines = ["set timeout=0", grub_line("multiboot", kernel_name, cmdline)]
     lines += [grub_line("module", name, args) for name, args in modules]
     return "\n".join(lines + ["boot", ""])
 
 
-def make_tree(kernel, cmdline, tree, modules=()):
+def make_tree(kernel, cmdline, tree, modules=(), linux=False):
     """The CD's files: /boot/<kernel>, /boot/<module>... and /boot/grub/grub.cfg.
     modules: [(host path, args)]."""
     shutil.rmtree(tree, ignore_errors=True)
@@ -67,13 +78,13 @@ def make_tree(kernel, cmdline, tree, modules=()):
         shutil.copyfile(path, os.path.join(tree, "boot", os.path.basename(path)))
     with open(os.path.join(tree, "boot", "grub", "grub.cfg"), "w") as f:
         f.write(grub_cfg(os.path.basename(kernel), cmdline,
-                         [(os.path.basename(m), args) for m, args in modules]))
+                         [(os.path.basename(m), args) for m, args in modules], linux))
 
 
-def make_iso(kernel, cmdline, workdir, modules=()):
+def make_iso(kernel, cmdline, workdir, modules=(), linux=False):
     """A GRUB (i386-pc) rescue CD holding the kernel and its modules; returns its path."""
     tree = os.path.join(workdir, "iso")
-    make_tree(kernel, cmdline, tree, modules)
+    make_tree(kernel, cmdline, tree, modules, linux)
     iso = os.path.join(workdir, "boot.iso")
     r = subprocess.run(["grub-mkrescue", "-o", iso, tree], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT)
@@ -96,19 +107,22 @@ def missing_tools():
 
 
 def run(kernel, cmdline="", timeout=300, workdir=None, stream=sys.stdout, megs=256,
-        cpu=BOCHS_CPU, modules=(), cpu_options=()):
+        cpu=BOCHS_CPU, modules=(), cpu_options=(), linux=False):
     """Boot once; returns (exit status, serial text, how the run ended).
-    modules: [(host path, args)]; cpu_options: extra KEY=VALUE of the cpu: line."""
+    modules: [(host path, args)]; cpu_options: extra KEY=VALUE of the cpu: line;
+    linux: the kernel is a Linux bzImage and modules[0] its initrd."""
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="bare-bochs-"))
     os.makedirs(workdir, exist_ok=True)
-    iso = make_iso(kernel, cmdline, workdir, modules)
+    iso = make_iso(kernel, cmdline, workdir, modules, linux)
     cmd = nvrun.bochs_command(workdir, bochs_config(workdir, iso, megs, cpu, cpu_options))
-    # After the SUMMARY line the kernel powers Bochs off itself (port 0x8900).
-    texts, ended, elapsed = nvrun.watch(cmd, workdir, SUMMARY, timeout,
+    summary = LINUX_SUMMARY if linux else SUMMARY
+    # After the SUMMARY line the kernel powers Bochs off itself (port 0x8900); Linux
+    # tries its own power-off, and the grace period ends Bochs if that does nothing.
+    texts, ended, elapsed = nvrun.watch(cmd, workdir, summary, timeout,
                                         nvrun.raw_printer(stream) if stream else None,
                                         grace=SHUTDOWN_GRACE_S)
     text = texts["COM1"]
-    sums = SUMMARY.findall(text)
+    sums = summary.findall(text)
     if not sums:
         status = EXIT_NO_SUMMARY
     else:
@@ -131,6 +145,9 @@ def main():
                     help="Multiboot module with its arguments (repeatable), as in nvrun.py")
     ap.add_argument("--megs", type=int, default=256, help="guest RAM in MiB")
     ap.add_argument("--quiet", action="store_true", help="do not stream the serial log")
+    ap.add_argument("--linux-initrd", metavar="FILE",
+                    help="the kernel is a Linux bzImage booted with this initrd (GRUB's linux "
+                         "and initrd); --cmdline is its command line")
     args = ap.parse_args()
 
     gone = missing_tools()
@@ -139,6 +156,8 @@ def main():
               "grub-pc-bin grub-common xorriso mtools)" % ", ".join(gone), file=sys.stderr)
         return EXIT_SETUP
     modules = [(path, margs) for path, _, margs in (m.partition(":") for m in args.module)]
+    if args.linux_initrd:
+        modules = [(args.linux_initrd, "")] + modules
     for path, what in [(args.kernel, "kernel")] + [(m, "module") for m, _ in modules]:
         if not os.path.isfile(path):
             print("bare_bochs: no such %s: %s" % (what, path), file=sys.stderr)
@@ -148,13 +167,15 @@ def main():
     try:
         status, text, ended = run(args.kernel, args.cmdline, args.timeout, workdir,
                                   None if args.quiet else sys.stdout, args.megs, args.cpu,
-                                  modules, args.cpu_option)
+                                  modules, args.cpu_option, bool(args.linux_initrd))
     except RuntimeError as e:
         print("bare_bochs: %s" % e, file=sys.stderr)
         return EXIT_SETUP
-    sums = SUMMARY.findall(text)
+    sums = (LINUX_SUMMARY if args.linux_initrd else SUMMARY).findall(text)
     print("bare_bochs: %s" % ended)
-    if sums:
+    if sums and args.linux_initrd:
+        print("bare_bochs: kvmtest: %s passed, %s failed" % sums[-1])
+    elif sums:
         print("bare_bochs: SUMMARY: %s tests, %s failures" % sums[-1])
     else:
         print("bare_bochs: no SUMMARY line")

@@ -144,13 +144,17 @@ def esp_path(name):
     return "\\%s\\%s" % (ESP_DIR, name)
 
 
-def make_esp(image, files, size_kib=32768):
+def make_esp(image, files, size_kib=None):
     """A FAT ESP image holding files: {esp path with backslashes: host path (str)
     or contents (bytes)}. Contents are staged in a temporary directory that is
-    removed again. MissingInput if a host path does not exist."""
+    removed again. MissingInput if a host path does not exist. The image is
+    32 MiB, or larger when the files need it (a Linux L1 and its initramfs)."""
     gone = [src for src in files.values() if isinstance(src, str) and not os.path.isfile(src)]
     if gone:
         raise MissingInput(", ".join(gone))
+    if size_kib is None:
+        need = sum(os.path.getsize(s) if isinstance(s, str) else len(s) for s in files.values())
+        size_kib = max(32768, (need * 9 // 8) // 1024 + 4096)
     if os.path.exists(image):
         os.unlink(image)
     subprocess.run(["mkfs.vfat", "-C", "-n", "NESTVISOR", image, str(size_kib)],
@@ -497,12 +501,14 @@ def write_report(r, args, emulator, code):
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build", help="build directory (BOOTX64.EFI, core.elf)")
-    ap.add_argument("--l1", required=True, help="L1 Multiboot image")
+    ap.add_argument("--l1", required=True,
+                    help="L1 image: a Multiboot ELF32 kernel or an ELF64 with a PVH entry (vmlinux)")
     ap.add_argument("--cmdline", default="", help="L1 command line")
     ap.add_argument("--cfg", action="append", default=[], metavar="KEY=VALUE",
                     help="extra nestvisor.cfg line (repeatable), e.g. l1_memory=64M")
     ap.add_argument("--module", action="append", default=[], metavar="FILE[:ARGS]",
-                    help="Multiboot module (repeatable)")
+                    help="Multiboot module, or for a PVH L1 a module-list entry; Linux takes "
+                         "the first as its initrd (repeatable)")
     ap.add_argument("--emulator", choices=["bochs", "qemu", "kvm", "auto"], default="bochs",
                     help="bochs: Bochs + OVMF (VMX); qemu: QEMU TCG (no VMX); "
                          "kvm: QEMU/KVM on an Intel host with nested VMX; auto: kvm if usable")

@@ -124,6 +124,38 @@ def corrupt_variants(good, outdir):
     return out
 
 
+def pvh_image(paddr=0x100000, note=True):
+    """A small PVH kernel (ELF64 x86-64, the Xen PHYS32_ENTRY note 18): one PT_LOAD of
+    0x1000 bytes at paddr (4 pages of memory) whose entry at paddr + 0x100 halts."""
+    entry = paddr + 0x100
+    notes = struct.pack("<III", 4, 4, 18 if note else 17) + b"Xen\0" + struct.pack("<I", entry)
+    eh = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack(
+        "<HHIQQQIHHHHHH", 2, 62, 1, entry, 64, 0, 0, 64, 56, 2, 64, 0, 0)
+    load = struct.pack("<IIQQQQQQ", 1, 5, 0, paddr, paddr, 0x1000, 0x4000, 0x1000)
+    pnote = struct.pack("<IIQQQQQQ", 4, 4, 0xb0, 0, 0, len(notes), len(notes), 4)
+    blob = bytearray(0x1000)
+    blob[0:64 + 112] = eh + load + pnote
+    blob[0xb0:0xb0 + len(notes)] = notes
+    blob[0x100:0x103] = b"\xfa\xf4\xfd"   # cli; hlt (the bytes after do not matter)
+    return bytes(blob)
+
+
+def pvh_variants(outdir):
+    """PVH (ELF64) L1 images for the loader checks: {name: path}."""
+    os.makedirs(outdir, exist_ok=True)
+    out = {}
+    for name, blob in (("pvh.elf", pvh_image()),
+                       ("pvh-truncated.elf", pvh_image()[:0x800]),
+                       ("pvh-no-note.elf", pvh_image(note=False)),
+                       ("pvh-outside-ram.elf", pvh_image(paddr=0xfee00000)),
+                       ("initrd-8m.bin", bytes(8 << 20))):
+        path = os.path.join(outdir, name)
+        with open(path, "wb") as f:
+            f.write(blob)
+        out[name] = path
+    return out
+
+
 # ---------------------------------------------------------------------------
 
 def unit_tests(build):
@@ -185,12 +217,23 @@ def run_tools_test(case):
     return not problems, lines
 
 
+def linux_cmdline(linux):
+    """The command line guests/linux/build.sh wrote (empty if the image is not built)."""
+    try:
+        with open(os.path.join(linux, "cmdline")) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def emulator_tests(build):
     g = lambda name: os.path.join(build, "guest", name + ".elf")  # noqa: E731
     exitbench = os.path.join(build, "guests", "exitbench.elf")
     inputs = os.path.join(build, "test-inputs")
     module = "tests/guest/basic/module.txt"
     bad = corrupt_variants(g("basic"), inputs)
+    pvh = pvh_variants(inputs)
+    linux = os.path.join(build, "linux")
     cfg_path = r"\nestvisor\nestvisor.cfg"
 
     T = []
@@ -238,6 +281,41 @@ def emulator_tests(build):
     emu("qemu/loader-not-elf", expect_loader_error(r"not-elf\.elf: "), l1=bad["not-elf.elf"], **q)
     emu("qemu/loader-segment-outside-ram",
         expect_loader_error(r"outside-ram\.elf: .*0xfee00000"), l1=bad["outside-ram.elf"], **q)
+    # PVH (ELF64) L1s: accepted up to L0's "no VMX" stop, or refused with the file named.
+    emu("qemu/loader-pvh",
+        expect_failure(r"no VMX", r"nestvisor-boot: L1: \\nestvisor\\pvh\.elf, ELF64, PVH entry 0x100100",
+                       r"nestvisor-boot: L1 module 0: ", r"nestvisor-boot: L1 PVH start info: "),
+        l1=pvh["pvh.elf"], cmdline="console=ttyS0", modules=[(module, "")], **q)
+    emu("qemu/loader-pvh-truncated",
+        expect_loader_error(r"pvh-truncated\.elf: truncated: segment 0 \(program header 0\) ends at 0x1000"),
+        l1=pvh["pvh-truncated.elf"], **q)
+    emu("qemu/loader-pvh-no-note",
+        expect_loader_error(r"pvh-no-note\.elf: 64-bit ELF without a PVH entry note"),
+        l1=pvh["pvh-no-note.elf"], **q)
+    emu("qemu/loader-pvh-segment-outside-ram",
+        expect_loader_error(r"pvh-outside-ram\.elf: segment 0 \(0xfee00000-0xfee04000\) is not in RAM L1 gets"),
+        l1=pvh["pvh-outside-ram.elf"], **q)
+    emu("qemu/loader-pvh-initrd-too-big",
+        expect_loader_error(r"initrd-8m\.bin: initrd, module 0 \(0x104000-0x904000\) is not in RAM L1 gets \(with l1_memory = 0x400000"),
+        l1=pvh["pvh.elf"], modules=[(pvh["initrd-8m.bin"], "")], cfg_extra=["l1_memory = 4M"], **q)
+
+    # -- Bochs: Debian's Linux with KVM as L1 (make linux-image; README "Linux/KVM as L1") --
+    # First of the Bochs runs: it is the longest (about 60 s).
+    emu("bochs/linux-kvm",
+        expect_status(1, r"init: kvm_intel nested=Y ept=Y unrestricted_guest=Y",
+                      r"kvmtest: l0 name=nestvisor",
+                      r"kvmtest: check name=realmode result=ok",
+                      r"kvmtest: result kind=l1 op=cpuid handler=- samples=1000 ",
+                      r"kvmtest: result kind=l2-reflected op=cpuid handler=kvm samples=1000 ",
+                      r"kvmtest: check name=vmx result=ok",
+                      r"kvmtest: result kind=l2-reflected op=vmread handler=kvm samples=1000 ",
+                      r"kvmtest: check name=l3 result=ok",
+                      r"kvmtest: result kind=l3-reflected op=cpuid handler=l2 samples=1000 ",
+                      r"kvmtest: done passed=4 failed=0",
+                      r"nestvisor: acct: l2-exit reason=CPUID reflected="),
+        l1=os.path.join(linux, "vmlinux"), modules=[(os.path.join(linux, "initramfs.cpio"), "")],
+        cmdline=linux_cmdline(linux), megs=1024, cfg_extra=["l1_memory = 512M"],
+        emulator="bochs", timeout=300)
 
     # -- Bochs: L0 with VMX and EPT running L1 guests ------------------------
     b = dict(emulator="bochs", timeout=BOCHS_TIMEOUT)

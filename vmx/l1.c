@@ -6,6 +6,7 @@
 #include "vmx/acct.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
+#include "vmx/pvh.h"
 #include "vmx/vmx_bits.h"
 #include "ept/ept01.h"
 #include "drivers/acpi.h"
@@ -122,7 +123,8 @@ void l1_start(const struct nv_bootinfo *bi)
 	l1.ram_end = nv_l1_ram_end(bi->mmap, bi->mmap_count, bi->l1.mem_limit);
 
 	l1_place_image(bi);
-	l1.mbi = l1_build_multiboot_info(bi, l1.ram_end);
+	l1.mbi = bi->l1.protocol == NV_L1_PVH ? l1_build_pvh_start_info(bi, l1.ram_end)
+					      : l1_build_multiboot_info(bi, l1.ram_end);
 
 	if (ept_init(&l1.ept01, &ops, vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES,
 		     vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES) ||
@@ -155,8 +157,8 @@ void l1_start(const struct nv_bootinfo *bi)
 	pmm_reset_min();
 	panic_set_dump_hook(dump_on_panic);
 	run_set_end_hook(print_exit_stats);
-	pr_info("starting L1 %s at 0x%lx (Multiboot info at 0x%lx)", bi->l1.path, bi->l1.entry,
-		l1.mbi);
+	pr_info("starting L1 %s at 0x%lx (%s at 0x%lx)", bi->l1.path, bi->l1.entry,
+		bi->l1.protocol == NV_L1_PVH ? "PVH start info" : "Multiboot info", l1.mbi);
 	if (bi->selftest == NV_SELFTEST_L0_FAULT) {
 		/* The panic path on purpose: a page fault in L0 with L1's VMCS loaded. */
 		log_line("selftest: faulting in L0 at 0x%lx", SELFTEST_FAULT_ADDR);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * boot/l1image.c (Multiboot 1 L1 kernels) on arbitrary bytes. Invariants: 0
+ * boot/l1image.c and boot/l1pvh.c (Multiboot 1 and PVH L1 kernels) on arbitrary bytes. Invariants: 0
  * or -1, the same twice; a refusal gives a non-empty NUL-terminated message.
  * An accepted image gives what the loader (boot/l1plan.c) copies blindly:
  * the first valid Multiboot header, 4-byte aligned in the first 8192 bytes,
@@ -9,6 +9,8 @@
  * ASan) and [paddr, paddr + memsz) below 4 GiB, no two overlapping; the
  * entry point in the file data of a segment; and segments that are exactly
  * the a.out-kludge address fields (flag 16) or the ELF32 PT_LOAD headers.
+ * A PVH image: no valid Multiboot header in the first 8192 bytes (that one
+ * would win), an ELF64 x86-64 executable, segments exactly its PT_LOAD headers.
  */
 #include "fuzz.h"
 
@@ -110,6 +112,37 @@ static void check_elf(const uint8_t *f, uint64_t size, const struct nv_l1_image 
 		  (unsigned long long)img->entry, eh.entry);
 }
 
+/* A PVH kernel: only without a Multiboot header; segments are the ELF64 PT_LOAD headers. */
+static void check_pvh(const uint8_t *f, uint64_t size, const struct nv_l1_image *img)
+{
+	struct nv_elf64_ehdr eh;
+	uint32_t n = 0;
+
+	for (uint64_t o = 0; o + 12 <= size && o + 12 <= NV_MB_SEARCH_LIMIT; o += 4)
+		INVARIANT(!valid_header(f, o), "PVH chosen over a Multiboot header at 0x%llx",
+			  (unsigned long long)o);
+	INVARIANT(size >= sizeof(eh) && nv_elf_has_magic(f, size), "not an ELF");
+	memcpy(&eh, f, sizeof(eh));
+	INVARIANT(eh.ident[NV_EI_CLASS] == NV_ELFCLASS64 && eh.machine == NV_EM_X86_64 &&
+			  eh.type == NV_ET_EXEC,
+		  "ELF class %u machine %u type %u", eh.ident[NV_EI_CLASS], eh.machine, eh.type);
+	for (uint32_t i = 0; i < eh.phnum; i++) {
+		struct nv_elf64_phdr ph;
+		uint64_t at = eh.phoff + (uint64_t)i * eh.phentsize;
+
+		INVARIANT(at >= eh.phoff && at + sizeof(ph) <= size, "program header %u outside the file", i);
+		memcpy(&ph, f + at, sizeof(ph));
+		if (ph.type != NV_PT_LOAD)
+			continue;
+		INVARIANT(n < img->nsegs, "more PT_LOAD headers than segments");
+		INVARIANT(img->segs[n].paddr == ph.paddr && img->segs[n].offset == ph.offset &&
+				  img->segs[n].filesz == ph.filesz && img->segs[n].memsz == ph.memsz,
+			  "segment %u is not program header %u", n, i);
+		n++;
+	}
+	INVARIANT(n == img->nsegs, "%u PT_LOAD headers, %u segments", n, img->nsegs);
+}
+
 /* The entry lies in the file data of a segment (after the vaddr -> paddr translation). */
 static void check_entry(const struct nv_l1_image *img)
 {
@@ -146,7 +179,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  "bad message");
 		return 0;
 	}
-	check_header(data, size, &img);
+	INVARIANT(img.protocol == NV_L1_MULTIBOOT || img.protocol == NV_L1_PVH, "protocol %u",
+		  img.protocol);
+	if (img.protocol == NV_L1_MULTIBOOT)
+		check_header(data, size, &img);
 	INVARIANT(img.nsegs >= 1 && img.nsegs <= NV_L1_MAX_SEGS, "%u segments", img.nsegs);
 	for (uint32_t i = 0; i < img.nsegs; i++) {
 		const struct nv_l1_segment *s = &img.segs[i];
@@ -169,7 +205,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  "segments %u and %u overlap", j, i);
 		}
 	}
-	if (img.aout)
+	if (img.protocol == NV_L1_PVH)
+		check_pvh(data, size, &img);
+	else if (img.aout)
 		check_aout(data, size, &img);
 	else
 		check_elf(data, size, &img);

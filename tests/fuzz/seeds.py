@@ -61,6 +61,14 @@ def l1image():
     write("l1image", "aout-kludge.bin", pad(aout, 0x20) + hlt + bytes(29))
     video = mb_header(0x10007, [0x100010, 0x100000, 0x100050, 0, 0x100040, 0, 1024, 768, 32])
     write("l1image", "aout-video-header-late.bin", pad(b"\x90" * 16 + video, 0x40) + hlt + bytes(13))
+    # A PVH kernel: one PT_LOAD at 0x100000, a PT_NOTE with the Xen PHYS32_ENTRY note (18).
+    note = struct.pack("<III", 4, 4, 18) + b"Xen\0" + struct.pack("<I", 0x100100)
+    pvh = elf64(VBASE + 0x100100, [(1, 5, 0, VBASE + 0x100000, 0x110, 0x1110),
+                                   (4, 4, 0xb0, 0, len(note), len(note))], 0xb0)
+    pvh = bytearray(pad(pvh + note, 0x100) + hlt + bytes(13))
+    struct.pack_into("<Q", pvh, 64 + 56 + 24, 0)  # the note's p_paddr: not loaded
+    struct.pack_into("<Q", pvh, 64 + 24, 0x100000)  # the load's p_paddr
+    write("l1image", "elf64-pvh.elf", bytes(pvh))
 
 
 def coreimage():

@@ -65,7 +65,8 @@ GUEST_ELFS += $(2)
 endef
 
 GUEST_TEST_DIRS := $(filter-out $(GUEST_LIBDIR) $(GUEST_SUBLIB_DIRS),$(patsubst %/,%,$(sort $(wildcard tests/guest/*/))))
-GUEST_L1_DIRS   := $(patsubst %/,%,$(sort $(wildcard guests/*/)))
+# guests/linux is no Multiboot kernel: make linux-image builds it (guests/linux/build.sh).
+GUEST_L1_DIRS   := $(filter-out guests/linux,$(patsubst %/,%,$(sort $(wildcard guests/*/))))
 
 # ---- 64-bit kernels ---------------------------------------------------------
 GUEST64_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -I$(GUEST_LIBDIR) $(addprefix -I,$(GUEST_SUBLIB_DIRS))

@@ -20,6 +20,13 @@ class GrubTest(unittest.TestCase):
             "module /boot/blob /boot/blob",
             "boot"])
 
+    def test_linux_gets_linux_and_initrd(self):
+        cfg = bare_bochs.grub_cfg("vmlinuz", "console=ttyS0 quiet", [("initramfs.cpio", "")],
+                                  linux=True)
+        self.assertEqual(cfg.splitlines(), [
+            "set timeout=0", "linux /boot/vmlinuz console=ttyS0 quiet",
+            "initrd /boot/initramfs.cpio", "boot"])
+
     def test_tree_holds_kernel_modules_and_config(self):
         with tempfile.TemporaryDirectory() as tmp:
             kernel, module = os.path.join(tmp, "k.elf"), os.path.join(tmp, "env.txt")

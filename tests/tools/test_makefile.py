@@ -68,6 +68,22 @@ class MakeRunTest(unittest.TestCase):
         self.assertIn(("--cmdline", "n=7"), options(args[:-1]))
         self.assertEqual(args[-1], "--quiet")
 
+    def test_l1_linux(self):
+        # The Linux/KVM L1: its image, initramfs and command line, kvmtest's N, no report.
+        p = make_dry_run("L1=linux", "N=200", "SHADOW=off")
+        self.assertEqual(p.returncode, 0, p.stdout)
+        self.assertIn("guests/linux/build.sh build/linux", p.stdout)
+        args = nvrun_args(p.stdout)
+        got = options(args)
+        for pair in [("--l1", "build/linux/vmlinux"), ("--module", "build/linux/initramfs.cpio"),
+                     ("--megs", "1024"), ("--cfg", "l1_memory=512M"), ("--timeout", "300"),
+                     ("--cfg", "vmcs_shadowing=off")]:
+            self.assertIn(pair, got)
+        self.assertNotIn("--report", args)
+        cmdline = dict(got)["--cmdline"]
+        self.assertIn("console=ttyS0", cmdline)
+        self.assertTrue(cmdline.endswith(" kvmtest.n=200"), cmdline)
+
     def test_on_off_variables_are_checked(self):
         for var in ("SHADOW", "ACCT"):
             p = make_dry_run(var + "=maybe")

@@ -198,3 +198,78 @@ TEST(plan_long_strings)
 	CHECK_EQ(nv_l1_plan_layout(&in, &plan, err, sizeof(err)), 0);
 	CHECK_EQ(strlen(plan.cmdline), NV_CMDLINE_MAX - 1);
 }
+
+/* A PVH kernel (Linux's vmlinux): the same layout, its own names and command line. */
+TEST(plan_pvh_layout)
+{
+	setup();
+	img.protocol = NV_L1_PVH;
+	in.path = "\\vmlinux";
+	in.cmdline = "console=ttyS0 rdinit=/init";
+	CHECK_EQ(layout_and_check(), 0);
+	CHECK_EQ(plan.protocol, NV_L1_PVH);
+	CHECK_EQ(plan.entry, 0x100010);
+	/* QEMU passes a PVH kernel only -append, without the file name. */
+	CHECK_STR(plan.cmdline, "console=ttyS0 rdinit=/init");
+	CHECK_EQ(plan.modules[0].start, 0x107000);
+	CHECK_EQ(plan.mbi_base, 0x10a000);
+	CHECK_EQ(plan.mbi_size, NV_MBI_SIZE);
+
+	/* An empty command line is empty. */
+	in.cmdline = "";
+	CHECK_EQ(layout_and_check(), 0);
+	CHECK_STR(plan.cmdline, "");
+
+	/* Multiboot keeps its protocol (0). */
+	img.protocol = NV_L1_MULTIBOOT;
+	CHECK_EQ(layout_and_check(), 0);
+	CHECK_EQ(plan.protocol, NV_L1_MULTIBOOT);
+	CHECK_STR(plan.cmdline, "\\vmlinux");
+}
+
+TEST(plan_pvh_errors)
+{
+	char big[NV_CMDLINE_MAX + 1];
+
+	/* The initrd (module 0) beyond l1_memory names the file and says initrd. */
+	setup();
+	img.protocol = NV_L1_PVH;
+	in.path = "\\vmlinux";
+	in.modules[0].size = 0x300000;
+	in.mem_limit = 2ULL << 20;
+	CHECK(layout_and_check() < 0);
+	CHECK_STR(err, "/initrd.img: initrd, module 0 (0x107000-0x407000) is not in RAM L1 gets (with l1_memory = 0x200000, L1's RAM ends at 0x261000)");
+
+	/* A later module is only a module. */
+	setup();
+	img.protocol = NV_L1_PVH;
+	in.modules[1].size = 0x300000;
+	in.mem_limit = 2ULL << 20;
+	CHECK(layout_and_check() < 0);
+	CHECK_STR(err, "\\tiny: module 1 (0x109000-0x409000) is not in RAM L1 gets (with l1_memory = 0x200000, L1's RAM ends at 0x261000)");
+
+	/* The start info area over L0 memory. */
+	setup();
+	img.protocol = NV_L1_PVH;
+	add_range(0x10b000, 0x1000, NV_MEM_L0_BOOT);
+	CHECK(layout_and_check() < 0);
+	CHECK_STR(err, "\\k.elf: PVH start info area (0x10a000-0x112000) overlaps L0 memory at 0x10b000 (l0-boot 0x10b000-0x10c000)");
+
+	/* A segment outside L1's memory. */
+	setup();
+	img.protocol = NV_L1_PVH;
+	img.segs[1].paddr = 0x9000000;   /* beyond 128 MiB of RAM */
+	CHECK(layout_and_check() < 0);
+	CHECK_STR(err, "\\k.elf: segment 1 (0x9000000-0x9004000) is not in RAM L1 gets (0x9000000-0x9004000 is not in the memory map)");
+
+	/* A command line that does not fit (PVH passes it without the path). */
+	setup();
+	img.protocol = NV_L1_PVH;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	in.cmdline = big;
+	CHECK(layout_and_check() < 0);
+	CHECK_STR(err, "\\k.elf: command line is too long (max 1023 bytes)");
+	big[NV_CMDLINE_MAX - 1] = '\0';
+	CHECK_EQ(layout_and_check(), 0);
+}
