@@ -40,6 +40,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
 	[EXIT_REASON_INIT_SIGNAL] = handle_init_signal,
 	[EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
+	[EXIT_REASON_TASK_SWITCH] = handle_task_switch,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_GETSEC] = handle_inject_ud,
 	[EXIT_REASON_HLT] = handle_hlt,
