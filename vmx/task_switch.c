@@ -384,9 +384,18 @@ static bool load_new_task(struct sw *w, const struct new_task *n)
 						     .limit = 0xffff, .ar = AR_V86 };
 	} else {
 		/* Table 7-1's order, in effect: SS and CS, then the data segments. */
+		struct ts_seg old_ss = s->seg[TS_SS];
+
 		cpl = sel[TS_CS] & 3;
-		if (!load_seg(w, TS_SS, sel[TS_SS], cpl) || !load_seg(w, TS_CS, sel[TS_CS], cpl))
+		if (!load_seg(w, TS_SS, sel[TS_SS], cpl))
 			return false;
+		if (!load_seg(w, TS_CS, sel[TS_CS], cpl)) {
+			/* CS keeps the old task's cache: so does SS, or CS.DPL and SS.DPL
+			 * (the CPL) could disagree, which no VM entry accepts (26.3.1.2). */
+			s->seg[TS_SS] = old_ss;
+			s->seg[TS_SS].sel = sel[TS_SS];
+			return false;
+		}
 		for (int i = TS_ES; i <= TS_GS; i++)
 			if (i != TS_CS && i != TS_SS && !load_seg(w, (enum ts_sreg)i, sel[i], cpl))
 				return false;

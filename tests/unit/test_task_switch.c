@@ -504,6 +504,17 @@ TEST(bad_segments_in_new_tss_fault_in_new_task)
 	CHECK_EQ(st.seg[TS_CS].ar, 0xc0fb);
 	CHECK_EQ(st.seg[TS_SS].sel, DATA3);
 
+	/* A ring-3 task whose CS is not present: SS (loaded first) keeps the old
+	 * task's cache with CS, so that CS.DPL and SS.DPL still agree. */
+	setup();
+	desc(GDT, CODE_SMALL, 0, 0xfffff, 0x7a, 0xc);   /* DPL 3 code, not present */
+	wr16(TSS_B + 0x4c, CODE_SMALL | 3);
+	wr16(TSS_B + 0x50, DATA3);
+	check_fault(sw(TS_SRC_JMP, SEL_B, 0), 11, CODE_SMALL, true);
+	CHECK_EQ(st.seg[TS_SS].sel, DATA3);
+	CHECK_EQ(st.seg[TS_SS].ar, AR_DATA);
+	CHECK_EQ(st.seg[TS_CS].ar, AR_CODE);
+
 	/* The same task with an external event: EXT in the code. */
 	setup();
 	wr16(TSS_B + 0x4c, CODE_NP);
