@@ -337,6 +337,13 @@ def emulator_tests(build):
         l1=g("l0mem"), **b)
     emu("bochs/triple-fault", expect_failure(r"L1 triple fault"), l1=g("triplefault"), **b)
     emu("bochs/halt", expect_failure(r"L1 halted with interrupts disabled"), l1=g("halt"), **b)
+    # Hardware task switches of a 32-bit L1 (TASK_SWITCH exits, emulated by L0):
+    # JMP, CALL/IRET, task gates in the GDT and IDT, a #DF task, faults before and
+    # after the commit point. The same kernel must pass on bare Bochs (bare/taskswitch).
+    emu("bochs/taskswitch",
+        expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
+                      r"PASS: #DF's error code \(0\) on the new task's stack"),
+        l1=g("taskswitch"), **b)
     # L0's own fault path: register dump, backtrace, L1's state, then the end line.
     emu("bochs/l0-fault",
         expect_failure(r"L0 panic: #PF page fault", r"PANIC: #PF page fault .* in L0",
@@ -526,6 +533,7 @@ def reference_tests(build):
             ("bare/vmxept", os.path.join(build, "guest", "vmxept.elf")),
             ("bare/vmxept-stress", os.path.join(build, "guest", "vmxept.elf"), "mode=stress"),
             ("bare/vmx32", os.path.join(build, "guest", "vmx32.elf")),
+            ("bare/taskswitch", os.path.join(build, "guest", "taskswitch.elf")),
             ("bare/vmx-fuzz", os.path.join(build, "guest", "vmxfuzz.elf"),
              "seed=1 iterations=300")]
 

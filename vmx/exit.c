@@ -40,6 +40,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_COUNT] = {
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
 	[EXIT_REASON_INIT_SIGNAL] = handle_init_signal,
 	[EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
+	[EXIT_REASON_TASK_SWITCH] = handle_task_switch,
 	[EXIT_REASON_CPUID] = handle_cpuid,
 	[EXIT_REASON_GETSEC] = handle_inject_ud,
 	[EXIT_REASON_HLT] = handle_hlt,
@@ -185,7 +186,8 @@ int vmx_exit_handler(struct vcpu_frame *f)
 	(x.raw_reason < EXIT_REASON_COUNT ? exit_handlers[x.raw_reason] : handle_fatal)(v, &x);
 	PROBE(P_HANDLER);
 	/* Unless the handler switched to L2 (VMLAUNCH/VMRESUME), L1 resumes. */
-	if (!nested.in_l2 && x.idt_vectoring)
+	/* A task switch through a task gate delivers its event itself (exit_task_switch.c). */
+	if (!nested.in_l2 && x.idt_vectoring && x.reason != EXIT_REASON_TASK_SWITCH)
 		vcpu_reinject_idt_vectoring(&x);
 	if (nmi_pending | mce_pending)
 		vcpu_deliver_events(v);

@@ -77,6 +77,8 @@ void handle_ept_misconfig(struct vcpu *v, const struct exit_ctx *x);
 void handle_fatal(struct vcpu *v, const struct exit_ctx *x);
 void handle_exception_nmi(struct vcpu *v, const struct exit_ctx *x);
 void handle_init_signal(struct vcpu *v, const struct exit_ctx *x);
+/* L1's hardware task switches, emulated (vmx/exit_task_switch.c). */
+void handle_task_switch(struct vcpu *v, const struct exit_ctx *x);
 /* An INIT L1 got in VMX root operation, blocked until it leaves it (vmx/nmi.c). */
 extern bool l1_init_pending;
 struct io_info;

@@ -1,14 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Exit qualifications decoded once into named fields.
- * SDM Vol. 3C, 28.2.1 "Basic VM-Exit Information", Tables 28-3 (CR access),
- * 28-5 (I/O instructions), 28-7 (EPT violations).
+ * SDM Vol. 3C, 28.2.1 "Basic VM-Exit Information", Tables 28-2 (task switch),
+ * 28-3 (CR access), 28-5 (I/O instructions), 28-7 (EPT violations).
  */
 #ifndef NESTVISOR_VMX_EXIT_INFO_H
 #define NESTVISOR_VMX_EXIT_INFO_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Table 28-2 "Exit Qualification for Task Switches" */
+enum task_switch_source {
+	TASK_SWITCH_CALL = 0, TASK_SWITCH_IRET = 1, TASK_SWITCH_JMP = 2, TASK_SWITCH_IDT_GATE = 3
+};
+struct task_switch_info {
+	uint16_t selector;               /* bits 15:0: the new task's TSS */
+	enum task_switch_source source;  /* bits 31:30 */
+};
+
+static inline struct task_switch_info decode_task_switch(uint64_t q)
+{
+	return (struct task_switch_info){
+		.selector = (uint16_t)q,
+		.source = (enum task_switch_source)((q >> 30) & 3),
+	};
+}
 
 /* Table 28-3 "Exit Qualification for Control-Register Accesses" */
 enum cr_access_type { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };

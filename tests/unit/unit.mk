@@ -49,3 +49,5 @@ UNIT_TESTS += l1pvh
 UNIT_SRCS_l1pvh := boot/l1image.c boot/l1pvh.c lib/fmt.c
 UNIT_TESTS += pvh_start_info
 UNIT_SRCS_pvh_start_info := vmx/l1_pvh.c lib/memmap.c lib/fmt.c
+UNIT_TESTS += task_switch
+UNIT_SRCS_task_switch := vmx/task_switch.c
