@@ -45,3 +45,5 @@ UNIT_TESTS += ecam
 UNIT_SRCS_ecam := vmx/ecam.c vmx/pci_guard.c
 UNIT_TESTS += mmio_decode
 UNIT_SRCS_mmio_decode := vmx/mmio_decode.c
+UNIT_TESTS += dmar
+UNIT_SRCS_dmar := drivers/dmar.c
