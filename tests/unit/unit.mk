@@ -47,3 +47,5 @@ UNIT_TESTS += mmio_decode
 UNIT_SRCS_mmio_decode := vmx/mmio_decode.c
 UNIT_TESTS += dmar
 UNIT_SRCS_dmar := drivers/dmar.c
+UNIT_TESTS += vtd_pt
+UNIT_SRCS_vtd_pt := drivers/vtd_pt.c ept/ept01.c ept/ept.c lib/memmap.c
