@@ -10,6 +10,7 @@
 #include "drivers/pci.h"
 #include "drivers/poweroff.h"
 #include "drivers/uart16550.h"
+#include "drivers/vtd.h"
 #include "vmx/l1.h"
 #include "vmx/vmx.h"
 
@@ -70,6 +71,8 @@ void core_main(struct nv_bootinfo *bi)
 		bi->pool_phys, pmm_free_count() * 4);
 
 	pci_ecam_init(bi);  /* before EPT01 is built: it maps ECAM read-only */
+	vtd_init(bi);       /* before EPT01 too (it leaves the units' registers out), and before
+			     * VMX, so that a CPU without VMX (QEMU TCG) still shows the DMA policy */
 
 	vmx_enable();
 	l1_start(bi);

@@ -7,6 +7,7 @@
  * Control Registers".
  */
 #include "drivers/acpi.h"
+#include "drivers/dmar.h"
 #include "drivers/mcfg.h"
 #include "core/log.h"
 #include "core/x86.h"
@@ -99,6 +100,41 @@ int acpi_mcfg(uint64_t rsdp_phys, struct ecam_window *out, unsigned max)
 		return 0;
 	}
 	return n;
+}
+
+int acpi_dmar(uint64_t rsdp_phys, struct dmar_info *out)
+{
+	const struct acpi_header *t;
+	const char *why;
+
+	if (!rsdp_phys || memcmp((const void *)(uintptr_t)rsdp_phys, "RSD PTR ", 8))
+		return -1;
+	t = find_table(rsdp_phys, "DMAR");
+	if (!t)
+		return -1;
+	if (dmar_parse(t, t->length, out, &why)) {
+		log_line("dma: ACPI DMAR at 0x%lx ignored: %s (length %u)", (uint64_t)(uintptr_t)t,
+			 why, t->length);
+		return 0;
+	}
+	return 1;
+}
+
+int acpi_rename_table(uint64_t rsdp_phys, const char *sig, const char *new_sig)
+{
+	struct acpi_header *t;
+	uint8_t delta = 0;
+
+	if (!rsdp_phys || memcmp((const void *)(uintptr_t)rsdp_phys, "RSD PTR ", 8))
+		return -1;
+	t = (struct acpi_header *)find_table(rsdp_phys, sig);
+	if (!t)
+		return -1;
+	for (unsigned i = 0; i < 4; i++)
+		delta += (uint8_t)new_sig[i] - (uint8_t)t->signature[i];
+	memcpy(t->signature, new_sig, 4);
+	t->checksum -= delta;  /* the bytes still sum to 0 */
+	return 0;
 }
 
 /* Decode one AML integer constant; returns bytes consumed or 0. */

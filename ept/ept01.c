@@ -31,14 +31,14 @@ struct ept01_attr ept01_attr_for(uint32_t type, bool above_ram_end)
 	}
 }
 
-struct ro_set {
-	const struct ept01_ro_range *r;
+struct win_set {
+	const struct ept01_window *r;
 	unsigned n;
 };
 
-/* Map [base, end) with a, leaving out the read-only windows (mapped on their own). */
+/* Map [base, end) with a, leaving out the windows (mapped on their own, or not at all). */
 static int map_outside(struct ept *e, uint64_t base, uint64_t end, struct ept01_attr a,
-		       const struct ro_set *ro)
+		       const struct win_set *ro)
 {
 	while (base < end) {
 		uint64_t stop = end, next = end;
@@ -63,7 +63,7 @@ static int map_outside(struct ept *e, uint64_t base, uint64_t end, struct ept01_
 
 /* Map one run of equal attributes, splitting usable RAM at ram_end. */
 static int map_run(struct ept *e, uint64_t base, uint64_t end, uint32_t type, uint64_t ram_end,
-		   const struct ro_set *ro)
+		   const struct win_set *ro)
 {
 	while (base < end) {
 		bool above = base >= ram_end;
@@ -78,9 +78,9 @@ static int map_run(struct ept *e, uint64_t base, uint64_t end, uint32_t type, ui
 }
 
 int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end,
-		const struct ept01_ro_range *ro_ranges, unsigned n_ro)
+		const struct ept01_window *win, unsigned n_win)
 {
-	const struct ro_set ro = { ro_ranges, n_ro };
+	const struct win_set ro = { win, n_win };
 	uint64_t top = 1ull << 32, at = 0;
 
 	for (uint32_t i = 0; i < n; i++)
@@ -105,9 +105,9 @@ int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint6
 	}
 	if (at < top && map_run(e, at, top, HOLE_TYPE, ram_end, &ro))
 		return -1;
-	for (unsigned i = 0; i < n_ro; i++)
-		if (ept_map(e, ro.r[i].base, ro.r[i].base, ro.r[i].end - ro.r[i].base, EPT_R,
-			    EPT_MT_UC))
+	for (unsigned i = 0; i < n_win; i++)
+		if (win[i].perms && ept_map(e, win[i].base, win[i].base, win[i].end - win[i].base,
+					    win[i].perms, EPT_MT_UC))
 			return -1;
 	return 0;
 }

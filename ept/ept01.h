@@ -22,20 +22,23 @@ struct ept01_attr {
 struct ept01_attr ept01_attr_for(uint32_t type, bool above_ram_end);
 
 /*
- * Device windows L1 may read but not write (PCI Express ECAM): [base, end),
- * 4-KiB aligned, disjoint. Whatever the boot map says there, EPT01 maps them
- * read-only and uncacheable, so every write by L1 exits to L0 (vmx/exit_ecam.c).
+ * Device windows with their own rule: [base, end), 4-KiB aligned, disjoint.
+ * Whatever the boot map says there, EPT01 maps them with perms, uncacheable:
+ * EPT_R for PCI Express ECAM (L1 reads it; every write exits to L0,
+ * vmx/exit_ecam.c), 0 for what L1 may not touch at all (the VT-d units'
+ * registers: an access ends the run as one to L0's memory does).
  */
-struct ept01_ro_range {
+struct ept01_window {
 	uint64_t base, end;
+	uint64_t perms;     /* EPT_R or 0 */
 };
 
 /*
  * Build the identity map [0, max(4 GiB, end of the map)) for a normalized boot
- * map, plus the read-only windows wherever they are. Returns 0 or -1 (out of
+ * map, plus the windows wherever they are. Returns 0 or -1 (out of
  * table memory).
  */
 int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end,
-		const struct ept01_ro_range *ro, unsigned n_ro);
+		const struct ept01_window *win, unsigned n_win);
 
 #endif

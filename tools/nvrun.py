@@ -381,8 +381,10 @@ def each(*handlers):
     return call
 
 
-def emulator_command(emulator, workdir, image, megs, cpu, cpu_options=(), l0_log=None):
-    """The command booting image; l0_log: a file for COM2 (L0's own log port)."""
+def emulator_command(emulator, workdir, image, megs, cpu, cpu_options=(), l0_log=None,
+                     qemu_devices=()):
+    """The command booting image; l0_log: a file for COM2 (L0's own log port);
+    qemu_devices: extra -device arguments for QEMU (e.g. intel-iommu)."""
     if emulator == "bochs":
         return bochs_command(workdir, bochs_config(
             workdir, megs, cpu, ["romimage: file=%s, address=0xffe00000" % OVMF,
@@ -395,6 +397,8 @@ def emulator_command(emulator, workdir, image, megs, cpu, cpu_options=(), l0_log
             *(["-serial", "file:" + l0_log] if l0_log else []),
             "-display", "none", "-no-reboot", "-monitor", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    for dev in qemu_devices:
+        qemu += ["-device", dev]
     if emulator == "kvm":
         return qemu + ["-enable-kvm", "-cpu", "host"]
     return qemu + ["-cpu", "max"]
@@ -412,7 +416,7 @@ def kvm_has_vmx():
 
 def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_text=None,
         modules=(), files=None, omit=(), timeout=120, workdir=None, on_line=None, megs=256,
-        cpu=BOCHS_CPU, l1_name=None, cpu_options=(), l0_log_port=None):
+        cpu=BOCHS_CPU, l1_name=None, cpu_options=(), l0_log_port=None, qemu_devices=()):
     """Boot once and return a RunResult.
 
     l1: host path of the L1 image (copied to \\nestvisor\\<l1_name or its name>).
@@ -421,6 +425,7 @@ def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_
     files: extra {esp path: host path or bytes}.  omit: esp paths to leave out.
     on_line: called with (log name, line) for each serial line as it arrives.
     cpu_options: extra KEY=VALUE items for Bochs' cpu: line.
+    qemu_devices: extra QEMU -device arguments, e.g. "intel-iommu" (QEMU/KVM only).
     l0_log_port: 'com1' or 'com2' writes `log_port = ...` into the generated
     nestvisor.cfg; with 'com2' L0's log is read from COM2 (RunResult.l0_log).
     MissingInput if a host file for the ESP does not exist.
@@ -437,7 +442,7 @@ def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_
     com2 = l0_log_port == "com2"
     logs = {"COM1": COM1_FILE, **({"COM2": L0_LOG_FILE} if com2 else {})}
     cmd = emulator_command(emulator, workdir, image, megs, cpu, cpu_options,
-                           os.path.join(workdir, L0_LOG_FILE) if com2 else None)
+                           os.path.join(workdir, L0_LOG_FILE) if com2 else None, qemu_devices)
     # After the end line L0 powers off; a loader error returns to the firmware,
     # which would go on booting: either way stop shortly after the marker.
     texts, finished, elapsed = watch(cmd, workdir, END_ANY, timeout, on_line, logs=logs)
@@ -516,6 +521,9 @@ def parse_args(argv):
     ap.add_argument("--cpu-option", action="append", default=[], type=cpu_option,
                     metavar="KEY=VALUE",
                     help="extra option of Bochs' cpu: line (repeatable), e.g. ignore_bad_msrs=1")
+    ap.add_argument("--qemu-device", action="append", default=[], metavar="DEVICE",
+                    help="extra QEMU -device (repeatable), e.g. intel-iommu for a VT-d unit "
+                         "and an ACPI DMAR table (qemu and kvm only)")
     ap.add_argument("--l0-log-port", choices=["com1", "com2"],
                     help="write `log_port = ...` into nestvisor.cfg; com2: L0 logs on COM2, "
                          "kept as <workdir>/l0.txt")
@@ -540,6 +548,8 @@ def parse_args(argv):
         args.emulator = "kvm" if kvm_has_vmx() else "bochs"
     if args.cpu_option and args.emulator != "bochs":
         ap.error("--cpu-option is for Bochs' cpu: line; the emulator is %s" % args.emulator)
+    if args.qemu_device and args.emulator == "bochs":
+        ap.error("--qemu-device is for QEMU; the emulator is bochs")
     return args
 
 
@@ -580,7 +590,8 @@ def main(argv=None):
     r = run(l1=args.l1, build=args.build, emulator=args.emulator, cmdline=args.cmdline,
             cfg_extra=extra, modules=mods, timeout=args.timeout, workdir=args.workdir,
             on_line=line_handler(args), megs=args.megs, cpu=args.cpu,
-            cpu_options=args.cpu_option, l0_log_port=args.l0_log_port)
+            cpu_options=args.cpu_option, l0_log_port=args.l0_log_port,
+            qemu_devices=args.qemu_device)
     print("nvrun: %s after %.1fs" % (r.describe(), r.elapsed))
     if r.workdir:
         print("nvrun: logs in %s" % r.workdir)

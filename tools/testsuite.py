@@ -250,7 +250,19 @@ def emulator_tests(build):
     # before it looks for VMX.
     emu("qemu/ecam-q35", expect_failure(
         r"no VMX", r"nestvisor: pci: ECAM segment 0000 buses 00-ff at 0xb0000000-0xbfffffff "
-        r"guarded"), l1=exitbench, **q)
+        r"guarded", r"nestvisor: dma: no IOMMU \(no ACPI DMAR table\)"), l1=exitbench, **q)
+    # QEMU's intel-iommu (a DMAR with one unit): L0 programs it before it looks for
+    # VMX and reads back translation enabled (GSTS.TES) and no fault (FSTS). Its
+    # default 39-bit width walks 3-level tables; aw-bits=48 offers 4 levels.
+    for name, dev, levels in (("qemu/vtd-q35", "intel-iommu", 3),
+                              ("qemu/vtd-q35-48bit", "intel-iommu,aw-bits=48", 4)):
+        emu(name, expect_failure(
+            r"no VMX",
+            r"nestvisor: dma: VT-d unit 0 at 0xfed90000 \(segment 0000, [a-z ]+\): %d-level "
+            r"tables, domain 1, translation enabled \(GSTS 0x[89a-f][0-9a-f]{7}\), no fault "
+            r"recorded \(FSTS 0x0\)" % levels,
+            r"nestvisor: dma: VT-d: 1 units programmed, L0 memory not reachable by DMA; bus "
+            r"mastering allowed"), l1=exitbench, qemu_devices=[dev], **q)
     emu("qemu/loader-missing-l1",
         expect_loader_error(r"\\nestvisor\\missing\.elf.*(not found|NOT_FOUND|Not Found)"),
         l1=None, cfg_text="l1 = \\nestvisor\\missing.elf\n", **q)
@@ -323,7 +335,9 @@ def emulator_tests(build):
         expect_status(1, r"SUMMARY: \d+ tests, 0 failures", r"nestvisor: exits: ",
                       # i440FX under OVMF: no MCFG; nothing but L1's RAM in ISA DMA's reach
                       r"nestvisor: pci: no MMCONFIG \(no ACPI MCFG\)",
-                      r"nestvisor: dma: ISA DMA \(first 16 MiB\) reaches only L1's memory"),
+                      r"nestvisor: dma: ISA DMA \(first 16 MiB\) reaches only L1's memory",
+                      r"nestvisor: dma: no IOMMU \(no ACPI DMAR table\)",
+                      r"nestvisor: dma: no VT-d translation; bus mastering refused"),
         l1=g("basic"), cmdline="alpha beta=gamma want-module",
         modules=[(module, "modarg1 modarg2")], **b)
     emu("bochs/l1-memory-limit",

@@ -6,6 +6,7 @@
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_bits.h"
+#include "drivers/vtd.h"
 #include "core/log.h"
 #include "core/run.h"
 
@@ -34,12 +35,15 @@ void handle_ept_violation(struct vcpu *v, const struct exit_ctx *x)
 	if (e.write && handle_ecam_write(v, x, gpa))
 		return;
 	uint32_t type = l1_mem_type_at(gpa);
-	const char *what = nv_mem_is_l0(type) ? "L0 memory"
-			   : type ? nv_mem_type_name(type) : "unmapped memory";
+	/* A VT-d unit's registers are L0's: an access ends the run as one to L0's RAM. */
+	bool l0 = nv_mem_is_l0(type) || vtd_owns(gpa);
+	const char *what = l0 ? "L0 memory" : type ? nv_mem_type_name(type) : "unmapped memory";
 
 	log_line("EPT violation: L1 %s at guest-physical 0x%lx (%s%s) from rip 0x%lx",
 		 access_kind(&e), gpa, what,
-		 type && !nv_mem_is_l0(type) ? ", not granted to L1" : "", x->rip);
+		 type && !l0 ? ", not granted to L1" : "", x->rip);
+	if (vtd_owns(gpa))
+		log_line("  (the registers of a VT-d unit, which L0 programs)");
 	if (e.linear_valid)
 		log_line("  guest-linear address 0x%lx", vmreadnat(VMCS_GUEST_LINEAR_ADDRESS));
 	vcpu_dump(v);

@@ -10,6 +10,7 @@
 #include "vmx/l1.h"
 #include "vmx/pci_guard.h"
 #include "drivers/pci.h"
+#include "drivers/vtd.h"
 #include "core/log.h"
 #include "core/run.h"
 #include "core/x86.h"
@@ -34,10 +35,10 @@ static void port_out(uint16_t port, unsigned size, uint32_t v)
 		outl(port, v);
 }
 
-/* A memory BAR may point where the boot map has no RAM (and no L0 memory). */
+/* A memory BAR may point where the boot map has no RAM (and no L0 memory), nor at a VT-d unit. */
 bool pci_bar_addr_ok(uint64_t base)
 {
-	return !l1_mem_type_at(base);
+	return !l1_mem_type_at(base) && !vtd_owns(base);
 }
 
 static struct pci_dev_id device_at(uint32_t address)

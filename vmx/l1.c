@@ -11,6 +11,7 @@
 #include "ept/ept01.h"
 #include "drivers/acpi.h"
 #include "drivers/pci.h"
+#include "drivers/vtd.h"
 #include "core/log.h"
 #include "core/nmi.h"
 #include "core/panic.h"
@@ -74,6 +75,7 @@ static void print_exit_stats(bool failure)
 		log_line("exits:%s", line);
 	acct_print();
 	probe_print();
+	vtd_print_faults();
 }
 
 static void dump_on_panic(void)
@@ -112,12 +114,16 @@ static bool isa_dma_reaches_others(void)
 void l1_start(const struct nv_bootinfo *bi)
 {
 	const struct ept_ops ops = { ept_alloc, ept_table, 0 };
-	struct ept01_ro_range ecam[MCFG_MAX_WINDOWS];
+	struct ept01_window win[MCFG_MAX_WINDOWS + DMAR_MAX_UNITS];
+	unsigned nwin = 0;
 
 	/* ECAM: L1 reads it, its writes exit to vmx/exit_ecam.c's filter. */
 	for (unsigned i = 0; i < pci_ecam.n; i++)
-		ecam[i] = (struct ept01_ro_range){ ecam_start(&pci_ecam.w[i]),
-						   ecam_end(&pci_ecam.w[i]) };
+		win[nwin++] = (struct ept01_window){ ecam_start(&pci_ecam.w[i]),
+						     ecam_end(&pci_ecam.w[i]), EPT_R };
+	/* The VT-d units' registers: L0's alone (L1 could reprogram the IOMMU). */
+	for (unsigned i = 0; vtd.on && i < vtd.nunits; i++)
+		win[nwin++] = (struct ept01_window){ vtd.regs[i].base, vtd.regs[i].end, 0 };
 
 	l1.bi = bi;
 	l1.ram_end = nv_l1_ram_end(bi->mmap, bi->mmap_count, bi->l1.mem_limit);
@@ -128,7 +134,7 @@ void l1_start(const struct nv_bootinfo *bi)
 
 	if (ept_init(&l1.ept01, &ops, vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES,
 		     vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES) ||
-	    ept01_build(&l1.ept01, bi->mmap, bi->mmap_count, l1.ram_end, ecam, pci_ecam.n))
+	    ept01_build(&l1.ept01, bi->mmap, bi->mmap_count, l1.ram_end, win, nwin))
 		panic("EPT01: L0 pool exhausted");
 	if (l1.ram_end == UINT64_MAX)
 		pr_info("EPT01 built: %u paging structures, L1 gets all free RAM", l1.ept01.tables);
@@ -141,11 +147,11 @@ void l1_start(const struct nv_bootinfo *bi)
 			 ? "reaches memory that is not L1's: its controllers' ports are L0's, "
 			   "writes dropped"
 			 : "reaches only L1's memory there: passed through");
-	/* No device L1 drives may DMA into L0's memory (README, "What L1 sees"). */
-	log_line("dma: %s; bus mastering refused (turned off in %u PCI functions)",
-		 acpi_has_table(bi->rsdp, "DMAR") ? "a VT-d IOMMU is present but L0 does not program it"
-						  : "no IOMMU (no ACPI DMAR table)",
-		 pci_disable_bus_mastering());
+	/* No device L1 drives may DMA into L0's memory (README, "What L1 sees"): VT-d
+	 * translates every DMA (drivers/vtd.c), or else bus mastering stays off. */
+	if (!vtd.on)
+		log_line("dma: no VT-d translation; bus mastering refused (turned off in %u PCI "
+			 "functions)", pci_disable_bus_mastering());
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
 	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing, bi->ept02_pool_pages);
 	acct_init(bi->accounting);

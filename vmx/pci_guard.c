@@ -23,6 +23,8 @@
 #define BAR_IO            1u
 #define BAR_MEM_ADDR      0xfffffff0u
 
+bool pci_guard_bus_master_ok;
+
 /* The dword after L1's write of size bytes at reg (0-3 within it). */
 static uint32_t merge(uint32_t old, unsigned reg, unsigned size, uint32_t value)
 {
@@ -56,7 +58,7 @@ uint32_t pci_guard_write(const struct pci_dev_id *d, unsigned reg, unsigned size
 	uint32_t want = merge(old, reg, size, value), out = want;
 	bool intel = d->vendor == VENDOR_INTEL;
 
-	if (dword == PCI_COMMAND && touches(reg, size, PCI_COMMAND))
+	if (!pci_guard_bus_master_ok && dword == PCI_COMMAND && touches(reg, size, PCI_COMMAND))
 		out &= ~PCI_COMMAND_MASTER;
 	if (intel && d->device == I440FX_HOST && d->bus == 0 && d->dev == 0 && d->fn == 0) {
 		for (unsigned b = I440FX_PAM0; b <= I440FX_PAM6; b++)

@@ -3,9 +3,9 @@
  * What L1 may write into PCI configuration space (pure: host unit tests run
  * it). L0 intercepts the configuration ports 0xCF8-0xCFF (vmx/exit_pci.c)
  * and performs each access for L1, after this filter:
- *   - bus mastering (command register bit 2) stays off for every device:
- *     without an IOMMU (the platform has no ACPI DMAR) a bus master could
- *     DMA into L0's memory;
+ *   - bus mastering (command register bit 2) stays off for every device,
+ *     unless pci_guard_bus_master_ok: without an IOMMU translating every
+ *     device's DMA (drivers/vtd.c) a bus master could DMA into L0's memory;
  *   - the i440FX host bridge's PAM (0x59-0x5F) and SMRAM (0x72) registers
  *     keep their values: they remap memory and open SMRAM; so do the q35
  *     MCH's PCIEXBAR (0x60-0x67: moving ECAM away from where EPT01 guards
@@ -33,6 +33,12 @@ struct pci_dev_id {
 	uint16_t vendor, device;
 	uint8_t header_type;   /* bits 6:0 of register 0x0E */
 };
+
+/*
+ * Set once VT-d translates all DMA (drivers/vtd.c): bus-master enable then
+ * passes like any other bit. Off (the default): it is refused.
+ */
+extern bool pci_guard_bus_master_ok;
 
 /*
  * L1 writes `value` (size 1, 2 or 4 bytes, already shifted to the byte at

@@ -154,16 +154,16 @@ static uint32_t type_at(uint64_t a)
 	return 0;
 }
 
-static bool in_ro(const struct ept01_ro_range *ro, unsigned n_ro, uint64_t a)
+static const struct ept01_window *in_win(const struct ept01_window *ro, unsigned n_ro, uint64_t a)
 {
 	for (unsigned i = 0; i < n_ro; i++)
 		if (a >= ro[i].base && a < ro[i].end)
-			return true;
-	return false;
+			return &ro[i];
+	return NULL;
 }
 
 static void check_every_page_ro(uint64_t ram_end, bool m2, bool g1,
-				const struct ept01_ro_range *ro, unsigned n_ro, uint64_t top)
+				const struct ept01_window *ro, unsigned n_ro, uint64_t top)
 {
 	struct ept e;
 	unsigned bad = 0;
@@ -171,7 +171,8 @@ static void check_every_page_ro(uint64_t ram_end, bool m2, bool g1,
 	setup(&e, m2, g1);
 	CHECK(ept01_build(&e, boot_map, BOOT_MAP_N, ram_end, ro, n_ro) == 0);
 	for (uint64_t a = 0; a < top; a += 0x1000) {
-		struct ept01_attr want = in_ro(ro, n_ro, a) ? (struct ept01_attr){ EPT_R, EPT_MT_UC }
+		const struct ept01_window *win = in_win(ro, n_ro, a);
+		struct ept01_attr want = win ? (struct ept01_attr){ win->perms, win->perms ? EPT_MT_UC : 0 }
 				       : a >= (1ull << 32) ? (struct ept01_attr){ 0, 0 }
 				       : ept01_attr_for(type_at(a), a >= ram_end);
 		struct ept_walk w;
@@ -210,10 +211,18 @@ TEST(ept01_l1_memory_limit_unmaps_ram_above)
 }
 
 /* ECAM windows: in a hole, over a reserved/MMIO range's start, and above the map. */
-static const struct ept01_ro_range ecam[] = {
-	{ 0xb0000000, 0xc0000000 },
-	{ 0xffb00000, 0xffd00000 },
-	{ 0x100000000ull, 0x100200000ull },
+static const struct ept01_window ecam[] = {
+	{ 0xb0000000, 0xc0000000, EPT_R },
+	{ 0xffb00000, 0xffd00000, EPT_R },
+	{ 0x100000000ull, 0x100200000ull, EPT_R },
+};
+
+/* ECAM plus VT-d register pages (no access): in a hole, inside MMIO, next to ECAM. */
+static const struct ept01_window ecam_and_vtd[] = {
+	{ 0xb0000000, 0xc0000000, EPT_R },
+	{ 0xc0000000, 0xc0001000, 0 },
+	{ 0xfed90000, 0xfed92000, 0 },
+	{ 0xffc01000, 0xffc02000, 0 },
 };
 
 TEST(ept01_ecam_windows_read_only_4k)
@@ -224,6 +233,16 @@ TEST(ept01_ecam_windows_read_only_4k)
 TEST(ept01_ecam_windows_read_only_large_pages)
 {
 	check_every_page_ro(0x2000000, true, true, ecam, 3, 0x100400000ull);
+}
+
+TEST(ept01_vtd_registers_not_mapped_4k)
+{
+	check_every_page_ro(UINT64_MAX, false, false, ecam_and_vtd, 4, 0x100400000ull);
+}
+
+TEST(ept01_vtd_registers_not_mapped_large_pages)
+{
+	check_every_page_ro(0x2000000, true, true, ecam_and_vtd, 4, 0x100400000ull);
 }
 
 TEST(ept01_policy)

@@ -41,6 +41,27 @@ TEST(bus_mastering_is_refused_at_every_width)
 	CHECK(!r);
 }
 
+/* With VT-d translating DMA, bus mastering passes; the other rules stay. */
+TEST(bus_mastering_passes_when_vtd_translates)
+{
+	bool r;
+
+	pci_guard_bus_master_ok = true;
+	CHECK_EQ(w(&ide, 0x04, 2, 0x0005, 0x02800000, &r), 0x02800005u);
+	CHECK(!r);
+	CHECK_EQ(w(&nic, 0x04, 4, 0x00000107, 0x0, &r), 0x107u);
+	CHECK(!r);
+	CHECK_EQ(w(&host, 0x59, 1, 0x33, 0x11224400, &r), 0x11224400u);
+	CHECK(r);
+	CHECK_EQ(w(&pm, 0x58, 4, 0x02000001, 0x0, &r), 0x1u);
+	CHECK(r);
+	CHECK_EQ(w(&nic, 0x14, 4, 0x09e00000, 0xfebf0000, &r), 0xfebf0000u);
+	CHECK(r);
+	pci_guard_bus_master_ok = false;
+	CHECK_EQ(w(&nic, 0x04, 4, 0x00000107, 0x0, &r), 0x103u);
+	CHECK(r);
+}
+
 TEST(host_bridge_pam_and_smram_keep_their_values)
 {
 	bool r;

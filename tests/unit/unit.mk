@@ -51,3 +51,7 @@ UNIT_TESTS += pvh_start_info
 UNIT_SRCS_pvh_start_info := vmx/l1_pvh.c lib/memmap.c lib/fmt.c
 UNIT_TESTS += task_switch
 UNIT_SRCS_task_switch := vmx/task_switch.c
+UNIT_TESTS += dmar
+UNIT_SRCS_dmar := drivers/dmar.c
+UNIT_TESTS += vtd_pt
+UNIT_SRCS_vtd_pt := drivers/vtd_pt.c ept/ept01.c ept/ept.c lib/memmap.c
