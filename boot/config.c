@@ -281,7 +281,7 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 	case KEY_SELFTEST:
 		return set_choice(ps, v, &cfg->selftest,
 				  &(struct choice)CHOICE(selftest_names, "selftest",
-							 "none or l0-fault"));
+							 "none, l0-fault or l0-mce"));
 	case KEY_ACCOUNTING:
 		return set_choice(ps, v, &cfg->accounting,
 				  &(struct choice)CHOICE(switch_names, "accounting", "on or off"));
