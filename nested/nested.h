@@ -80,6 +80,9 @@ struct nested_vmx {
 	bool io_pass_active;
 	uint32_t io_pass_port, io_pass_size;
 	uint64_t l2_entries, l2_exits_reflected, l2_exits_l0;
+	/* Trapped VMREADs and VMWRITEs per VMCS12 field (enum vmcs12_index): what a
+	 * shadow VMCS did not cover, printed at the end of the run. */
+	uint32_t trapped_reads[V12_FIELDS], trapped_writes[V12_FIELDS];
 };
 
 extern struct nested_vmx nested;
@@ -99,6 +102,8 @@ static inline bool nested_msr_is_l0s(uint32_t msr)
 }
 
 /* L1's view of the MSRs L0 owns. false = #GP. */
+/* End of the run: the fields L1's trapped VMREADs/VMWRITEs hit most. */
+void nested_print_trapped_fields(void);
 bool nested_rdmsr(uint32_t msr, uint64_t *value);
 bool nested_wrmsr(uint32_t msr, uint64_t value);
 /* Put back L1's view of an MSR L0 owns as it was (an undone VM-entry MSR load). */

@@ -310,6 +310,7 @@ void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 		done(x);
 		return;
 	}
+	nested.trapped_reads[f->index]++;
 	if (f->group == GUEST && f->nested == NC_COLD)
 		nested_sync_cold();
 	value = vmcs12_read(nested.vmcs12, f, high);
@@ -354,6 +355,7 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 	else {
 		vmcs12_write(nested.vmcs12, f, high, value, bits);
 		nested_mark_dirty(f->index);
+		nested.trapped_writes[f->index]++;
 		vm_succeed();
 	}
 	done(x);
@@ -433,4 +435,35 @@ void handle_vmcall(struct vcpu *v, const struct exit_ctx *x)
 		return;
 	vm_fail(VMERR_VMCALL_IN_ROOT);
 	done(x);
+}
+
+/* The fields L1's VMREADs / VMWRITEs trapped on most (those a shadow VMCS did not cover). */
+static void print_top(const char *what, const uint32_t *count)
+{
+	char line[200];
+	int len = 0;
+	bool taken[V12_FIELDS] = { false };
+
+	for (unsigned n = 0; n < 8; n++) {
+		unsigned best = V12_FIELDS;
+
+		for (unsigned i = 0; i < V12_FIELDS; i++)
+			if (!taken[i] && count[i] && (best == V12_FIELDS || count[i] > count[best]))
+				best = i;
+		if (best == V12_FIELDS)
+			break;
+		taken[best] = true;
+		len += nv_snprintf(line + len, sizeof(line) - (size_t)len, " 0x%04x=%u",
+				   vmcs12_fields[best].encoding, count[best]);
+		if (len >= (int)sizeof(line) - 20)
+			break;
+	}
+	if (len)
+		log_line("nested: trapped %s by field (encoding=count, most first):%s", what, line);
+}
+
+void nested_print_trapped_fields(void)
+{
+	print_top("VMREADs", nested.trapped_reads);
+	print_top("VMWRITEs", nested.trapped_writes);
 }

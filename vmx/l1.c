@@ -60,6 +60,7 @@ static void print_exit_stats(bool failure)
 		log_line("nested: %lu entries to L2, %lu exits reflected to L1, %lu handled by L0",
 			 nested.l2_entries, nested.l2_exits_reflected, nested.l2_exits_l0);
 	nested_ept_print();
+	nested_print_trapped_fields();
 	nmi_print();
 	for (unsigned r = 0; r < EXIT_REASON_COUNT; r++) {
 		if (!v->exit_count[r])
