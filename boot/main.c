@@ -342,7 +342,7 @@ static void log_summary(void)
 		       (ull)p->modules[i].end, p->modules[i].string);
 	nv_log(NV_LOG_INFO, "L1 %s: 0x%llx-0x%llx",
 	       p->protocol == NV_L1_PVH     ? "PVH start info"
-	       : p->protocol == NV_L1_LINUX ? "Linux zero page area"
+	       : p->protocol == NV_L1_LINUX ? "Linux zero page"
 					    : "Multiboot info",
 	       (ull)p->mbi_base,
 	       (ull)(p->mbi_base + p->mbi_size));

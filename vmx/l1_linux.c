@@ -100,9 +100,10 @@ void l1_build_linux_zero_page(const struct nv_bootinfo *bi, uint64_t ram_end,
 	put(zp, LB_CMD_LINE_PTR, (uint32_t)cmdline_at, 4);
 	put(zp, BP_EXT_CMD_LINE_PTR, cmdline_at >> 32, 4);
 
-	/* The first module is the initrd, as QEMU's -initrd. */
-	if (p->nmodules) {
-		uint64_t start = p->modules[0].start, size = p->modules[0].end - start;
+	/* The first module is the initrd, as QEMU's -initrd; without one, none (not the file's values). */
+	{
+		uint64_t start = p->nmodules ? p->modules[0].start : 0;
+		uint64_t size = p->nmodules ? p->modules[0].end - start : 0;
 
 		put(zp, LB_RAMDISK_IMAGE, (uint32_t)start, 4);
 		put(zp, LB_RAMDISK_SIZE, (uint32_t)size, 4);

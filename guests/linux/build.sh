@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The Linux/KVM L1 image, from Debian packages only (README, "Linux/KVM as L1"):
 #   OUT/vmlinux          the decompressed ELF64 kernel (PVH entry), from linux-image-6.1*-amd64
+#   OUT/vmlinuz          the same kernel as Debian ships it, a bzImage (the boot protocol path)
 #   OUT/initramfs.cpio   uncompressed newc: busybox-static, /init, kvm modules (.BTF stripped), kvmtest
 #   OUT/cmdline          the kernel command line the runs use
 # Usage: guests/linux/build.sh [OUT]   (default build/linux). KVER=6.1.0-NN-amd64 picks a kernel.
@@ -74,6 +75,11 @@ if [ ! -f "$OUT/vmlinux" ] || [ "$bz" -nt "$OUT/vmlinux" ] || [ "$here/extract-v
 	say "extracting vmlinux from $(basename "$bz")"
 	"$PYTHON" "$here/extract-vmlinux.py" "$bz" "$OUT/vmlinux.tmp"
 	mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
+fi
+
+# The bzImage itself, under a fixed name, for L1s booted through the Linux boot protocol.
+if [ ! -f "$OUT/vmlinuz" ] || [ "$bz" -nt "$OUT/vmlinuz" ]; then
+	cp -p "$bz" "$OUT/vmlinuz"
 fi
 
 # 4. The modules: kvm-intel and what it depends on (modinfo's depends=), .BTF stripped.

@@ -55,3 +55,7 @@ UNIT_TESTS += dmar
 UNIT_SRCS_dmar := drivers/dmar.c
 UNIT_TESTS += vtd_pt
 UNIT_SRCS_vtd_pt := drivers/vtd_pt.c ept/ept01.c ept/ept.c lib/memmap.c
+UNIT_TESTS += l1bzimage
+UNIT_SRCS_l1bzimage := boot/l1image.c boot/l1pvh.c boot/l1bzimage.c boot/l1plan.c lib/memmap.c lib/fmt.c
+UNIT_TESTS += linux_zero_page
+UNIT_SRCS_linux_zero_page := vmx/l1_linux.c lib/memmap.c lib/fmt.c
