@@ -124,4 +124,4 @@ fi
 "$PYTHON" "$here/mkcpio.py" "$OUT/root" "$OUT/initramfs.cpio.tmp"
 mv "$OUT/initramfs.cpio.tmp" "$OUT/initramfs.cpio"
 cp "$here/cmdline" "$OUT/cmdline"
-say "$kver: $OUT/vmlinux ($(wc -c < "$OUT/vmlinux") bytes), $OUT/initramfs.cpio ($(wc -c < "$OUT/initramfs.cpio") bytes), modules:$order"
+say "$kver: $OUT/vmlinux ($(wc -c < "$OUT/vmlinux") bytes), $OUT/vmlinuz ($(wc -c < "$OUT/vmlinuz") bytes), $OUT/initramfs.cpio ($(wc -c < "$OUT/initramfs.cpio") bytes), modules:$order"
