@@ -223,7 +223,8 @@ test: deps
 	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)
 
 # The Linux/KVM L1 from Debian packages (guests/linux/build.sh): $(BUILD)/linux/vmlinux,
-# $(BUILD)/linux/initramfs.cpio, $(BUILD)/linux/cmdline. Cached: a second run is fast.
+# $(BUILD)/linux/vmlinuz (the bzImage), $(BUILD)/linux/initramfs.cpio,
+# $(BUILD)/linux/cmdline. Cached: a second run is fast.
 linux-image: deps
 	@sh guests/linux/build.sh $(BUILD)/linux
 

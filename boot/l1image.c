@@ -249,6 +249,9 @@ int nv_l1_parse(const void *file, uint64_t size, struct nv_l1_image *img, char *
 {
 	const uint8_t *f = file;
 
+	/* QEMU's x86_load_linux: "HdrS" at 0x202 makes it a Linux kernel before any Multiboot search. */
+	if (nv_l1_is_bzimage(f, size))
+		return nv_l1_parse_bzimage(file, size, img, err, errlen);
 	memset(img, 0, sizeof(*img));
 	img->protocol = NV_L1_MULTIBOOT;
 	if (find_header(f, size, img, err, errlen)) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The L1 kernel, validated as QEMU's -kernel loads it (pure, no UEFI): a
- * Multiboot version 1 kernel, or an ELF64 kernel with a PVH entry (boot/l1pvh.c).
+ * Linux bzImage (boot/l1bzimage.c), a Multiboot version 1 kernel, or an ELF64
+ * kernel with a PVH entry (boot/l1pvh.c).
  */
 #ifndef NV_BOOT_L1IMAGE_H
 #define NV_BOOT_L1IMAGE_H
@@ -42,10 +43,15 @@ struct nv_l1_image {
 	bool aout;               /* loaded by the header's address fields (flag 16) */
 	uint32_t nsegs;          /* "segment N" in messages is segs[N] */
 	struct nv_l1_segment segs[NV_L1_MAX_SEGS];
+	/* bzImage only: its setup header (from file offset LB_SETUP_SECTS). */
+	uint32_t linux_hdr_len;
+	uint8_t linux_hdr[LB_HDR_MAX];
 };
 
 /*
- * Validate file[0..size) completely. With a Multiboot header (as QEMU, it wins):
+ * Validate file[0..size) completely. A file with the Linux boot protocol's
+ * "HdrS" at 0x202 is a bzImage (nv_l1_parse_bzimage; as in QEMU, it wins).
+ * With a Multiboot header (as QEMU, it wins over ELF64):
  * the header, then either the a.out-kludge address fields (flag 16) or an
  * ELF32 i386 executable loaded at p_paddr. Without one, an ELF64 file must be
  * a PVH kernel (nv_l1_parse_pvh). Returns 0, or -1 with a precise message.
@@ -60,6 +66,31 @@ int nv_l1_parse(const void *file, uint64_t size, struct nv_l1_image *img, char *
  */
 int nv_l1_parse_pvh(const void *file, uint64_t size, struct nv_l1_image *img, char *err,
 		    size_t errlen);
+
+/* Does the file carry the Linux boot protocol's "HdrS" magic at 0x202? */
+bool nv_l1_is_bzimage(const void *file, uint64_t size);
+
+/*
+ * boot/l1bzimage.c: a Linux bzImage (boot protocol 2.12 or later, LOADED_HIGH):
+ * one piece, the protected-mode kernel from file offset (setup_sects + 1) * 512,
+ * syssize * 16 bytes, placed at pref_address (aligned up to kernel_alignment if
+ * relocatable), with init_size bytes of memory (the rest zeroed); the entry is
+ * that address (code32_start). Returns 0, or -1 with a message.
+ */
+int nv_l1_parse_bzimage(const void *file, uint64_t size, struct nv_l1_image *img, char *err,
+			size_t errlen);
+
+/* Read little-endian fields of a setup header copy (hdr[0] is file offset LB_SETUP_SECTS). */
+static inline uint32_t nv_lb_hdr_read(const uint8_t *hdr, uint32_t len, uint32_t off,
+				      uint32_t bytes)
+{
+	uint32_t v = 0;
+
+	for (uint32_t i = 0; i < bytes; i++)
+		if (off - LB_SETUP_SECTS + i < len)
+			v |= (uint32_t)hdr[off - LB_SETUP_SECTS + i] << (8 * i);
+	return v;
+}
 
 /*
  * Append segment img->nsegs ("program header phdr" in messages): filesz <= memsz,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* L1 placement: layout as QEMU's Multiboot loader does it, then checks against a memory map (pure). */
+/* L1 placement: layout as QEMU's Multiboot loader does it (Linux: boot.rst's limits too), then checks against a memory map (pure). */
 #include "l1plan.h"
 
 #include <nestvisor/memmap.h>
@@ -31,7 +31,38 @@ static void first_word(const char *s, char *out, size_t size)
 /* The boot information area by its protocol's name. */
 static const char *info_name(const struct nv_l1_plan *plan)
 {
-	return plan->protocol == NV_L1_PVH ? "PVH start info area" : "Multiboot info area";
+	return plan->protocol == NV_L1_PVH     ? "PVH start info area"
+	       : plan->protocol == NV_L1_LINUX ? "Linux zero page area"
+					       : "Multiboot info area";
+}
+
+/* Linux (PVH or bzImage) takes its first module as the initrd. */
+static bool is_linux(const struct nv_l1_plan *plan)
+{
+	return plan->protocol == NV_L1_PVH || plan->protocol == NV_L1_LINUX;
+}
+
+/* boot.rst: the initrd below initrd_addr_max, the command line within cmdline_size. */
+static int check_linux(const struct nv_l1_plan_input *in, const struct nv_l1_plan *plan,
+		       char *err, size_t errlen)
+{
+	const struct nv_l1_image *img = in->image;
+	uint32_t initrd_max = nv_lb_hdr_read(img->linux_hdr, img->linux_hdr_len,
+					     LB_INITRD_ADDR_MAX, 4);
+	uint32_t cmdline_size = nv_lb_hdr_read(img->linux_hdr, img->linux_hdr_len,
+					       LB_CMDLINE_SIZE, 4);
+	char file[NV_PATH_MAX];
+
+	if (plan->nmodules && plan->modules[0].end > plan->modules[0].start &&
+	    plan->modules[0].end - 1 > initrd_max) {
+		first_word(plan->modules[0].string, file, sizeof(file));
+		return ERR("%s: initrd, module 0 (0x%llx-0x%llx) ends above the kernel's initrd_addr_max 0x%x",
+			   file, (ull)plan->modules[0].start, (ull)plan->modules[0].end, initrd_max);
+	}
+	if (strlen(plan->cmdline) > cmdline_size)
+		return ERR("%s: command line is %zu bytes, the kernel takes at most %u (cmdline_size)",
+			   in->path, strlen(plan->cmdline), cmdline_size);
+	return 0;
 }
 
 int nv_l1_plan_layout(const struct nv_l1_plan_input *in, struct nv_l1_plan *plan, char *err,
@@ -84,8 +115,8 @@ int nv_l1_plan_layout(const struct nv_l1_plan_input *in, struct nv_l1_plan *plan
 	plan->load_end = plan->mbi_base + plan->mbi_size;
 	plan->entry = img->entry;
 	plan->mem_limit = in->mem_limit;
-	/* QEMU passes a Multiboot kernel its file name first, then -append; a PVH kernel only -append. */
-	if (img->protocol == NV_L1_PVH) {
+	/* QEMU passes a Multiboot kernel its file name first, then -append; Linux only -append. */
+	if (is_linux(plan)) {
 		if (nv_strlcpy(plan->cmdline, in->cmdline, sizeof(plan->cmdline)) >= sizeof(plan->cmdline))
 			return ERR("%s: command line is too long (max %d bytes)", in->path,
 				   NV_CMDLINE_MAX - 1);
@@ -93,6 +124,11 @@ int nv_l1_plan_layout(const struct nv_l1_plan_input *in, struct nv_l1_plan *plan
 			       in->cmdline[0] ? " " : "", in->cmdline) >= (int)sizeof(plan->cmdline)) {
 		return ERR("%s: command line is too long (max %d bytes with the path)", in->path,
 			   NV_CMDLINE_MAX - 1);
+	}
+	if (img->protocol == NV_L1_LINUX) {
+		plan->linux_hdr_len = img->linux_hdr_len;
+		memcpy(plan->linux_hdr, img->linux_hdr, img->linux_hdr_len);
+		return check_linux(in, plan, err, errlen);
 	}
 	return 0;
 }
@@ -124,12 +160,14 @@ static void get_target(const struct nv_l1_plan *plan, uint32_t i, struct target 
 	t->end = t->base + plan->copies[i].memsz;
 	if (i < nsegs) {
 		nv_strlcpy(t->file, plan->path, sizeof(t->file));
-		nv_snprintf(t->what, sizeof(t->what), "segment %u", i);
+		if (plan->protocol == NV_L1_LINUX)
+			nv_strlcpy(t->what, "kernel up to init_size", sizeof(t->what));
+		else
+			nv_snprintf(t->what, sizeof(t->what), "segment %u", i);
 	} else {
 		first_word(plan->modules[i - nsegs].string, t->file, sizeof(t->file));
-		/* A PVH kernel (Linux) takes its first module as the initrd. */
 		nv_snprintf(t->what, sizeof(t->what), "%s %u",
-			    plan->protocol == NV_L1_PVH && i == nsegs ? "initrd, module" : "module",
+			    is_linux(plan) && i == nsegs ? "initrd, module" : "module",
 			    i - nsegs);
 	}
 }

@@ -318,13 +318,21 @@ static void log_summary(void)
 	nv_log(NV_LOG_INFO, "boot info at 0x%llx; page tables at 0x%llx map 0-0x%llx with %s pages",
 	       (ull)L.boot_phys, (ull)L.cr3, (ull)L.pt.top, L.pt.gb_pages ? "1 GiB" : "2 MiB");
 	nv_log(NV_LOG_INFO, "ACPI RSDP at 0x%llx", (ull)L.bi->rsdp);
-	if (p->protocol == NV_L1_PVH)
+	if (p->protocol == NV_L1_PVH) {
 		nv_log(NV_LOG_INFO, "L1: %s, ELF64, PVH entry 0x%llx, %u segment%s", p->path,
 		       (ull)p->entry, nsegs, nsegs == 1 ? "" : "s");
-	else
+	} else if (p->protocol == NV_L1_LINUX) {
+		uint32_t v = nv_lb_hdr_read(p->linux_hdr, p->linux_hdr_len, LB_VERSION, 2);
+
+		nv_log(NV_LOG_INFO, "L1: %s, bzImage, boot protocol %u.%02u, 32-bit entry 0x%llx, init_size 0x%x, xloadflags 0x%x",
+		       p->path, v >> 8, v & 0xff, (ull)p->entry,
+		       nv_lb_hdr_read(p->linux_hdr, p->linux_hdr_len, LB_INIT_SIZE, 4),
+		       nv_lb_hdr_read(p->linux_hdr, p->linux_hdr_len, LB_XLOADFLAGS, 2));
+	} else {
 		nv_log(NV_LOG_INFO, "L1: %s, %s, entry 0x%llx, Multiboot flags 0x%x, %u segment%s",
 		       p->path, L.l1.aout ? "a.out kludge" : "ELF32", (ull)p->entry, L.l1.mb_flags,
 		       nsegs, nsegs == 1 ? "" : "s");
+	}
 	for (uint32_t i = 0; i < nsegs; i++)
 		nv_log(NV_LOG_INFO, "L1 segment %u: 0x%llx-0x%llx (0x%llx bytes from the file)", i,
 		       (ull)p->copies[i].dst, (ull)(p->copies[i].dst + p->copies[i].memsz),
@@ -333,7 +341,10 @@ static void log_summary(void)
 		nv_log(NV_LOG_INFO, "L1 module %u: 0x%llx-0x%llx \"%s\"", i, (ull)p->modules[i].start,
 		       (ull)p->modules[i].end, p->modules[i].string);
 	nv_log(NV_LOG_INFO, "L1 %s: 0x%llx-0x%llx",
-	       p->protocol == NV_L1_PVH ? "PVH start info" : "Multiboot info", (ull)p->mbi_base,
+	       p->protocol == NV_L1_PVH     ? "PVH start info"
+	       : p->protocol == NV_L1_LINUX ? "Linux zero page"
+					    : "Multiboot info",
+	       (ull)p->mbi_base,
 	       (ull)(p->mbi_base + p->mbi_size));
 	nv_log(NV_LOG_INFO, "L1 cmdline: \"%s\"", p->cmdline);
 	if (p->mem_limit)

@@ -507,13 +507,14 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build", help="build directory (BOOTX64.EFI, core.elf)")
     ap.add_argument("--l1", required=True,
-                    help="L1 image: a Multiboot ELF32 kernel or an ELF64 with a PVH entry (vmlinux)")
+                    help="L1 image: a Multiboot ELF32 kernel, an ELF64 with a PVH entry (vmlinux) "
+                         "or a Linux bzImage (vmlinuz)")
     ap.add_argument("--cmdline", default="", help="L1 command line")
     ap.add_argument("--cfg", action="append", default=[], metavar="KEY=VALUE",
                     help="extra nestvisor.cfg line (repeatable), e.g. l1_memory=64M")
     ap.add_argument("--module", action="append", default=[], metavar="FILE[:ARGS]",
-                    help="Multiboot module, or for a PVH L1 a module-list entry; Linux takes "
-                         "the first as its initrd (repeatable)")
+                    help="Multiboot module, or for a PVH L1 a module-list entry; Linux (PVH or "
+                         "bzImage) takes the first as its initrd (repeatable)")
     ap.add_argument("--emulator", choices=["bochs", "qemu", "kvm", "auto"], default="bochs",
                     help="bochs: Bochs + OVMF (VMX); qemu: QEMU TCG (no VMX); "
                          "kvm: QEMU/KVM on an Intel host with nested VMX; auto: kvm if usable")

@@ -6,6 +6,7 @@
 #include "vmx/acct.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
+#include "vmx/linux_zp.h"
 #include "vmx/pvh.h"
 #include "vmx/vmx_bits.h"
 #include "ept/ept01.h"
@@ -112,11 +113,42 @@ static bool isa_dma_reaches_others(void)
 	return false;
 }
 
+/* L1's boot information by its protocol, and the state it starts in. */
+static void build_boot_info(const struct nv_bootinfo *bi, struct l1_entry_state *st)
+{
+	*st = (struct l1_entry_state){ .rip = bi->l1.entry, .cs = L1_MULTIBOOT_CS,
+				       .ds = L1_MULTIBOOT_DS };
+	switch (bi->l1.protocol) {
+	case NV_L1_LINUX: {
+		struct l1_linux_boot lb;
+
+		l1_build_linux_zero_page(bi, l1.ram_end, &lb);
+		l1.mbi = lb.zero_page;
+		/* boot.rst, "32-bit BOOT PROTOCOL": ESI = boot_params, EBX = EBP = EDI = 0. */
+		st->rsi = lb.zero_page;
+		st->cs = LB_BOOT_CS;
+		st->ds = LB_BOOT_DS;
+		st->gdt_base = lb.gdt_base;
+		st->gdt_limit = lb.gdt_limit;
+		return;
+	}
+	case NV_L1_PVH:
+		l1.mbi = l1_build_pvh_start_info(bi, l1.ram_end);
+		break;
+	default:
+		l1.mbi = l1_build_multiboot_info(bi, l1.ram_end);
+		break;
+	}
+	st->rax = MULTIBOOT_BOOTLOADER_MAGIC;
+	st->rbx = l1.mbi;
+}
+
 void l1_start(const struct nv_bootinfo *bi)
 {
 	const struct ept_ops ops = { ept_alloc, ept_table, 0 };
 	struct ept01_window win[MCFG_MAX_WINDOWS + DMAR_MAX_UNITS];
 	unsigned nwin = 0;
+	struct l1_entry_state entry;
 
 	/* ECAM: L1 reads it, its writes exit to vmx/exit_ecam.c's filter. */
 	for (unsigned i = 0; i < pci_ecam.n; i++)
@@ -130,8 +162,7 @@ void l1_start(const struct nv_bootinfo *bi)
 	l1.ram_end = nv_l1_ram_end(bi->mmap, bi->mmap_count, bi->l1.mem_limit);
 
 	l1_place_image(bi);
-	l1.mbi = bi->l1.protocol == NV_L1_PVH ? l1_build_pvh_start_info(bi, l1.ram_end)
-					      : l1_build_multiboot_info(bi, l1.ram_end);
+	build_boot_info(bi, &entry);
 
 	if (ept_init(&l1.ept01, &ops, vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES,
 		     vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES) ||
@@ -153,7 +184,7 @@ void l1_start(const struct nv_bootinfo *bi)
 	if (!vtd.on)
 		log_line("dma: no VT-d translation; bus mastering refused (turned off in %u PCI "
 			 "functions)", pci_disable_bus_mastering());
-	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), bi->l1.entry, l1.mbi);
+	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), &entry);
 	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing, bi->ept02_pool_pages);
 	acct_init(bi->accounting);
 	log_line("config: vmcs_shadowing=%s accounting=%s log_port=%s",
@@ -165,7 +196,10 @@ void l1_start(const struct nv_bootinfo *bi)
 	panic_set_dump_hook(dump_on_panic);
 	run_set_end_hook(print_exit_stats);
 	pr_info("starting L1 %s at 0x%lx (%s at 0x%lx)", bi->l1.path, bi->l1.entry,
-		bi->l1.protocol == NV_L1_PVH ? "PVH start info" : "Multiboot info", l1.mbi);
+		bi->l1.protocol == NV_L1_PVH     ? "PVH start info"
+		: bi->l1.protocol == NV_L1_LINUX ? "Linux zero page"
+						 : "Multiboot info",
+		l1.mbi);
 	if (bi->selftest == NV_SELFTEST_L0_FAULT) {
 		/* The panic path on purpose: a page fault in L0 with L1's VMCS loaded. */
 		log_line("selftest: faulting in L0 at 0x%lx", SELFTEST_FAULT_ADDR);

@@ -16,7 +16,7 @@
 struct l1_env {
 	const struct nv_bootinfo *bi;
 	uint64_t ram_end;      /* free RAM at or above this is not L1's (l1_memory) */
-	uint64_t mbi;          /* Multiboot information or PVH start info, L1 physical */
+	uint64_t mbi;          /* Multiboot information, PVH start info or Linux zero page, L1 physical */
 	struct ept ept01;
 	uint64_t msr_bitmap, io_bitmap_a, io_bitmap_b;  /* L0's intercepts for L1 */
 	size_t pool_free_at_start;  /* L0 pool pages free when L1 started */
@@ -58,8 +58,25 @@ __attribute__((noreturn)) void l1_start(const struct nv_bootinfo *bi);
 void l1_place_image(const struct nv_bootinfo *bi);
 uint64_t l1_build_multiboot_info(const struct nv_bootinfo *bi, uint64_t ram_end);
 
-/* vmx/vmcs01.c: a VMCS01 that starts L1 at the Multiboot entry state (PVH's too, EBX = mbi). */
-void vmcs01_setup(struct vcpu *v, uint64_t eptp, uint64_t entry, uint64_t mbi);
+/*
+ * L1's first state besides what every protocol shares (32-bit protected mode,
+ * paging off, flat 4 GiB segments, IF = 0; the other registers 0).
+ */
+struct l1_entry_state {
+	uint64_t rip;
+	uint64_t rax, rbx, rsi;
+	uint16_t cs, ds;        /* selectors; DS is also ES, SS, FS and GS */
+	uint64_t gdt_base;      /* GDTR; 0/0 where the protocol leaves it undefined */
+	uint16_t gdt_limit;
+};
+
+/* Multiboot (and PVH): CS 0x08, data 0x10, no GDT; EAX = the magic, EBX = the info. */
+#define L1_MULTIBOOT_CS 0x08
+#define L1_MULTIBOOT_DS 0x10
+#define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u
+
+/* vmx/vmcs01.c: a VMCS01 that starts L1 in that state. */
+void vmcs01_setup(struct vcpu *v, uint64_t eptp, const struct l1_entry_state *st);
 /* L0's host-state area (the same in VMCS01 and VMCS02), into the current VMCS. */
 void vmcs_write_host_state(struct vcpu *v);
 

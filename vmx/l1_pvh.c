@@ -17,17 +17,6 @@ static void *l1_ptr(uint64_t gpa)
 	return (void *)(uintptr_t)gpa;  /* EPT01 is the identity; L0 maps all memory 1:1 */
 }
 
-static uint32_t e820_type(uint32_t nv_type)
-{
-	switch (nv_type) {
-	case NV_MEM_USABLE: return E820_RAM;
-	case NV_MEM_ACPI_RECLAIM: return E820_ACPI;
-	case NV_MEM_ACPI_NVS: return E820_NVS;
-	case NV_MEM_BAD: return E820_UNUSABLE;
-	default: return E820_RESERVED;
-	}
-}
-
 /* A bump allocator inside the info area the loader reserved and checked. */
 struct info_area {
 	uint64_t base, size, used;

@@ -2,11 +2,12 @@
 /*
  * The Xen PVH boot ABI's start info, version 1, as L0 hands it to a PVH L1
  * (Xen's public arch-x86/hvm/start_info.h, "hvm_start_info"; the same layout
- * QEMU gives Linux's vmlinux). Memory map types are E820's (ACPI 6.4, 15.1
- * "Address Range Types").
+ * QEMU gives Linux's vmlinux). Memory map types are E820's (vmx/e820.h).
  */
 #ifndef NESTVISOR_VMX_PVH_H
 #define NESTVISOR_VMX_PVH_H
+
+#include "vmx/e820.h"
 
 #include <nestvisor/bootinfo.h>
 #include <stddef.h>
@@ -14,12 +15,6 @@
 
 #define HVM_START_MAGIC     0x336ec578u   /* "xEn3" with the 0x80 bit of the "E" set */
 #define HVM_START_VERSION   1             /* version 1 has the memory map */
-
-#define E820_RAM            1
-#define E820_RESERVED       2
-#define E820_ACPI           3
-#define E820_NVS            4
-#define E820_UNUSABLE       5
 
 struct hvm_start_info {
 	uint32_t magic;

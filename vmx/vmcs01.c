@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * VMCS01: L0's controls for running L1, L0's host state, and L1's initial
- * state, which is the Multiboot machine state (Multiboot 0.6.96, 3.2
- * "Machine state"): 32-bit protected mode, paging off, flat segments,
- * EAX = 0x2BADB002, EBX = the Multiboot information.
+ * state: 32-bit protected mode, paging off, flat segments, interrupts off.
+ * That is the Multiboot machine state (Multiboot 0.6.96, 3.2 "Machine
+ * state"; PVH's too), and with other selectors, a GDT and other registers,
+ * the Linux boot protocol's 32-bit entry (vmx/l1_linux.c): struct
+ * l1_entry_state says which.
  */
 #include "vmx/caps.h"
 #include "vmx/l1.h"
@@ -19,12 +21,7 @@
 #include "core/run.h"
 #include "core/x86.h"
 
-#define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002u
 #define L1_VPID 1
-
-/* Initial guest segments: selectors as a GDT with code at 0x08, data at 0x10. */
-#define L1_CS 0x08
-#define L1_DS 0x10
 #define AR_CODE32 (AR_G | AR_DB | AR_P | AR_S | 0xb)  /* exec/read, accessed */
 #define AR_DATA32 (AR_G | AR_DB | AR_P | AR_S | 0x3)  /* read/write, accessed */
 #define AR_TSS32_BUSY (AR_P | 0xb)
@@ -163,21 +160,21 @@ void vmcs_write_host_state(struct vcpu *v)
 		vmwrite32(VMCS_GUEST_##seg##_AR_BYTES, ar);     \
 	} while (0)
 
-static void setup_guest_state(struct vcpu *v, uint64_t entry, uint64_t mbi)
+static void setup_guest_state(struct vcpu *v, const struct l1_entry_state *st)
 {
 	const struct vmx_caps *c = &vmx_caps;
 	uint64_t cr0 = CR0_PE | CR0_ET;
 
-	SET_SEGMENT(CS, L1_CS, 0, 0xffffffffu, AR_CODE32);
-	SET_SEGMENT(DS, L1_DS, 0, 0xffffffffu, AR_DATA32);
-	SET_SEGMENT(ES, L1_DS, 0, 0xffffffffu, AR_DATA32);
-	SET_SEGMENT(SS, L1_DS, 0, 0xffffffffu, AR_DATA32);
-	SET_SEGMENT(FS, L1_DS, 0, 0xffffffffu, AR_DATA32);
-	SET_SEGMENT(GS, L1_DS, 0, 0xffffffffu, AR_DATA32);
+	SET_SEGMENT(CS, st->cs, 0, 0xffffffffu, AR_CODE32);
+	SET_SEGMENT(DS, st->ds, 0, 0xffffffffu, AR_DATA32);
+	SET_SEGMENT(ES, st->ds, 0, 0xffffffffu, AR_DATA32);
+	SET_SEGMENT(SS, st->ds, 0, 0xffffffffu, AR_DATA32);
+	SET_SEGMENT(FS, st->ds, 0, 0xffffffffu, AR_DATA32);
+	SET_SEGMENT(GS, st->ds, 0, 0xffffffffu, AR_DATA32);
 	SET_SEGMENT(TR, 0, 0, 0xff, AR_TSS32_BUSY);
 	SET_SEGMENT(LDTR, 0, 0, 0, AR_UNUSABLE);
-	vmwritenat(VMCS_GUEST_GDTR_BASE, 0);
-	vmwrite32(VMCS_GUEST_GDTR_LIMIT, 0);
+	vmwritenat(VMCS_GUEST_GDTR_BASE, st->gdt_base);
+	vmwrite32(VMCS_GUEST_GDTR_LIMIT, st->gdt_limit);
 	vmwritenat(VMCS_GUEST_IDTR_BASE, 0);
 	vmwrite32(VMCS_GUEST_IDTR_LIMIT, 0);
 
@@ -188,7 +185,7 @@ static void setup_guest_state(struct vcpu *v, uint64_t entry, uint64_t mbi)
 	vmwritenat(VMCS_GUEST_CR4, c->cr4_fixed0);
 	vmwritenat(VMCS_GUEST_DR7, 0x400);
 	vmwritenat(VMCS_GUEST_RSP, 0);
-	vmwritenat(VMCS_GUEST_RIP, entry);
+	vmwritenat(VMCS_GUEST_RIP, st->rip);
 	vmwritenat(VMCS_GUEST_RFLAGS, RFLAGS_FIXED1);
 	vmwrite64(VMCS_GUEST_IA32_EFER, 0);
 	vmwrite64(VMCS_GUEST_IA32_PAT, PAT_POWER_ON);
@@ -201,14 +198,15 @@ static void setup_guest_state(struct vcpu *v, uint64_t entry, uint64_t mbi)
 	vmwrite32(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
 	vmwrite64(VMCS_VMCS_LINK_POINTER, ~0ull);
 
-	v->frame.regs.r[GPR_RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
-	v->frame.regs.r[GPR_RBX] = mbi;
+	v->frame.regs.r[GPR_RAX] = st->rax;
+	v->frame.regs.r[GPR_RBX] = st->rbx;
+	v->frame.regs.r[GPR_RSI] = st->rsi;
 }
 
-void vmcs01_setup(struct vcpu *v, uint64_t eptp, uint64_t entry, uint64_t mbi)
+void vmcs01_setup(struct vcpu *v, uint64_t eptp, const struct l1_entry_state *st)
 {
 	v->vmcs_phys = vmx_new_vmcs();
 	setup_controls(eptp);
 	vmcs_write_host_state(v);
-	setup_guest_state(v, entry, mbi);
+	setup_guest_state(v, st);
 }

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The Linux/KVM L1 image, from Debian packages only (README, "Linux/KVM as L1"):
 #   OUT/vmlinux          the decompressed ELF64 kernel (PVH entry), from linux-image-6.1*-amd64
+#   OUT/vmlinuz          the same kernel as Debian ships it, a bzImage (the boot protocol path)
 #   OUT/initramfs.cpio   uncompressed newc: busybox-static, /init, kvm modules (.BTF stripped), kvmtest
 #   OUT/cmdline          the kernel command line the runs use
 # Usage: guests/linux/build.sh [OUT]   (default build/linux). KVER=6.1.0-NN-amd64 picks a kernel.
@@ -76,6 +77,11 @@ if [ ! -f "$OUT/vmlinux" ] || [ "$bz" -nt "$OUT/vmlinux" ] || [ "$here/extract-v
 	mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
 fi
 
+# The bzImage itself, under a fixed name, for L1s booted through the Linux boot protocol.
+if [ ! -f "$OUT/vmlinuz" ] || [ "$bz" -nt "$OUT/vmlinuz" ]; then
+	cp -p "$bz" "$OUT/vmlinuz"
+fi
+
 # 4. The modules: kvm-intel and what it depends on (modinfo's depends=), .BTF stripped.
 moddir="$OUT/kernel/lib/modules/$kver/kernel"
 mkdir -p "$OUT/root/lib/modules"
@@ -118,4 +124,4 @@ fi
 "$PYTHON" "$here/mkcpio.py" "$OUT/root" "$OUT/initramfs.cpio.tmp"
 mv "$OUT/initramfs.cpio.tmp" "$OUT/initramfs.cpio"
 cp "$here/cmdline" "$OUT/cmdline"
-say "$kver: $OUT/vmlinux ($(wc -c < "$OUT/vmlinux") bytes), $OUT/initramfs.cpio ($(wc -c < "$OUT/initramfs.cpio") bytes), modules:$order"
+say "$kver: $OUT/vmlinux ($(wc -c < "$OUT/vmlinux") bytes), $OUT/vmlinuz ($(wc -c < "$OUT/vmlinuz") bytes), $OUT/initramfs.cpio ($(wc -c < "$OUT/initramfs.cpio") bytes), modules:$order"

@@ -9,8 +9,10 @@
 
 #include <stdint.h>
 
+#include <nestvisor/linux_boot.h>
+
 #define NV_BOOTINFO_MAGIC   0x4f464e49544f4f42ULL /* "BOOTINFO" little-endian */
-#define NV_BOOTINFO_VERSION 5
+#define NV_BOOTINFO_VERSION 6
 
 /* Link address of the core: it runs in the top 2 GiB (-mcmodel=kernel). */
 #define NV_CORE_VBASE 0xffffffff80000000ULL
@@ -64,7 +66,7 @@ struct nv_l1_copy {
 	uint64_t memsz;
 };
 
-/* A Multiboot module (with PVH: a hvm_modlist_entry, the first is Linux's initrd) as L1 will see it. */
+/* A Multiboot module (with PVH: a hvm_modlist_entry; PVH and bzImage: the first is Linux's initrd) as L1 will see it. */
 struct nv_l1_module {
 	uint64_t start;         /* L1 physical, page aligned */
 	uint64_t end;           /* one past the last byte */
@@ -75,6 +77,7 @@ struct nv_l1_module {
 enum nv_l1_protocol {
 	NV_L1_MULTIBOOT = 0,    /* Multiboot 1: EAX = 0x2BADB002, EBX = Multiboot information */
 	NV_L1_PVH = 1,          /* Xen PVH boot ABI: EBX = struct hvm_start_info (vmx/pvh.h) */
+	NV_L1_LINUX = 2,        /* Linux x86 boot protocol (bzImage), 32-bit entry: ESI = zero page */
 };
 
 /* Everything the core needs to start L1; computed and checked by the loader. */
@@ -84,14 +87,18 @@ struct nv_l1_plan {
 	uint64_t entry;         /* 32-bit entry point */
 	uint64_t mem_limit;     /* bytes of RAM L1 gets; 0 = all RAM L0 does not use */
 	uint64_t load_end;      /* one past the highest byte placed (kernel, modules, MBI) */
-	uint64_t mbi_base;      /* where the core builds the Multiboot information or PVH start info */
+	uint64_t mbi_base;      /* where the core builds the Multiboot information, PVH start info or Linux zero page */
 	uint64_t mbi_size;      /* bytes reserved there */
 	uint32_t ncopies;       /* kernel segments first, then one copy per module */
 	uint32_t nmodules;
 	struct nv_l1_copy copies[NV_L1_MAX_COPIES];
 	struct nv_l1_module modules[NV_L1_MAX_MODULES];
-	char cmdline[NV_CMDLINE_MAX];   /* "<l1 path> <cmdline>" (PVH: "<cmdline>"), as QEMU passes it */
+	char cmdline[NV_CMDLINE_MAX];   /* "<l1 path> <cmdline>" (PVH, Linux: "<cmdline>"), as QEMU passes it */
 	char path[NV_PATH_MAX];         /* L1 image path, for messages */
+	/* NV_L1_LINUX: the bzImage's setup header (file offsets LB_SETUP_SECTS up to
+	 * linux_hdr_len bytes on), which L0 copies into the zero page. */
+	uint32_t linux_hdr_len;
+	uint8_t linux_hdr[LB_HDR_MAX];
 };
 
 /* L0 options from nestvisor.cfg. */

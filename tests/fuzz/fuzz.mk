@@ -5,7 +5,7 @@
 FUZZ_HARNESSES += config
 FUZZ_SRCS_config := boot/config.c lib/fmt.c
 FUZZ_HARNESSES += l1image
-FUZZ_SRCS_l1image := boot/l1image.c boot/l1pvh.c lib/fmt.c
+FUZZ_SRCS_l1image := boot/l1image.c boot/l1pvh.c boot/l1bzimage.c lib/fmt.c
 FUZZ_HARNESSES += coreimage
 FUZZ_SRCS_coreimage := boot/coreimage.c lib/fmt.c
 FUZZ_HARNESSES += operand

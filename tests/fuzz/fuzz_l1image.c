@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * boot/l1image.c and boot/l1pvh.c (Multiboot 1 and PVH L1 kernels) on arbitrary bytes. Invariants: 0
+ * boot/l1image.c, boot/l1pvh.c and boot/l1bzimage.c (Multiboot 1, PVH and
+ * bzImage L1 kernels) on arbitrary bytes. Invariants: 0
  * or -1, the same twice; a refusal gives a non-empty NUL-terminated message.
  * An accepted image gives what the loader (boot/l1plan.c) copies blindly:
  * the first valid Multiboot header, 4-byte aligned in the first 8192 bytes,
@@ -11,6 +12,9 @@
  * the a.out-kludge address fields (flag 16) or the ELF32 PT_LOAD headers.
  * A PVH image: no valid Multiboot header in the first 8192 bytes (that one
  * would win), an ELF64 x86-64 executable, segments exactly its PT_LOAD headers.
+ * A bzImage: "HdrS" at 0x202 (it wins over both), protocol 2.12+, LOADED_HIGH,
+ * one segment of syssize * 16 bytes from (setup_sects + 1) * 512, the entry its
+ * first byte, the setup header copied exactly and no longer than boot_params'.
  */
 #include "fuzz.h"
 
@@ -143,6 +147,26 @@ static void check_pvh(const uint8_t *f, uint64_t size, const struct nv_l1_image 
 	INVARIANT(n == img->nsegs, "%u PT_LOAD headers, %u segments", n, img->nsegs);
 }
 
+/* A bzImage: the boot protocol's fields, read here independently. */
+static void check_bzimage(const uint8_t *f, uint64_t size, const struct nv_l1_image *img)
+{
+	uint32_t sects, syssize;
+
+	INVARIANT(size >= 0x26c && rd32(f + LB_HEADER) == LB_HDRS_MAGIC, "bzImage without HdrS");
+	INVARIANT((f[LB_VERSION] | f[LB_VERSION + 1] << 8) >= LB_MIN_VERSION, "protocol too old");
+	INVARIANT(f[LB_LOADFLAGS] & LB_LOADED_HIGH, "no LOADED_HIGH");
+	sects = f[LB_SETUP_SECTS] ? f[LB_SETUP_SECTS] : 4;
+	syssize = rd32(f + LB_SYSSIZE);
+	INVARIANT(img->nsegs == 1 && img->segs[0].offset == (sects + 1) * 512ull &&
+			  img->segs[0].filesz == syssize * 16ull && img->segs[0].filesz &&
+			  img->entry == img->segs[0].paddr,
+		  "bzImage segment 0x%llx+0x%llx", (unsigned long long)img->segs[0].offset,
+		  (unsigned long long)img->segs[0].filesz);
+	INVARIANT(img->linux_hdr_len <= LB_HDR_MAX && img->linux_hdr_len <= size - LB_SETUP_SECTS &&
+			  !memcmp(img->linux_hdr, f + LB_SETUP_SECTS, img->linux_hdr_len),
+		  "setup header copy of 0x%x bytes", img->linux_hdr_len);
+}
+
 /* The entry lies in the file data of a segment (after the vaddr -> paddr translation). */
 static void check_entry(const struct nv_l1_image *img)
 {
@@ -179,8 +203,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  "bad message");
 		return 0;
 	}
-	INVARIANT(img.protocol == NV_L1_MULTIBOOT || img.protocol == NV_L1_PVH, "protocol %u",
-		  img.protocol);
+	INVARIANT(img.protocol == NV_L1_MULTIBOOT || img.protocol == NV_L1_PVH ||
+			  img.protocol == NV_L1_LINUX,
+		  "protocol %u", img.protocol);
+	INVARIANT((img.protocol == NV_L1_LINUX) == nv_l1_is_bzimage(data, size),
+		  "bzImage protocol without HdrS, or HdrS not taken as one");
 	if (img.protocol == NV_L1_MULTIBOOT)
 		check_header(data, size, &img);
 	INVARIANT(img.nsegs >= 1 && img.nsegs <= NV_L1_MAX_SEGS, "%u segments", img.nsegs);
@@ -205,7 +232,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  "segments %u and %u overlap", j, i);
 		}
 	}
-	if (img.protocol == NV_L1_PVH)
+	if (img.protocol == NV_L1_LINUX)
+		check_bzimage(data, size, &img);
+	else if (img.protocol == NV_L1_PVH)
 		check_pvh(data, size, &img);
 	else if (img.aout)
 		check_aout(data, size, &img);

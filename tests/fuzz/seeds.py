@@ -69,6 +69,16 @@ def l1image():
     struct.pack_into("<Q", pvh, 64 + 56 + 24, 0)  # the note's p_paddr: not loaded
     struct.pack_into("<Q", pvh, 64 + 24, 0x100000)  # the load's p_paddr
     write("l1image", "elf64-pvh.elf", bytes(pvh))
+    # A bzImage (Linux boot protocol 2.15): 1 setup sector, 0x100 bytes of kernel at 16 MiB.
+    bz = bytearray(0x500)
+    for off, value, fmt in ((0x1f1, 1, "B"), (0x1f4, 0x10, "I"), (0x1fe, 0xaa55, "H"),
+                            (0x200, 0x6aeb, "H"), (0x202, 0x53726448, "I"), (0x206, 0x20f, "H"),
+                            (0x211, 1, "B"), (0x22c, 0x7fffffff, "I"), (0x230, 0x200000, "I"),
+                            (0x234, 1, "B"), (0x236, 0x7f, "H"), (0x238, 0x7ff, "I"),
+                            (0x258, 0x1000000, "Q"), (0x260, 0x10000, "I")):
+        struct.pack_into("<" + fmt, bz, off, value)
+    bz[0x400:0x400 + len(hlt)] = hlt
+    write("l1image", "bzimage.bin", bytes(bz))
 
 
 def coreimage():
