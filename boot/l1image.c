@@ -7,6 +7,8 @@
 #include <nestvisor/string.h>
 
 #define ERR(...) (nv_snprintf(err, errlen, __VA_ARGS__), -1)
+/* The same message, for another return value. */
+#define SAY(...) ((void)nv_snprintf(err, errlen, __VA_ARGS__))
 #define FOUR_GIB (1ULL << 32)
 
 /* Multiboot 0.6.96, 3.1.1 "The layout of Multiboot header": byte offsets. */
@@ -36,6 +38,13 @@ static bool header_at(const uint8_t *f, uint64_t off)
 }
 
 /* Multiboot 0.6.96, 3.1 "OS image format": the header lies 32-bit aligned in the first 8192 bytes. */
+/*
+ * 0: a usable header; NO_HEADER: none with a valid checksum (err says why);
+ * -1: a valid header this loader cannot use (err says why). Only NO_HEADER
+ * lets an ELF64 image be taken by its PVH entry: a Multiboot header wins.
+ */
+#define NO_HEADER 1
+
 static int find_header(const uint8_t *f, uint64_t size, struct nv_l1_image *img, char *err,
 		       size_t errlen)
 {
@@ -52,15 +61,20 @@ static int find_header(const uint8_t *f, uint64_t size, struct nv_l1_image *img,
 	if (off + MBH_SIZE_BASIC > limit) {
 		uint64_t late_limit = size < LATE_HEADER_LIMIT ? size : LATE_HEADER_LIMIT;
 
-		if (bad != UINT64_MAX)
-			return ERR("bad Multiboot checksum (header at offset 0x%llx: magic + flags + checksum = 0x%x, must be 0)",
-				   (unsigned long long)bad,
-				   (uint32_t)(rd32(f + bad) + rd32(f + bad + 4) + rd32(f + bad + 8)));
+		if (bad != UINT64_MAX) {
+			SAY("bad Multiboot checksum (header at offset 0x%llx: magic + flags + checksum = 0x%x, must be 0)",
+			    (unsigned long long)bad,
+			    (uint32_t)(rd32(f + bad) + rd32(f + bad + 4) + rd32(f + bad + 8)));
+			return NO_HEADER;
+		}
 		for (; off + MBH_SIZE_BASIC <= late_limit; off += 4)
-			if (header_at(f, off))
-				return ERR("no Multiboot header in the first 8192 bytes (one at offset 0x%llx is too far in)",
-					   (unsigned long long)off);
-		return ERR("no Multiboot header in the first 8192 bytes");
+			if (header_at(f, off)) {
+				SAY("no Multiboot header in the first 8192 bytes (one at offset 0x%llx is too far in)",
+				    (unsigned long long)off);
+				return NO_HEADER;
+			}
+		SAY("no Multiboot header in the first 8192 bytes");
+		return NO_HEADER;
 	}
 
 	flags = rd32(f + off + MBH_FLAGS);
@@ -248,15 +262,18 @@ int nv_l1_parse(const void *file, uint64_t size, struct nv_l1_image *img, char *
 		size_t errlen)
 {
 	const uint8_t *f = file;
+	int rc;
 
 	/* QEMU's x86_load_linux: "HdrS" at 0x202 makes it a Linux kernel before any Multiboot search. */
 	if (nv_l1_is_bzimage(f, size))
 		return nv_l1_parse_bzimage(file, size, img, err, errlen);
 	memset(img, 0, sizeof(*img));
 	img->protocol = NV_L1_MULTIBOOT;
-	if (find_header(f, size, img, err, errlen)) {
+	rc = find_header(f, size, img, err, errlen);
+	if (rc) {
 		/* No Multiboot header: an ELF64 kernel may still have a PVH entry. */
-		if (nv_elf_has_magic(f, size) && size > NV_EI_CLASS && f[NV_EI_CLASS] == NV_ELFCLASS64) {
+		if (rc == NO_HEADER && nv_elf_has_magic(f, size) && size > NV_EI_CLASS &&
+		    f[NV_EI_CLASS] == NV_ELFCLASS64) {
 			if (errlen)
 				err[0] = '\0';   /* not about this image */
 			return nv_l1_parse_pvh(file, size, img, err, errlen);

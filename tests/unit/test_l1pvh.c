@@ -117,6 +117,20 @@ TEST(pvh_multiboot_header_wins)
 	CHECK_STR(err, "is a 64-bit ELF; Multiboot needs a 32-bit image");
 }
 
+TEST(pvh_multiboot_header_wins_even_unusable)
+{
+	/* A valid Multiboot header asking for a feature this loader lacks (bit 15 of
+	 * the required bits 0-15) still makes it a Multiboot kernel: refused, not
+	 * taken by its PVH note (found by fuzz/l1image). */
+	uint32_t flags = 1u << 15;
+	uint32_t mb[3] = { NV_MB_HEADER_MAGIC, flags, -(NV_MB_HEADER_MAGIC + flags) };
+
+	build_vmlinux(0x1000010, 8);
+	memcpy(file + 0x1000, mb, sizeof(mb));
+	CHECK(parse(FILE_SIZE) < 0);
+	CHECK_STR(err, "requires unsupported Multiboot feature bit 15");
+}
+
 TEST(pvh_no_note)
 {
 	build_vmlinux(0x1000010, 8);
