@@ -128,7 +128,7 @@ TEST(pvh_multiboot_header_wins_even_unusable)
 	build_vmlinux(0x1000010, 8);
 	memcpy(file + 0x1000, mb, sizeof(mb));
 	CHECK(parse(FILE_SIZE) < 0);
-	CHECK_STR(err, "requires unsupported Multiboot feature bit 15");
+	CHECK_STR(err, "requires unsupported Multiboot feature bit 15 (flags 0x8000)");
 }
 
 TEST(pvh_no_note)
