@@ -177,7 +177,7 @@ L1      ?= $(BUILD)/guests/exitbench.elf
 RESULTS ?= results
 RUN_WORKDIR ?= $(BUILD)/run
 check_on_off = $(if $(filter-out on off,$($(1))),$(error $(1) must be on or off, not '$($(1))'))
-ifneq ($(filter run,$(MAKECMDGOALS)),)
+ifneq ($(filter run compare-kvm,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
 $(call check_on_off,ACCT)
 endif
