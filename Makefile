@@ -177,7 +177,7 @@ L1      ?= $(BUILD)/guests/exitbench.elf
 RESULTS ?= results
 RUN_WORKDIR ?= $(BUILD)/run
 check_on_off = $(if $(filter-out on off,$($(1))),$(error $(1) must be on or off, not '$($(1))'))
-ifneq ($(filter run,$(MAKECMDGOALS)),)
+ifneq ($(filter run compare-kvm,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
 $(call check_on_off,ACCT)
 endif
@@ -191,15 +191,26 @@ RUN_L1_CMDLINE = $(strip $(if $(OPS),ops=$(OPS)) $(if $(KINDS),kinds=$(KINDS)) \
 	$(if $(HANDLERS),handlers=$(HANDLERS)) $(if $(N),n=$(N)))
 RUN_L1_ARGS = --l1 $(L1) --workdir $(RUN_WORKDIR) --report $(RESULTS)
 endif
-RUN_ARGS = --build $(BUILD) $(RUN_L1_ARGS) \
-	$(if $(EMU),--emulator $(EMU)) $(if $(CPU),--cpu $(CPU)) \
+# The runner options of the variables above but L1's (make compare-kvm uses them too).
+RUN_OPT_ARGS = $(if $(EMU),--emulator $(EMU)) $(if $(CPU),--cpu $(CPU)) \
 	$(foreach o,$(CPUOPTS),--cpu-option $(o)) \
 	$(if $(SHADOW),--cfg vmcs_shadowing=$(SHADOW)) $(if $(ACCT),--cfg accounting=$(ACCT)) \
-	$(if $(L0LOG),--l0-log-port $(L0LOG)) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+	$(if $(L0LOG),--l0-log-port $(L0LOG)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
+RUN_ARGS = --build $(BUILD) $(RUN_L1_ARGS) $(RUN_OPT_ARGS) \
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)
 
 # ---------------------------------------------------------------------------
-.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean linux-image
+# ---------------------------------------------------------------------------
+# make compare-kvm: the same benchmark with Linux's KVM as L0 (Debian's kernel on bare
+# Bochs, exitbench under guests/linux/mbload.c), then nestvisor's make run with the
+# same options, then one table of both (tools/compare_kvm.py; README, "Compared with
+# KVM"). NESTVISOR=results/<file>.json compares with that file instead of running
+# nestvisor again. Long (a few minutes): not part of make test.
+COMPARE_ARGS = --build $(BUILD) --results $(RESULTS) \
+	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(NESTVISOR),--nestvisor $(NESTVISOR)) \
+	$(if $(CPU),--cpu $(CPU)) $(if $(filter 1,$(VERBOSE)),--verbose)
+
+.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean linux-image compare-kvm
 .DEFAULT_GOAL := all
 
 all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)
@@ -221,6 +232,11 @@ run-only:
 test: deps
 	@$(MAKE) --no-print-directory all fuzz-build linux-image
 	@$(PYTHON) tools/testsuite.py --build $(BUILD) $(TESTFLAGS)
+
+# KVM as L0 beside nestvisor, see above; the nestvisor run gets make run's options.
+compare-kvm: deps
+	@$(MAKE) --no-print-directory all linux-image
+	@$(PYTHON) tools/compare_kvm.py $(strip $(COMPARE_ARGS)) -- $(strip $(RUN_OPT_ARGS)) $(RUNFLAGS)
 
 # The Linux/KVM L1 from Debian packages (guests/linux/build.sh): $(BUILD)/linux/vmlinux,
 # $(BUILD)/linux/vmlinuz (the bzImage), $(BUILD)/linux/initramfs.cpio,

@@ -58,11 +58,13 @@ def grub_line(command, name, args):
 
 def grub_cfg(kernel_name, cmdline, modules=(), linux=False):
     """grub.cfg booting the kernel with its modules: [(file name, args)]. linux: a
-    Linux bzImage (`linux` with the command line, the first module as `initrd`)."""
+    Linux bzImage (`linux` with the command line, the modules as its `initrd`s,
+    which the kernel unpacks one after the other)."""
     # Top-level commands, no menu: GRUB runs them as soon as it has read the file.
     if linux:
         lines = ["set timeout=0", "linux /boot/%s %s" % (kernel_name, cmdline)]
-        lines += ["initrd /boot/%s" % name for name, _ in modules[:1]]
+        if modules:  # GRUB concatenates several initrds into one
+            lines.append("initrd " + " ".join("/boot/%s" % name for name, _ in modules))
         return "\n".join(lines + ["boot", ""])
     lines = ["set timeout=0", grub_line("multiboot", kernel_name, cmdline)]
     lines += [grub_line("module", name, args) for name, args in modules]
@@ -110,7 +112,7 @@ def run(kernel, cmdline="", timeout=300, workdir=None, stream=sys.stdout, megs=2
         cpu=BOCHS_CPU, modules=(), cpu_options=(), linux=False):
     """Boot once; returns (exit status, serial text, how the run ended).
     modules: [(host path, args)]; cpu_options: extra KEY=VALUE of the cpu: line;
-    linux: the kernel is a Linux bzImage and modules[0] its initrd."""
+    linux: the kernel is a Linux bzImage and the modules its initrds."""
     workdir = os.path.abspath(workdir or tempfile.mkdtemp(prefix="bare-bochs-"))
     os.makedirs(workdir, exist_ok=True)
     iso = make_iso(kernel, cmdline, workdir, modules, linux)
@@ -147,7 +149,8 @@ def main():
     ap.add_argument("--quiet", action="store_true", help="do not stream the serial log")
     ap.add_argument("--linux-initrd", metavar="FILE",
                     help="the kernel is a Linux bzImage booted with this initrd (GRUB's linux "
-                         "and initrd); --cmdline is its command line")
+                         "and initrd; each --module is one more initrd); --cmdline is its "
+                         "command line")
     args = ap.parse_args()
 
     gone = missing_tools()

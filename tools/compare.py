@@ -8,7 +8,8 @@ A and B are files tools/report.py wrote (tools/results-schema.json), e.g. one ru
 with VMCS shadowing and one without, or the same run on two commits. Prints both
 configurations and what differs between them, then one row per (kind, op,
 handler): the round trip, L0 ticks and L0 exits of A and B and the ratios B/A.
-A row that only one file has is marked "only in A" or "only in B".
+A row that only one file has is marked "only in A" or "only in B". --names
+nestvisor,KVM calls them so instead (make compare-kvm, tools/compare_kvm.py).
 
 Exit status: 0 when both files were compared; 2 when one cannot be read or is not
 a valid results file (the message says which and why).
@@ -51,7 +52,8 @@ def load(path):
 def settings(doc):
     """What a run was: {name: value} of everything that can make two runs differ."""
     plat, cfg, bench = doc["platform"], doc["configuration"], doc["benchmark"]
-    out = {"commit": doc["commit"], "platform": plat["name"], "unit": plat["unit"],
+    out = {"L0": cfg.get("l0_name"), "commit": doc["commit"], "platform": plat["name"],
+           "unit": plat["unit"],
            "emulated cpu": plat["emulated_cpu"],
            "cpu options": " ".join(plat["cpu_options"]) or None,
            "cpu": " ".join(x for x in (doc["cpu"]["vendor"], doc["cpu"]["model"]) if x) or None,
@@ -71,8 +73,9 @@ def describe(label, path, doc):
              "   platform %s%s, unit %s; CPU %s" % (
                  s["platform"], " (%s)" % s["emulated cpu"] if s["emulated cpu"] else "",
                  s["unit"], s["cpu"] or "not reported"),
-             "   nestvisor: %s" % (" ".join("%s=%s" % kv for kv in l0.items())
-                                   if l0 else "(no configuration line)"),
+             "   L0 %s; nestvisor: %s" % (s["L0"] or "not named",
+                                         " ".join("%s=%s" % kv for kv in l0.items())
+                                         if l0 else "(no configuration line)"),
              "   command: %s" % doc["command"]]
     return lines
 
@@ -101,11 +104,11 @@ def ratio_text(x, y):
     return "%.2f" % (y / x)
 
 
-def compare_row(ra, rb, stat):
+def compare_row(ra, rb, stat, names=("A", "B")):
     """The table cells of one (kind, op, handler)."""
     key = report.row_key(ra or rb)
     if ra is None or rb is None:
-        only = "only in A" if rb is None else "only in B"
+        only = "only in %s" % (names[0] if rb is None else names[1])
         r = ra or rb
         cells = [report.fmt(r[stat]) if ra else "-", report.fmt(r[stat]) if rb else "-", only]
         return list(key) + cells + [""] * 5
@@ -116,17 +119,19 @@ def compare_row(ra, rb, stat):
             [report.fixed(ra["l0_exits"], 2), report.fixed(rb["l0_exits"], 2)])
 
 
-def comparison(a, path_a, b, path_b, stat="median"):
-    """The whole comparison as text."""
-    out = describe("A", path_a, a) + describe("B", path_b, b)
+def comparison(a, path_a, b, path_b, stat="median", names=("A", "B")):
+    """The whole comparison as text; names: what to call A and B in it."""
+    na, nb = names
+    out = describe(na, path_a, a) + describe(nb, path_b, b)
     diff = differences(a, b)
     out += ["differs: " + d for d in diff] or ["the two runs have the same settings"]
     if a["platform"]["unit"] != b["platform"]["unit"]:
         out.append("WARNING: the units differ (%s vs %s): B/A compares unlike figures"
                    % (a["platform"]["unit"], b["platform"]["unit"]))
-    head = ["kind", "op", "handler", "A " + stat, "B " + stat, "B/A", "A L0 ticks",
-            "B L0 ticks", "B/A", "A L0 exits", "B L0 exits"]
-    rows = [compare_row(ra, rb, stat) for ra, rb in paired_rows(a, b)]
+    ratio = "%s/%s" % (nb, na)
+    head = ["kind", "op", "handler", na + " " + stat, nb + " " + stat, ratio,
+            na + " L0 ticks", nb + " L0 ticks", ratio, na + " L0 exits", nb + " L0 exits"]
+    rows = [compare_row(ra, rb, stat, names) for ra, rb in paired_rows(a, b)]
     width = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
     out.append("")
     for r in [head] + rows:
@@ -134,7 +139,8 @@ def comparison(a, path_a, b, path_b, stat="median"):
                              for i, (c, w) in enumerate(zip(r, width))).rstrip())
     out.append("")
     out.append("%s: round trip per operation in the runs' unit; L0 ticks and L0 exits per "
-               "operation; B/A > 1: B costs more" % stat)
+               "operation (nestvisor's accounting; '-' without it); %s > 1: %s costs more"
+               % (stat, ratio, nb))
     return "\n".join(out) + "\n"
 
 
@@ -144,13 +150,18 @@ def main(argv=None):
     ap.add_argument("b", metavar="B.json", help="the results file compared with it")
     ap.add_argument("--stat", choices=STATS, default="median",
                     help="which round-trip figure to compare (default: median)")
+    ap.add_argument("--names", metavar="A,B", default="A,B",
+                    help="what to call the two runs in the table (default: A,B)")
     args = ap.parse_args(argv)
+    names = tuple(args.names.split(","))
+    if len(names) != 2 or not all(names):
+        ap.error("--names takes two names separated by a comma")
     try:
         a, b = load(args.a), load(args.b)
     except CompareError as e:
         print("compare: %s" % e, file=sys.stderr)
         return 2
-    sys.stdout.write(comparison(a, args.a, b, args.b, args.stat))
+    sys.stdout.write(comparison(a, args.a, b, args.b, args.stat, names))
     return 0
 
 

@@ -293,9 +293,12 @@ def git_describe():
 
 
 def document(p, platform="unknown", emulated_cpu=None, cpu_options=(), nestvisor_cfg=None,
-             command=None, commit=None, created=None):
-    """The results document of a parsed run, as tools/results-schema.json describes it."""
+             command=None, commit=None, created=None, l0_name=None):
+    """The results document of a parsed run, as tools/results-schema.json describes it.
+    l0_name: what ran as L0 (default: nestvisor when it printed its configuration)."""
     created = created or datetime.datetime.now(datetime.timezone.utc)
+    if l0_name is None and p.config:
+        l0_name = "nestvisor"
     model = optional(p.cpu, "model")
     return {
         "schema_version": SCHEMA_VERSION,
@@ -307,6 +310,7 @@ def document(p, platform="unknown", emulated_cpu=None, cpu_options=(), nestvisor
         "cpu": {"vendor": optional(p.cpu, "vendor"),
                 "model": model.replace("_", " ") if model else None},
         "configuration": {
+            "l0_name": l0_name,
             "l0": ({k: p.config.get(k) for k in ("vmcs_shadowing", "accounting", "log_port")}
                    if p.config else None),
             "seen_by_l1": ({"name": optional(p.l0, "name"),
@@ -408,16 +412,20 @@ def header_lines(doc):
     plat, cpu, cfg, bench = doc["platform"], doc["cpu"], doc["configuration"], doc["benchmark"]
     emulated = " (Bochs CPU %s%s)" % (plat["emulated_cpu"], "".join(
         ", " + o for o in plat["cpu_options"])) if plat["emulated_cpu"] else ""
-    l0 = cfg["l0"]
+    l0, l0_name = cfg["l0"], cfg.get("l0_name")
     lines = [
         "unit: %s (%s)" % (plat["unit"], UNIT_NOTES[plat["unit"]]),
         "platform: %s%s" % (plat["name"], emulated),
         "CPU: %s %s" % (cpu["vendor"] or "(vendor not reported)",
                         cpu["model"] or "(model not reported)"),
-        "nestvisor: %s" % (" ".join(on_off(l0, k) for k in ("vmcs_shadowing", "accounting",
-                                                             "log_port"))
-                           if l0 else "(no `nestvisor: config:` line)"),
     ]
+    if l0_name and l0_name != "nestvisor":
+        # Another L0: nestvisor's configuration and accounting do not exist there.
+        lines.append("L0: %s (no nestvisor accounting: L0 ticks and exits are '-')" % l0_name)
+    else:
+        lines.append("nestvisor: %s" % (" ".join(on_off(l0, k) for k in (
+            "vmcs_shadowing", "accounting", "log_port")) if l0 else
+            "(no `nestvisor: config:` line)"))
     seen = cfg["seen_by_l1"]
     if seen:
         lines.append("L0 as L1 sees it: %s interface %s, accounting=%s, shadowing=%s"
@@ -447,7 +455,9 @@ def table_rows(doc):
 
 def table(doc):
     """The report printed on stdout: header lines, the table, its legend and notes."""
-    out = ["nestvisor exit round trips, %s" % doc["created"]]
+    l0_name = doc["configuration"].get("l0_name")
+    out = ["%s exit round trips, %s" % ("nestvisor" if l0_name in (None, "nestvisor") else
+                                        "L0 " + l0_name, doc["created"])]
     out += header_lines(doc)
     head, rows = table_rows(doc)
     width = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]

@@ -3,7 +3,8 @@
 # The Linux/KVM L1 image, from Debian packages only (README, "Linux/KVM as L1"):
 #   OUT/vmlinux          the decompressed ELF64 kernel (PVH entry), from linux-image-6.1*-amd64
 #   OUT/vmlinuz          the same kernel as Debian ships it, a bzImage (the boot protocol path)
-#   OUT/initramfs.cpio   uncompressed newc: busybox-static, /init, kvm modules (.BTF stripped), kvmtest
+#   OUT/initramfs.cpio   uncompressed newc: busybox-static, /init, kvm modules (.BTF stripped), kvmtest,
+#                        mbload (a Multiboot kernel as a KVM guest: make compare-kvm)
 #   OUT/cmdline          the kernel command line the runs use
 # Usage: guests/linux/build.sh [OUT]   (default build/linux). KVER=6.1.0-NN-amd64 picks a kernel.
 # Cached: the packages and the kernel are fetched and unpacked once; a second run
@@ -107,7 +108,7 @@ add_module() {  # dependencies first
 add_module kvm-intel
 echo $order > "$OUT/root/lib/modules/order"
 
-# 5. busybox, /init, kvmtest.
+# 5. busybox, /init, kvmtest, mbload.
 mkdir -p "$OUT/root/bin" "$OUT/root/dev" "$OUT/root/proc" "$OUT/root/sys" "$OUT/root/tmp"
 cp "$OUT/busybox/bin/busybox" "$OUT/root/bin/busybox"
 cp "$here/init" "$OUT/root/init"
@@ -118,6 +119,10 @@ done
 if [ ! -f "$OUT/root/kvmtest" ]; then
 	say "building kvmtest"
 	$CC -static -O2 -Wall -Wextra -Werror -o "$OUT/root/kvmtest" "$here/kvmtest.c" "$here/l2.S"
+fi
+if [ ! -f "$OUT/root/mbload" ] || [ "$here/mbload.c" -nt "$OUT/root/mbload" ]; then
+	say "building mbload"
+	$CC -static -O2 -Wall -Wextra -Werror -o "$OUT/root/mbload" "$here/mbload.c"
 fi
 
 # 6. The initramfs (uncompressed newc) and the command line.

@@ -27,6 +27,11 @@ class GrubTest(unittest.TestCase):
             "set timeout=0", "linux /boot/vmlinuz console=ttyS0 quiet",
             "initrd /boot/initramfs.cpio", "boot"])
 
+    def test_linux_takes_every_module_as_an_initrd(self):
+        cfg = bare_bochs.grub_cfg("vmlinuz", "quiet", [("initramfs.cpio", ""), ("bench.cpio", "")],
+                                  linux=True)
+        self.assertIn("initrd /boot/initramfs.cpio /boot/bench.cpio", cfg.splitlines())
+
     def test_tree_holds_kernel_modules_and_config(self):
         with tempfile.TemporaryDirectory() as tmp:
             kernel, module = os.path.join(tmp, "k.elf"), os.path.join(tmp, "env.txt")

@@ -9,7 +9,7 @@ import unittest
 from toolstest import REPO
 
 RUN_VARIABLES = ("SHADOW", "ACCT", "CPU", "CPUOPTS", "EMU", "L1", "OPS", "KINDS", "HANDLERS",
-                 "N", "L0LOG", "RESULTS", "TIMEOUT", "VERBOSE", "RUNFLAGS", "BUILD")
+                 "N", "L0LOG", "RESULTS", "TIMEOUT", "VERBOSE", "RUNFLAGS", "BUILD", "NESTVISOR")
 
 
 def make_dry_run(*assignments, goal="run"):
@@ -83,6 +83,20 @@ class MakeRunTest(unittest.TestCase):
         cmdline = dict(got)["--cmdline"]
         self.assertIn("console=ttyS0", cmdline)
         self.assertTrue(cmdline.endswith(" kvmtest.n=200"), cmdline)
+
+    def test_compare_kvm_passes_the_run_options_to_both_runs(self):
+        p = make_dry_run("N=50", "OPS=cpuid", "SHADOW=off", "CPU=corei7_skylake_x",
+                         "NESTVISOR=results/x.json", goal="compare-kvm")
+        self.assertEqual(p.returncode, 0, p.stdout)
+        lines = [l for l in p.stdout.splitlines() if "tools/compare_kvm.py" in l]
+        self.assertEqual(len(lines), 1, p.stdout)
+        words = shlex.split(lines[0])
+        mine = words[words.index("tools/compare_kvm.py") + 1:words.index("--")]
+        for pair in [("--cmdline", "ops=cpuid n=50"), ("--nestvisor", "results/x.json"),
+                     ("--cpu", "corei7_skylake_x"), ("--results", "results")]:
+            self.assertIn(pair, options(mine))
+        self.assertEqual(options(words[words.index("--") + 1:]),
+                         [("--cpu", "corei7_skylake_x"), ("--cfg", "vmcs_shadowing=off")])
 
     def test_on_off_variables_are_checked(self):
         for var in ("SHADOW", "ACCT"):
