@@ -320,6 +320,47 @@ def ept02():
           bytes([8]) + bytes([12, 0, 3, 0, 0]) + install(0, gpa, 2))
 
 
+def dmar_scope(kind, hops, enum_id=0, bus=0):
+    return struct.pack("<BBHBB", kind, 6 + 2 * len(hops), 0, enum_id, bus) + \
+        b"".join(struct.pack("<BB", d, f) for d, f in hops)
+
+
+def dmar_drhd(base, flags=0, size=0, segment=0, scopes=b""):
+    return struct.pack("<HHBBHQ", 0, 16 + len(scopes), flags, size, segment, base) + scopes
+
+
+def dmar_rmrr(base, limit, segment=0, scopes=b""):
+    return struct.pack("<HHHHQQ", 1, 24 + len(scopes), 0, segment, base, limit) + scopes
+
+
+def dmar():
+    """fuzz_dmar.c's input: flags (0: the harness writes the signature, length and
+    checksum), the host address width - 1, DMAR flags, then the remapping structures."""
+    def seed(name, structs, haw=38, flags=1):
+        write("dmar", name, bytes([0, haw, flags]) + b"".join(structs))
+
+    gfx = dmar_scope(1, [(2, 0)])
+    ioapic = dmar_scope(3, [(0x1f, 0)], enum_id=2, bus=0xf0)
+    # QEMU's intel-iommu: one INCLUDE_PCI_ALL unit at 0xfed90000, an IOAPIC scope.
+    seed("qemu-one-unit.bin", [dmar_drhd(0xfed90000, 1, 0, 0, ioapic)])
+    # A client platform: a graphics unit, the rest unit, an RMRR for USB, an ATSR (skipped).
+    seed("client-two-units-rmrr.bin", [
+        dmar_drhd(0xfed90000, 0, 0, 0, gfx),
+        dmar_drhd(0xfed91000, 1, 0, 0, ioapic + dmar_scope(4, [(0x1f, 7)], enum_id=0)),
+        dmar_rmrr(0x7a000000, 0x7a1fffff, 0, dmar_scope(1, [(0x14, 0)]) + gfx),
+        struct.pack("<HHBBH", 2, 8, 0, 0, 0)])
+    # A server: two segments, a subhierarchy scope through a bridge, a 16-page unit, RHSA.
+    seed("server-segments.bin", [
+        dmar_drhd(0xfbffc000, 0, 2, 0, dmar_scope(2, [(3, 0), (0, 0)], bus=0x00)),
+        dmar_drhd(0xc5ffc000, 1, 0, 1, dmar_scope(5, [(0, 0)], enum_id=1)),
+        dmar_drhd(0x3fff0000000, 0, 4, 1, dmar_scope(1, [(0, 0)] * 8, bus=0x80)),
+        struct.pack("<HHIQI", 3, 20, 0, 0xfbffc000, 0)], haw=45, flags=5)
+    # Refused ones: two units overlapping, an RMRR without scope, a scope cut short.
+    seed("overlapping-units.bin", [dmar_drhd(0xfed90000, 0, 1), dmar_drhd(0xfed91000, 1)])
+    seed("rmrr-no-scope.bin", [dmar_drhd(0xfed90000, 1), dmar_rmrr(0x1000, 0x1fff)])
+    seed("scope-cut-short.bin", [dmar_drhd(0xfed90000, 1, 0, 0, gfx[:7])])
+
+
 if __name__ == "__main__":
     l1image()
     coreimage()
@@ -329,3 +370,4 @@ if __name__ == "__main__":
     reflect()
     ept12()
     ept02()
+    dmar()
