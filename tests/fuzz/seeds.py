@@ -320,6 +320,31 @@ def ept02():
           bytes([8]) + bytes([12, 0, 3, 0, 0]) + install(0, gpa, 2))
 
 
+def mmio_decode():
+    """fuzz_mmio_decode.c's input: mode (0 16-bit, 1 32-bit, 2 64-bit), n (0x80: all the
+    bytes), RIP, a register seed, the instruction bytes."""
+    def seed(name, mode, insn, n=0x80, rip=0xffffffff81234000):
+        write("mmio_decode", name, struct.pack("<BBQQ", mode, n, rip, 0x1234) + insn)
+
+    seed("64-mov-rdx-eax.bin", 2, bytes([0x89, 0x02]))                  # Linux pci_mmcfg_write
+    seed("64-mov-word-ax.bin", 2, bytes([0x66, 0x89, 0x02]))
+    seed("64-mov-byte-sil.bin", 2, bytes([0x40, 0x88, 0x32]))
+    seed("64-mov-ah-garbage.bin", 2, bytes([0x88, 0x22, 0x0f, 0x0b]))   # trailing ud2
+    seed("64-mov-r9-sib-disp32.bin", 2, bytes([0x4e, 0x89, 0x8c, 0xe8, 0x78, 0x56, 0x34, 0x12]))
+    seed("64-mov-imm32-rip.bin", 2, bytes([0x48, 0xc7, 0x05, 0x10, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]))
+    seed("64-fs-addr32-imm8.bin", 2, bytes([0x64, 0x67, 0xc6, 0x44, 0x24, 0x08, 0x5a]))
+    seed("64-imm16-no-base.bin", 2, bytes([0x66, 0xc7, 0x04, 0x25, 0, 0, 0xb0, 0xe0, 0x34, 0x12]))
+    seed("64-rex-then-66.bin", 2, bytes([0x48, 0x66, 0x89, 0x02]))
+    seed("32-mov-ebp-disp8.bin", 1, bytes([0x89, 0x45, 0xfc]), rip=0xc0001000)
+    seed("32-addr16-bx-si.bin", 1, bytes([0x67, 0x89, 0x00]), rip=0xc0001000)
+    seed("16-bp-di-disp16.bin", 0, bytes([0x66, 0x89, 0x83, 0x00, 0x80]), rip=0x7c00)
+    seed("16-disp16-imm16.bin", 0, bytes([0x26, 0xc7, 0x06, 0x34, 0x12, 0xcd, 0xab]), rip=0x7c00)
+    seed("64-truncated.bin", 2, bytes([0x89, 0x84, 0x4a, 0x78, 0x56, 0x34, 0x12]), n=5)
+    seed("64-lock.bin", 2, bytes([0xf0, 0x89, 0x02]))
+    seed("64-rep-stos.bin", 2, bytes([0xf3, 0x48, 0xab]))
+    seed("64-16-bytes.bin", 2, bytes([0x66] * 8 + [0x48, 0xc7, 0x84, 0x24, 0, 0, 0, 0, 1, 0]))
+
+
 def dmar_scope(kind, hops, enum_id=0, bus=0):
     return struct.pack("<BBHBB", kind, 6 + 2 * len(hops), 0, enum_id, bus) + \
         b"".join(struct.pack("<BB", d, f) for d, f in hops)
@@ -370,4 +395,5 @@ if __name__ == "__main__":
     reflect()
     ept12()
     ept02()
+    mmio_decode()
     dmar()
