@@ -345,6 +345,72 @@ def mmio_decode():
     seed("64-16-bytes.bin", 2, bytes([0x66] * 8 + [0x48, 0xc7, 0x84, 0x24, 0, 0, 0, 0, 1, 0]))
 
 
+def ts_desc(base, limit, access, flags):
+    """A segment descriptor: access byte (P DPL S type), flags nibble (G D/B L AVL)."""
+    return struct.pack("<HHBBBB", limit & 0xffff, base & 0xffff, base >> 16 & 0xff, access,
+                       (limit >> 16 & 0xf) | flags << 4, base >> 24)
+
+
+def ts_tss(eip, eflags, esp, cs, ds, ldt=0, cr3=0x5000, t=0):
+    tss = bytearray(0x68)
+    struct.pack_into("<III", tss, 0x1c, cr3, eip, eflags)
+    for i in range(8):
+        struct.pack_into("<I", tss, 0x28 + 4 * i, esp if i == 4 else 0xb0 + i)
+    for i in range(6):
+        struct.pack_into("<H", tss, 0x48 + 4 * i, cs if i == 1 else ds)
+    struct.pack_into("<HHH", tss, 0x60, ldt, t, 0x68)
+    return bytes(tss)
+
+
+def task_switch():
+    """fuzz_task_switch.c's input: its struct hdr, a GPR seed, then memory patches
+    (address, length, bytes). The layout of tests/unit/test_task_switch.c: GDT at
+    0x1000, the running task's TSS (A, 0x18) at 0x2000, TSS B (0x20) at 0x3000, an LDT
+    (0x28) at 0x4000, B's stack at 0x6000; ring 0 flat code 0x08, data 0x10, ring 3 0x1b/0x23."""
+    gdt = {0x08: ts_desc(0, 0xfffff, 0x9a, 0xc), 0x10: ts_desc(0, 0xfffff, 0x92, 0xc),
+           0x18: ts_desc(0x2000, 0x67, 0x8b, 0), 0x20: ts_desc(0x3000, 0x67, 0x89, 0),
+           0x28: ts_desc(0x4000, 0x0f, 0x82, 0), 0x30: ts_desc(0x5800, 0x2b, 0x81, 0),
+           0x38: ts_desc(0x3800, 0x67, 0x8b, 0),
+           0x40: ts_desc(0, 0xfffff, 0xfa, 0xc), 0x48: ts_desc(0, 0xfffff, 0xf2, 0xc)}
+    gdt_bytes = b"".join(gdt.get(i * 8, bytes(8)) for i in range(10))
+    ldt_bytes = ts_desc(0x10000 >> 4, 0xfffff, 0x93, 0xc) + ts_desc(0, 0xfffff, 0x9b, 0xc)
+
+    def patch(addr, blob):
+        out = b""
+        for o in range(0, len(blob), 255):
+            part = blob[o:o + 255]
+            out += struct.pack("<HB", addr + o, len(part)) + part
+        return out
+
+    def seed(name, source, sel, tss_b, flags=0, cpl=0, tr=0x18, tr_type=11, extra=b"",
+             pf=(0, 0), wp=(0, 0), error=0, old_eflags=0x202, old_sels=(0x10, 0x08, 0x10, 0x10, 0x10, 0x10)):
+        hdr = struct.pack("<BBHIIIHHHHHBHHHBHHHH", flags | source << 4, cpl, sel, 0x4449, error,
+                          old_eflags, 0x1000, len(gdt_bytes) - 1, tr, 0x2000, 0x67, tr_type,
+                          0, 0, 0, 0, pf[0], pf[1], wp[0], wp[1])
+        hdr += struct.pack("<6H", *old_sels) + struct.pack("<6I", *([0xc093] * 6))
+        blob = hdr + struct.pack("<Q", 0x0123456789abcdef)
+        blob += patch(0x1000, gdt_bytes) + patch(0x4000, ldt_bytes) + patch(0x3000, tss_b)
+        write("task_switch", name, blob + extra)
+
+    b = ts_tss(0x1234, 0x202, 0x6000, 0x08, 0x10)
+    seed("jmp.bin", 2, 0x20, b)
+    seed("call-paging.bin", 0, 0x20, b, flags=3)
+    seed("gate-push-error.bin", 3, 0x20, b, flags=8 | 4, error=0x1234)
+    # IRET back to B, busy (the current task A has NT set and B in its link).
+    busy_b = patch(0x1000 + 0x20, ts_desc(0x3000, 0x67, 0x8b, 0))
+    seed("iret.bin", 1, 0x20, b, extra=busy_b, old_eflags=0x4202)
+    seed("jmp-ring3-ldt.bin", 2, 0x20, ts_tss(0x1234, 0x3202, 0x7000, 0x43, 0x0f, ldt=0x28))
+    seed("jmp-v86.bin", 2, 0x20, ts_tss(0x100, 0x20202, 0x1000, 0x1000, 0x2000))
+    seed("jmp-ring3-from-ring3.bin", 2, 0x20, ts_tss(0x1234, 0x202, 0x7000, 0x43, 0x4b),
+         cpl=3, old_sels=(0x4b, 0x43, 0x4b, 0x4b, 0x4b, 0x4b))
+    seed("jmp-bad-ss.bin", 2, 0x20, ts_tss(0x1234, 0x202, 0x7000, 0x43, 0x10))
+    seed("jmp-v86-bad-ldt.bin", 2, 0x20, ts_tss(0x100, 0x20202, 0x1000, 0x1000, 0x2000, ldt=0x10))
+    seed("call-new-tss-pf.bin", 0, 0x20, b, pf=(0x3000, 0x1000))
+    seed("call-link-write-protected.bin", 0, 0x20, b, wp=(0x3000, 0x1000))
+    seed("jmp-16bit-tss.bin", 2, 0x30, b)
+    seed("jmp-busy.bin", 2, 0x38, b)
+
+
 def dmar_scope(kind, hops, enum_id=0, bus=0):
     return struct.pack("<BBHBB", kind, 6 + 2 * len(hops), 0, enum_id, bus) + \
         b"".join(struct.pack("<BB", d, f) for d, f in hops)
@@ -396,4 +462,5 @@ if __name__ == "__main__":
     ept12()
     ept02()
     mmio_decode()
+    task_switch()
     dmar()
