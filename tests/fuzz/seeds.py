@@ -330,6 +330,138 @@ def ept02():
           bytes([8]) + bytes([12, 0, 3, 0, 0]) + install(0, gpa, 2))
 
 
+def mmio_decode():
+    """fuzz_mmio_decode.c's input: mode (0 16-bit, 1 32-bit, 2 64-bit), n (0x80: all the
+    bytes), RIP, a register seed, the instruction bytes."""
+    def seed(name, mode, insn, n=0x80, rip=0xffffffff81234000):
+        write("mmio_decode", name, struct.pack("<BBQQ", mode, n, rip, 0x1234) + insn)
+
+    seed("64-mov-rdx-eax.bin", 2, bytes([0x89, 0x02]))                  # Linux pci_mmcfg_write
+    seed("64-mov-word-ax.bin", 2, bytes([0x66, 0x89, 0x02]))
+    seed("64-mov-byte-sil.bin", 2, bytes([0x40, 0x88, 0x32]))
+    seed("64-mov-ah-garbage.bin", 2, bytes([0x88, 0x22, 0x0f, 0x0b]))   # trailing ud2
+    seed("64-mov-r9-sib-disp32.bin", 2, bytes([0x4e, 0x89, 0x8c, 0xe8, 0x78, 0x56, 0x34, 0x12]))
+    seed("64-mov-imm32-rip.bin", 2, bytes([0x48, 0xc7, 0x05, 0x10, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]))
+    seed("64-fs-addr32-imm8.bin", 2, bytes([0x64, 0x67, 0xc6, 0x44, 0x24, 0x08, 0x5a]))
+    seed("64-imm16-no-base.bin", 2, bytes([0x66, 0xc7, 0x04, 0x25, 0, 0, 0xb0, 0xe0, 0x34, 0x12]))
+    seed("64-rex-then-66.bin", 2, bytes([0x48, 0x66, 0x89, 0x02]))
+    seed("32-mov-ebp-disp8.bin", 1, bytes([0x89, 0x45, 0xfc]), rip=0xc0001000)
+    seed("32-addr16-bx-si.bin", 1, bytes([0x67, 0x89, 0x00]), rip=0xc0001000)
+    seed("16-bp-di-disp16.bin", 0, bytes([0x66, 0x89, 0x83, 0x00, 0x80]), rip=0x7c00)
+    seed("16-disp16-imm16.bin", 0, bytes([0x26, 0xc7, 0x06, 0x34, 0x12, 0xcd, 0xab]), rip=0x7c00)
+    seed("64-truncated.bin", 2, bytes([0x89, 0x84, 0x4a, 0x78, 0x56, 0x34, 0x12]), n=5)
+    seed("64-lock.bin", 2, bytes([0xf0, 0x89, 0x02]))
+    seed("64-rep-stos.bin", 2, bytes([0xf3, 0x48, 0xab]))
+    seed("64-16-bytes.bin", 2, bytes([0x66] * 8 + [0x48, 0xc7, 0x84, 0x24, 0, 0, 0, 0, 1, 0]))
+
+
+def ts_desc(base, limit, access, flags):
+    """A segment descriptor: access byte (P DPL S type), flags nibble (G D/B L AVL)."""
+    return struct.pack("<HHBBBB", limit & 0xffff, base & 0xffff, base >> 16 & 0xff, access,
+                       (limit >> 16 & 0xf) | flags << 4, base >> 24)
+
+
+def ts_tss(eip, eflags, esp, cs, ds, ldt=0, cr3=0x5000, t=0):
+    tss = bytearray(0x68)
+    struct.pack_into("<III", tss, 0x1c, cr3, eip, eflags)
+    for i in range(8):
+        struct.pack_into("<I", tss, 0x28 + 4 * i, esp if i == 4 else 0xb0 + i)
+    for i in range(6):
+        struct.pack_into("<H", tss, 0x48 + 4 * i, cs if i == 1 else ds)
+    struct.pack_into("<HHH", tss, 0x60, ldt, t, 0x68)
+    return bytes(tss)
+
+
+def task_switch():
+    """fuzz_task_switch.c's input: its struct hdr, a GPR seed, then memory patches
+    (address, length, bytes). The layout of tests/unit/test_task_switch.c: GDT at
+    0x1000, the running task's TSS (A, 0x18) at 0x2000, TSS B (0x20) at 0x3000, an LDT
+    (0x28) at 0x4000, B's stack at 0x6000; ring 0 flat code 0x08, data 0x10, ring 3 0x1b/0x23."""
+    gdt = {0x08: ts_desc(0, 0xfffff, 0x9a, 0xc), 0x10: ts_desc(0, 0xfffff, 0x92, 0xc),
+           0x18: ts_desc(0x2000, 0x67, 0x8b, 0), 0x20: ts_desc(0x3000, 0x67, 0x89, 0),
+           0x28: ts_desc(0x4000, 0x0f, 0x82, 0), 0x30: ts_desc(0x5800, 0x2b, 0x81, 0),
+           0x38: ts_desc(0x3800, 0x67, 0x8b, 0),
+           0x40: ts_desc(0, 0xfffff, 0xfa, 0xc), 0x48: ts_desc(0, 0xfffff, 0xf2, 0xc)}
+    gdt_bytes = b"".join(gdt.get(i * 8, bytes(8)) for i in range(10))
+    ldt_bytes = ts_desc(0x10000 >> 4, 0xfffff, 0x93, 0xc) + ts_desc(0, 0xfffff, 0x9b, 0xc)
+
+    def patch(addr, blob):
+        out = b""
+        for o in range(0, len(blob), 255):
+            part = blob[o:o + 255]
+            out += struct.pack("<HB", addr + o, len(part)) + part
+        return out
+
+    def seed(name, source, sel, tss_b, flags=0, cpl=0, tr=0x18, tr_type=11, extra=b"",
+             pf=(0, 0), wp=(0, 0), error=0, old_eflags=0x202, old_sels=(0x10, 0x08, 0x10, 0x10, 0x10, 0x10)):
+        hdr = struct.pack("<BBHIIIHHHHHBHHHBHHHH", flags | source << 4, cpl, sel, 0x4449, error,
+                          old_eflags, 0x1000, len(gdt_bytes) - 1, tr, 0x2000, 0x67, tr_type,
+                          0, 0, 0, 0, pf[0], pf[1], wp[0], wp[1])
+        hdr += struct.pack("<6H", *old_sels) + struct.pack("<6I", *([0xc093] * 6))
+        blob = hdr + struct.pack("<Q", 0x0123456789abcdef)
+        blob += patch(0x1000, gdt_bytes) + patch(0x4000, ldt_bytes) + patch(0x3000, tss_b)
+        write("task_switch", name, blob + extra)
+
+    b = ts_tss(0x1234, 0x202, 0x6000, 0x08, 0x10)
+    seed("jmp.bin", 2, 0x20, b)
+    seed("call-paging.bin", 0, 0x20, b, flags=3)
+    seed("gate-push-error.bin", 3, 0x20, b, flags=8 | 4, error=0x1234)
+    # IRET back to B, busy (the current task A has NT set and B in its link).
+    busy_b = patch(0x1000 + 0x20, ts_desc(0x3000, 0x67, 0x8b, 0))
+    seed("iret.bin", 1, 0x20, b, extra=busy_b, old_eflags=0x4202)
+    seed("jmp-ring3-ldt.bin", 2, 0x20, ts_tss(0x1234, 0x3202, 0x7000, 0x43, 0x0f, ldt=0x28))
+    seed("jmp-v86.bin", 2, 0x20, ts_tss(0x100, 0x20202, 0x1000, 0x1000, 0x2000))
+    seed("jmp-ring3-from-ring3.bin", 2, 0x20, ts_tss(0x1234, 0x202, 0x7000, 0x43, 0x4b),
+         cpl=3, old_sels=(0x4b, 0x43, 0x4b, 0x4b, 0x4b, 0x4b))
+    seed("jmp-bad-ss.bin", 2, 0x20, ts_tss(0x1234, 0x202, 0x7000, 0x43, 0x10))
+    seed("jmp-v86-bad-ldt.bin", 2, 0x20, ts_tss(0x100, 0x20202, 0x1000, 0x1000, 0x2000, ldt=0x10))
+    seed("call-new-tss-pf.bin", 0, 0x20, b, pf=(0x3000, 0x1000))
+    seed("call-link-write-protected.bin", 0, 0x20, b, wp=(0x3000, 0x1000))
+    seed("jmp-16bit-tss.bin", 2, 0x30, b)
+    seed("jmp-busy.bin", 2, 0x38, b)
+
+
+def dmar_scope(kind, hops, enum_id=0, bus=0):
+    return struct.pack("<BBHBB", kind, 6 + 2 * len(hops), 0, enum_id, bus) + \
+        b"".join(struct.pack("<BB", d, f) for d, f in hops)
+
+
+def dmar_drhd(base, flags=0, size=0, segment=0, scopes=b""):
+    return struct.pack("<HHBBHQ", 0, 16 + len(scopes), flags, size, segment, base) + scopes
+
+
+def dmar_rmrr(base, limit, segment=0, scopes=b""):
+    return struct.pack("<HHHHQQ", 1, 24 + len(scopes), 0, segment, base, limit) + scopes
+
+
+def dmar():
+    """fuzz_dmar.c's input: flags (0: the harness writes the signature, length and
+    checksum), the host address width - 1, DMAR flags, then the remapping structures."""
+    def seed(name, structs, haw=38, flags=1):
+        write("dmar", name, bytes([0, haw, flags]) + b"".join(structs))
+
+    gfx = dmar_scope(1, [(2, 0)])
+    ioapic = dmar_scope(3, [(0x1f, 0)], enum_id=2, bus=0xf0)
+    # QEMU's intel-iommu: one INCLUDE_PCI_ALL unit at 0xfed90000, an IOAPIC scope.
+    seed("qemu-one-unit.bin", [dmar_drhd(0xfed90000, 1, 0, 0, ioapic)])
+    # A client platform: a graphics unit, the rest unit, an RMRR for USB, an ATSR (skipped).
+    seed("client-two-units-rmrr.bin", [
+        dmar_drhd(0xfed90000, 0, 0, 0, gfx),
+        dmar_drhd(0xfed91000, 1, 0, 0, ioapic + dmar_scope(4, [(0x1f, 7)], enum_id=0)),
+        dmar_rmrr(0x7a000000, 0x7a1fffff, 0, dmar_scope(1, [(0x14, 0)]) + gfx),
+        struct.pack("<HHBBH", 2, 8, 0, 0, 0)])
+    # A server: two segments, a subhierarchy scope through a bridge, a 16-page unit, RHSA.
+    seed("server-segments.bin", [
+        dmar_drhd(0xfbffc000, 0, 2, 0, dmar_scope(2, [(3, 0), (0, 0)], bus=0x00)),
+        dmar_drhd(0xc5ffc000, 1, 0, 1, dmar_scope(5, [(0, 0)], enum_id=1)),
+        dmar_drhd(0x3fff0000000, 0, 4, 1, dmar_scope(1, [(0, 0)] * 8, bus=0x80)),
+        struct.pack("<HHIQI", 3, 20, 0, 0xfbffc000, 0)], haw=45, flags=5)
+    # Refused ones: two units overlapping, an RMRR without scope, a scope cut short.
+    seed("overlapping-units.bin", [dmar_drhd(0xfed90000, 0, 1), dmar_drhd(0xfed91000, 1)])
+    seed("rmrr-no-scope.bin", [dmar_drhd(0xfed90000, 1), dmar_rmrr(0x1000, 0x1fff)])
+    seed("scope-cut-short.bin", [dmar_drhd(0xfed90000, 1, 0, 0, gfx[:7])])
+
+
 if __name__ == "__main__":
     l1image()
     coreimage()
@@ -339,3 +471,6 @@ if __name__ == "__main__":
     reflect()
     ept12()
     ept02()
+    mmio_decode()
+    task_switch()
+    dmar()
