@@ -95,10 +95,11 @@ static bool overlaps(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 static int parse_drhd(const uint8_t *p, unsigned len, struct dmar_info *out, const char **why)
 {
 	struct dmar_unit *u;
-	unsigned size_log2 = p[DRHD_SIZE] & 0xf;
+	unsigned size_log2;
 
 	if (len < DRHD_FIXED_LEN)
 		return bad(why, "a DRHD is shorter than its fixed part");
+	size_log2 = p[DRHD_SIZE] & 0xf;  /* only once the fixed part is known to be there */
 	if (out->nunits >= DMAR_MAX_UNITS)
 		return bad(why, "too many DRHD units");
 	u = &out->unit[out->nunits];

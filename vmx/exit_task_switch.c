@@ -216,6 +216,12 @@ void handle_task_switch(struct vcpu *v, const struct exit_ctx *x)
 		run_end_failure("L1's task switch to TSS selector 0x%x (rip 0x%lx): %s, which "
 				"nestvisor does not emulate", q.selector, x->rip, res.why);
 	}
+	if (res.outcome == TS_UNREPRESENTABLE) {
+		vcpu_dump(v);
+		run_end_failure("L1's task switch to TSS selector 0x%x (rip 0x%lx): %s (vector %u), a "
+				"CPU state no VM entry accepts (SDM Vol. 3C, 26.3.1.2)", q.selector,
+				x->rip, res.why, res.fault.vector);
+	}
 	if (res.outcome == TS_ABORT) {
 		vcpu_dump(v);
 		run_end_failure("L1 made L0 access guest-physical 0x%lx, which is not L1's memory "

@@ -80,6 +80,7 @@ struct sw {
 	const struct ts_mem *m;
 	struct ts_result res;
 	uint16_t ext;               /* EXT bit of the selector error codes */
+	bool v86_caches;            /* SS/CS still hold virtual-8086 caches under VM = 0 */
 };
 
 /* Every failure goes through here: returns false for "stop". */
@@ -347,6 +348,7 @@ static bool load_new_task(struct sw *w, const struct new_task *n)
 	struct ts_state *s = w->s;
 	const uint8_t *t = n->tss;
 	uint32_t eflags = (get32(t + TSS_EFLAGS) & EFLAGS_LOADABLE) | EFLAGS_FIXED1;
+	uint32_t old_eflags = s->eflags;
 	bool nesting = w->r->source == TS_SRC_CALL || w->r->source == TS_SRC_IDT_GATE;
 	uint16_t sel[6];
 	unsigned cpl;
@@ -367,6 +369,21 @@ static bool load_new_task(struct sw *w, const struct new_task *n)
 	}
 	s->seg[TS_LDTR] = (struct ts_seg){ .sel = get16(t + TSS_LDT), .ar = TS_AR_UNUSABLE };
 
+	/* Into virtual-8086 mode: every segment as the real-mode rules (20.2.1).
+	 * These loads cannot fault, so they come first: a fault of the LDT or CR3
+	 * below is then taken in a consistent virtual-8086 state (VM entry checks
+	 * exactly these caches, SDM Vol. 3C, 26.3.1.2). */
+	if (eflags & TS_EFLAGS_VM)
+		for (int i = TS_ES; i <= TS_GS; i++)
+			s->seg[i] = (struct ts_seg){ .sel = sel[i], .base = (uint32_t)sel[i] << 4,
+						     .limit = 0xffff, .ar = AR_V86 };
+	/*
+	 * Out of virtual-8086 mode: until SS and CS are loaded, their caches are
+	 * the old task's virtual-8086 ones under EFLAGS.VM = 0, a state a CPU can
+	 * hold but no VM entry accepts. A fault there cannot be given to L1.
+	 */
+	w->v86_caches = (old_eflags & TS_EFLAGS_VM) && !(eflags & TS_EFLAGS_VM);
+
 	/* CR3 (with paging: a switch without paging leaves it, as Bochs does). */
 	if (s->cr0 & TS_CR0_PG) {
 		uint32_t cr3 = get32(t + TSS_CR3);
@@ -377,12 +394,7 @@ static bool load_new_task(struct sw *w, const struct new_task *n)
 	}
 	if (!load_ldtr(w, get16(t + TSS_LDT)))
 		return false;
-	if (eflags & TS_EFLAGS_VM) {
-		/* Into virtual-8086 mode: every segment as the real-mode rules (20.2.1). */
-		for (int i = TS_ES; i <= TS_GS; i++)
-			s->seg[i] = (struct ts_seg){ .sel = sel[i], .base = (uint32_t)sel[i] << 4,
-						     .limit = 0xffff, .ar = AR_V86 };
-	} else {
+	if (!(eflags & TS_EFLAGS_VM)) {
 		/* Table 7-1's order, in effect: SS and CS, then the data segments. */
 		struct ts_seg old_ss = s->seg[TS_SS];
 
@@ -396,6 +408,7 @@ static bool load_new_task(struct sw *w, const struct new_task *n)
 			s->seg[TS_SS].sel = sel[TS_SS];
 			return false;
 		}
+		w->v86_caches = false;
 		for (int i = TS_ES; i <= TS_GS; i++)
 			if (i != TS_CS && i != TS_SS && !load_seg(w, (enum ts_sreg)i, sel[i], cpl))
 				return false;
@@ -458,7 +471,7 @@ struct ts_result task_switch(struct ts_state *s, const struct ts_request *r,
 	for (int i = 0; i < 8; i++)
 		put32(old + TSS_EAX - TSS_EIP + 4 * i, s->gpr[i]);
 	for (int i = TS_ES; i <= TS_GS; i++)
-		put16(old + TSS_ES - TSS_EIP + 4 * i, s->seg[i].sel);
+		put16(old + (TSS_ES - TSS_EIP) + 4 * i, s->seg[i].sel);
 	if (!wr(&w, tr->base + TSS_EIP, old, sizeof(old), "old TSS write"))
 		return w.res;
 	/* JMP and IRET: the old task is no longer busy. */
@@ -481,7 +494,11 @@ struct ts_result task_switch(struct ts_state *s, const struct ts_request *r,
 	s->seg[TS_TR] = seg_of(r->selector, nd);
 	s->cr0 |= TS_CR0_TS;
 	w.res.committed = true;
-	load_new_task(&w, &n);
+	if (!load_new_task(&w, &n) && w.v86_caches && w.res.outcome == TS_FAULT) {
+		w.res.outcome = TS_UNREPRESENTABLE;
+		w.res.why = "a fault after the commit point, leaving virtual-8086 mode before SS and "
+			    "CS were loaded";
+	}
 	return w.res;
 }
 

@@ -111,6 +111,8 @@ enum ts_outcome {
 	TS_FAULT,           /* raise fault; committed says in which task's context */
 	TS_UNSUPPORTED,     /* a 16-bit TSS: nothing was changed, why says what */
 	TS_ABORT,           /* the memory interface refused (TS_MEM_ABORT) */
+	TS_UNREPRESENTABLE, /* committed, but the CPU state the fault leaves cannot be
+			     * entered under VMX (why says which): the caller ends the run */
 };
 
 struct ts_result {
