@@ -9,6 +9,8 @@
 #ifndef NV_BOOT_ELF_H
 #define NV_BOOT_ELF_H
 
+#include <nestvisor/string.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* e_ident[] indexes and values ("ELF Identification"). */
@@ -91,6 +93,45 @@ _Static_assert(sizeof(struct nv_elf64_phdr) == 56, "ELF64 program header is 56 b
 static inline int nv_elf_has_magic(const uint8_t *file, uint64_t size)
 {
 	return size >= 4 && file[0] == 0x7f && file[1] == 'E' && file[2] == 'L' && file[3] == 'F';
+}
+
+/* What an image of one kind must be, past its class (checked by its caller). */
+struct nv_elf_want {
+	uint16_t machine;
+	const char *machine_text;   /* "wrong machine %u, expected <this>" */
+	size_t phdr_size;           /* the class's program-header size */
+};
+
+/*
+ * The header checks every ELF image gets (gABI "ELF Header", "ELF
+ * Identification"): little-endian, version 1, ET_EXEC, the machine, program
+ * headers of at least the class's size. 0, or -1 with err set. The fields
+ * are the same in ELF32 and ELF64 headers.
+ */
+#define nv_elf_check_fields(eh, want, err, errlen) \
+	nv_elf_check_fields_((eh)->ident, (eh)->version, (eh)->type, (eh)->machine, (eh)->phnum, \
+			     (eh)->phentsize, want, err, errlen)
+static inline int nv_elf_check_fields_(const uint8_t *ident, uint32_t version, uint16_t type,
+				       uint16_t machine, uint16_t phnum, uint16_t phentsize,
+				       const struct nv_elf_want *want, char *err, size_t errlen)
+{
+	if (ident[NV_EI_DATA] != NV_ELFDATA2LSB)
+		nv_snprintf(err, errlen, "ELF data encoding %u, expected 1 (little-endian)",
+			    ident[NV_EI_DATA]);
+	else if (ident[NV_EI_VERSION] != NV_EV_CURRENT || version != NV_EV_CURRENT)
+		nv_snprintf(err, errlen, "ELF version %u, expected 1", ident[NV_EI_VERSION]);
+	else if (type != NV_ET_EXEC)
+		nv_snprintf(err, errlen, "ELF type %u, expected 2 (ET_EXEC)", type);
+	else if (machine != want->machine)
+		nv_snprintf(err, errlen, "wrong machine %u, expected %s", machine, want->machine_text);
+	else if (phnum == 0)
+		nv_snprintf(err, errlen, "no program headers");
+	else if (phentsize < want->phdr_size)
+		nv_snprintf(err, errlen, "program header size %u, expected at least %zu", phentsize,
+			    want->phdr_size);
+	else
+		return 0;
+	return -1;
 }
 
 #endif

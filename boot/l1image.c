@@ -162,20 +162,9 @@ static int check_elf32_header(const uint8_t *f, uint64_t size, struct nv_elf32_e
 	memcpy(eh, f, sizeof(*eh));
 	if (eh->ident[NV_EI_CLASS] != NV_ELFCLASS32)
 		return ERR("ELF class %u, expected 1 (32-bit)", eh->ident[NV_EI_CLASS]);
-	if (eh->ident[NV_EI_DATA] != NV_ELFDATA2LSB)
-		return ERR("ELF data encoding %u, expected 1 (little-endian)", eh->ident[NV_EI_DATA]);
-	if (eh->ident[NV_EI_VERSION] != NV_EV_CURRENT || eh->version != NV_EV_CURRENT)
-		return ERR("ELF version %u, expected 1", eh->ident[NV_EI_VERSION]);
-	if (eh->type != NV_ET_EXEC)
-		return ERR("ELF type %u, expected 2 (ET_EXEC)", eh->type);
-	if (eh->machine != NV_EM_386)
-		return ERR("wrong machine %u, expected 3 (i386)", eh->machine);
-	if (eh->phnum == 0)
-		return ERR("no program headers");
-	if (eh->phentsize < sizeof(struct nv_elf32_phdr))
-		return ERR("program header size %u, expected at least %zu", eh->phentsize,
-			   sizeof(struct nv_elf32_phdr));
-	return 0;
+	return nv_elf_check_fields(eh, &((struct nv_elf_want){ NV_EM_386, "3 (i386)",
+							 sizeof(struct nv_elf32_phdr) }),
+				   err, errlen);
 }
 
 int nv_l1_add_segment(struct nv_l1_image *img, const struct nv_l1_segment *seg, uint32_t phdr,

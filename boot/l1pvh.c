@@ -35,19 +35,11 @@ static int check_elf64_header(const uint8_t *f, uint64_t size, struct nv_elf64_e
 		return ERR("truncated: ELF64 header needs 0x%zx bytes, file is 0x%llx bytes",
 			   sizeof(*eh), (ull)size);
 	memcpy(eh, f, sizeof(*eh));
-	if (eh->ident[NV_EI_DATA] != NV_ELFDATA2LSB)
-		return ERR("ELF data encoding %u, expected 1 (little-endian)", eh->ident[NV_EI_DATA]);
-	if (eh->ident[NV_EI_VERSION] != NV_EV_CURRENT || eh->version != NV_EV_CURRENT)
-		return ERR("ELF version %u, expected 1", eh->ident[NV_EI_VERSION]);
-	if (eh->type != NV_ET_EXEC)
-		return ERR("ELF type %u, expected 2 (ET_EXEC)", eh->type);
-	if (eh->machine != NV_EM_X86_64)
-		return ERR("wrong machine %u for a 64-bit ELF, expected 62 (x86-64)", eh->machine);
-	if (eh->phnum == 0)
-		return ERR("no program headers");
-	if (eh->phentsize < sizeof(struct nv_elf64_phdr))
-		return ERR("program header size %u, expected at least %zu", eh->phentsize,
-			   sizeof(struct nv_elf64_phdr));
+	if (nv_elf_check_fields(eh, &((struct nv_elf_want){ NV_EM_X86_64,
+							    "62 (x86-64) for a 64-bit ELF",
+							    sizeof(struct nv_elf64_phdr) }),
+				err, errlen))
+		return -1;
 	for (uint32_t i = 0; i < eh->phnum; i++) {
 		uint64_t at = (uint64_t)i * eh->phentsize + sizeof(struct nv_elf64_phdr);
 

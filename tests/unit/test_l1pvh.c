@@ -207,7 +207,7 @@ TEST(pvh_bad_headers)
 	build_vmlinux(0x1000010, 8);
 	file[18] = NV_EM_386;
 	CHECK(parse(FILE_SIZE) < 0);
-	CHECK_STR(err, "wrong machine 3 for a 64-bit ELF, expected 62 (x86-64)");
+	CHECK_STR(err, "wrong machine 3, expected 62 (x86-64) for a 64-bit ELF");
 
 	build_vmlinux(0x1000010, 8);
 	file[NV_EI_VERSION] = 0;
