@@ -7,6 +7,7 @@
  * off, interrupts off, CS = __BOOT_CS, DS = ES = SS = __BOOT_DS (flat 4 GiB),
  * ESI = the zero page, EBX = EBP = EDI = 0.
  */
+#include "vmx/l1_area.h"
 #include "vmx/linux_zp.h"
 #include "vmx/e820.h"
 #include "core/log.h"
@@ -19,10 +20,6 @@
 #define GDT_CODE32 0x00cf9b000000ffffull
 #define GDT_DATA32 0x00cf93000000ffffull
 
-static void *l1_ptr(uint64_t gpa)
-{
-	return (void *)(uintptr_t)gpa;  /* EPT01 is the identity; L0 maps all memory 1:1 */
-}
 
 static void put(uint8_t *zp, uint32_t off, uint64_t v, uint32_t bytes)
 {
@@ -37,22 +34,6 @@ static uint64_t get(const uint8_t *zp, uint32_t off, uint32_t bytes)
 	for (uint32_t i = 0; i < bytes; i++)
 		v |= (uint64_t)zp[off + i] << (8 * i);
 	return v;
-}
-
-/* A bump allocator inside the area the loader reserved and checked. */
-struct zp_area {
-	uint64_t base, size, used;
-};
-
-static uint64_t area_alloc(struct zp_area *a, uint64_t size, uint64_t align)
-{
-	uint64_t at = a->base + ((a->used + align - 1) & ~(align - 1));
-
-	if (at + size > a->base + a->size)
-		run_end_failure("L1 Linux zero page, command line and GDT do not fit in their 0x%lx bytes",
-				a->size);
-	a->used = at + size - a->base;
-	return at;
 }
 
 static void fill_e820(uint8_t *zp, const struct nv_bootinfo *bi, uint64_t ram_end)
@@ -78,10 +59,10 @@ void l1_build_linux_zero_page(const struct nv_bootinfo *bi, uint64_t ram_end,
 			      struct l1_linux_boot *out)
 {
 	const struct nv_l1_plan *p = &bi->l1;
-	struct zp_area a = { p->mbi_base, p->mbi_size, 0 };
-	uint64_t zp_at = area_alloc(&a, BP_SIZE, BP_SIZE);
-	uint64_t cmdline_at = area_alloc(&a, strlen(p->cmdline) + 1, 8);
-	uint64_t gdt_at = area_alloc(&a, 4 * sizeof(uint64_t), 8);
+	struct l1_area a = { p->mbi_base, p->mbi_size, 0, "Linux zero page, command line and GDT" };
+	uint64_t zp_at = l1_area_alloc(&a, BP_SIZE, BP_SIZE);
+	uint64_t cmdline_at = l1_area_alloc(&a, strlen(p->cmdline) + 1, 8);
+	uint64_t gdt_at = l1_area_alloc(&a, 4 * sizeof(uint64_t), 8);
 	uint8_t *zp = l1_ptr(zp_at);
 	uint64_t *gdt = l1_ptr(gdt_at);
 	uint32_t hdr_len = p->linux_hdr_len < LB_HDR_MAX ? p->linux_hdr_len : LB_HDR_MAX;

@@ -5,6 +5,7 @@
  * Multiboot information with L1's view of memory.
  */
 #include "vmx/l1.h"
+#include "vmx/l1_area.h"
 #include "vmx/multiboot.h"
 #include "core/log.h"
 #include "core/run.h"
@@ -16,10 +17,6 @@
 #define UPPER_MEMORY_BASE 0x100000ull
 #define BOOT_DEVICE_NONE 0x8000ffffu  /* as QEMU: drive 0x80, no partition */
 
-static void *l1_ptr(uint64_t gpa)
-{
-	return (void *)(uintptr_t)gpa;  /* EPT01 is the identity; L0 maps all memory 1:1 */
-}
 
 void l1_place_image(const struct nv_bootinfo *bi)
 {
@@ -64,36 +61,13 @@ static uint64_t contiguous_from(const struct nv_mem_range *v, uint32_t n, uint64
 	return at - base;
 }
 
-/* A bump allocator inside the MBI area the loader reserved. */
-struct mbi_area {
-	uint64_t base, size, used;
-};
-
-static uint64_t area_alloc(struct mbi_area *a, uint64_t size)
-{
-	uint64_t at = a->base + ((a->used + 7) & ~7ull);
-
-	if (at + size > a->base + a->size)
-		run_end_failure("L1 Multiboot information does not fit in its 0x%lx bytes", a->size);
-	a->used = at + size - a->base;
-	return at;
-}
-
-static uint32_t area_string(struct mbi_area *a, const char *s)
-{
-	uint64_t at = area_alloc(a, strlen(s) + 1);
-
-	memcpy(l1_ptr(at), s, strlen(s) + 1);
-	return (uint32_t)at;
-}
-
 uint64_t l1_build_multiboot_info(const struct nv_bootinfo *bi, uint64_t ram_end)
 {
 	static struct nv_mem_range view[NV_MMAP_MAX];
 	const struct nv_l1_plan *p = &bi->l1;
-	struct mbi_area a = { p->mbi_base, p->mbi_size, 0 };
+	struct l1_area a = { p->mbi_base, p->mbi_size, 0, "Multiboot information" };
 	uint32_t n = nv_l1_view(bi->mmap, bi->mmap_count, ram_end, view, NV_MMAP_MAX);
-	uint64_t mbi_at = area_alloc(&a, sizeof(struct mb_info));
+	uint64_t mbi_at = l1_area_alloc(&a, sizeof(struct mb_info), 8);
 	struct mb_info *mbi = l1_ptr(mbi_at);
 	struct mb_mmap_entry *e;
 	struct mb_module *mods;
@@ -108,23 +82,23 @@ uint64_t l1_build_multiboot_info(const struct nv_bootinfo *bi, uint64_t ram_end)
 					    : contiguous_from(view, n, 0) / 1024);
 	mbi->mem_upper = (uint32_t)(contiguous_from(view, n, UPPER_MEMORY_BASE) / 1024);
 	mbi->boot_device = BOOT_DEVICE_NONE;
-	mbi->cmdline = area_string(&a, p->cmdline);
-	mbi->boot_loader_name = area_string(&a, "nestvisor");
+	mbi->cmdline = (uint32_t)l1_area_string(&a, p->cmdline);
+	mbi->boot_loader_name = (uint32_t)l1_area_string(&a, "nestvisor");
 
 	if (p->nmodules) {
 		mbi->flags |= MBI_FLAG_MODS;
 		mbi->mods_count = p->nmodules;
-		mbi->mods_addr = (uint32_t)area_alloc(&a, p->nmodules * sizeof(*mods));
+		mbi->mods_addr = (uint32_t)l1_area_alloc(&a, p->nmodules * sizeof(*mods), 8);
 		mods = l1_ptr(mbi->mods_addr);
 		for (uint32_t i = 0; i < p->nmodules; i++) {
 			mods[i].mod_start = (uint32_t)p->modules[i].start;
 			mods[i].mod_end = (uint32_t)p->modules[i].end;
-			mods[i].string = area_string(&a, p->modules[i].string);
+			mods[i].string = (uint32_t)l1_area_string(&a, p->modules[i].string);
 			mods[i].reserved = 0;
 		}
 	}
 
-	mbi->mmap_addr = (uint32_t)area_alloc(&a, n * sizeof(*e));
+	mbi->mmap_addr = (uint32_t)l1_area_alloc(&a, n * sizeof(*e), 8);
 	mbi->mmap_length = n * (uint32_t)sizeof(*e);
 	e = l1_ptr(mbi->mmap_addr);
 	for (uint32_t i = 0; i < n; i++) {

@@ -5,6 +5,7 @@
  * paging off, flat segments, CR4 = 0, IF = 0; vmx/vmcs01.c) with EBX = the
  * hvm_start_info that L0 builds here in the area the loader reserved.
  */
+#include "vmx/l1_area.h"
 #include "vmx/pvh.h"
 #include "core/log.h"
 #include "core/run.h"
@@ -12,33 +13,6 @@
 #include <nestvisor/memmap.h>
 #include <nestvisor/string.h>
 
-static void *l1_ptr(uint64_t gpa)
-{
-	return (void *)(uintptr_t)gpa;  /* EPT01 is the identity; L0 maps all memory 1:1 */
-}
-
-/* A bump allocator inside the info area the loader reserved and checked. */
-struct info_area {
-	uint64_t base, size, used;
-};
-
-static uint64_t area_alloc(struct info_area *a, uint64_t size)
-{
-	uint64_t at = a->base + ((a->used + 7) & ~7ull);
-
-	if (at + size > a->base + a->size)
-		run_end_failure("L1 PVH start info does not fit in its 0x%lx bytes", a->size);
-	a->used = at + size - a->base;
-	return at;
-}
-
-static uint64_t area_string(struct info_area *a, const char *s)
-{
-	uint64_t at = area_alloc(a, strlen(s) + 1);
-
-	memcpy(l1_ptr(at), s, strlen(s) + 1);
-	return at;
-}
 
 /* The argument part of a module string "path args" (Linux ignores it for its initrd). */
 static const char *module_args(const char *s)
@@ -54,9 +28,9 @@ uint64_t l1_build_pvh_start_info(const struct nv_bootinfo *bi, uint64_t ram_end)
 {
 	static struct nv_mem_range view[NV_MMAP_MAX];
 	const struct nv_l1_plan *p = &bi->l1;
-	struct info_area a = { p->mbi_base, p->mbi_size, 0 };
+	struct l1_area a = { p->mbi_base, p->mbi_size, 0, "PVH start info" };
 	uint32_t n = nv_l1_view(bi->mmap, bi->mmap_count, ram_end, view, NV_MMAP_MAX);
-	uint64_t si_at = area_alloc(&a, sizeof(struct hvm_start_info));
+	uint64_t si_at = l1_area_alloc(&a, sizeof(struct hvm_start_info), 8);
 	struct hvm_start_info *si = l1_ptr(si_at);
 	struct hvm_memmap_table_entry *e;
 	struct hvm_modlist_entry *mods;
@@ -66,23 +40,23 @@ uint64_t l1_build_pvh_start_info(const struct nv_bootinfo *bi, uint64_t ram_end)
 	memset(si, 0, sizeof(*si));
 	si->magic = HVM_START_MAGIC;
 	si->version = HVM_START_VERSION;
-	si->cmdline_paddr = area_string(&a, p->cmdline);
+	si->cmdline_paddr = l1_area_string(&a, p->cmdline);
 	/* EPT01 maps ACPI tables at their addresses: L1 finds the firmware's RSDP where it is. */
 	si->rsdp_paddr = bi->rsdp;
 	if (p->nmodules) {
 		si->nr_modules = p->nmodules;
-		si->modlist_paddr = area_alloc(&a, p->nmodules * sizeof(*mods));
+		si->modlist_paddr = l1_area_alloc(&a, p->nmodules * sizeof(*mods), 8);
 		mods = l1_ptr(si->modlist_paddr);
 		for (uint32_t i = 0; i < p->nmodules; i++) {
 			mods[i] = (struct hvm_modlist_entry){
 				.paddr = p->modules[i].start,
 				.size = p->modules[i].end - p->modules[i].start,
-				.cmdline_paddr = area_string(&a, module_args(p->modules[i].string)),
+				.cmdline_paddr = l1_area_string(&a, module_args(p->modules[i].string)),
 			};
 		}
 	}
 	si->memmap_entries = n;
-	si->memmap_paddr = area_alloc(&a, n * sizeof(*e));
+	si->memmap_paddr = l1_area_alloc(&a, n * sizeof(*e), 8);
 	e = l1_ptr(si->memmap_paddr);
 	for (uint32_t i = 0; i < n; i++) {
 		e[i] = (struct hvm_memmap_table_entry){ view[i].base, view[i].size,
