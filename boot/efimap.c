@@ -1,17 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* UEFI memory map conversion (pure). */
 #include "efimap.h"
+#include <nestvisor/unaligned.h>
 
 #include <nestvisor/memmap.h>
 #include <nestvisor/string.h>
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 uint32_t nv_efi_type_to_nv(uint32_t efi_type, uint64_t attribute)
 {
@@ -61,8 +54,8 @@ int nv_efimap_convert(const void *descs, uint64_t map_size, uint64_t desc_size,
 	}
 	for (uint64_t off = 0; off + desc_size <= map_size; off += desc_size) {
 		uint32_t efi_type;
-		uint64_t base = rd64(d + off + NV_EFI_DESC_PHYS);
-		uint64_t pages = rd64(d + off + NV_EFI_DESC_PAGES);
+		uint64_t base = nv_rd64(d + off + NV_EFI_DESC_PHYS);
+		uint64_t pages = nv_rd64(d + off + NV_EFI_DESC_PAGES);
 		struct nv_mem_range r;
 
 		memcpy(&efi_type, d + off + NV_EFI_DESC_TYPE, sizeof(efi_type));
@@ -74,7 +67,7 @@ int nv_efimap_convert(const void *descs, uint64_t map_size, uint64_t desc_size,
 			return -1;
 		}
 		r = (struct nv_mem_range){ base, pages * NV_PAGE_SIZE,
-					   nv_efi_type_to_nv(efi_type, rd64(d + off + NV_EFI_DESC_ATTR)), 0 };
+					   nv_efi_type_to_nv(efi_type, nv_rd64(d + off + NV_EFI_DESC_ATTR)), 0 };
 		/* Firmware maps have many neighbours of one type: merge them now so a
 		 * long map fits before normalization. */
 		if (n && out[n - 1].type == r.type && out[n - 1].base + out[n - 1].size == r.base) {

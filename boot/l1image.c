@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Multiboot 1 kernel validation (pure): what QEMU's -kernel accepts, checked up front. */
 #include "l1image.h"
+#include <nestvisor/unaligned.h>
 
 #include "elf.h"
 
@@ -22,19 +23,11 @@ enum {
 /* How far past 8192 bytes to look, only to say "your header is too late". */
 #define LATE_HEADER_LIMIT 0x10000
 
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 static bool header_at(const uint8_t *f, uint64_t off)
 {
-	return rd32(f + off + MBH_MAGIC) == NV_MB_HEADER_MAGIC &&
-	       (uint32_t)(rd32(f + off + MBH_MAGIC) + rd32(f + off + MBH_FLAGS) +
-			  rd32(f + off + MBH_CHECKSUM)) == 0;
+	return nv_rd32(f + off + MBH_MAGIC) == NV_MB_HEADER_MAGIC &&
+	       (uint32_t)(nv_rd32(f + off + MBH_MAGIC) + nv_rd32(f + off + MBH_FLAGS) +
+			  nv_rd32(f + off + MBH_CHECKSUM)) == 0;
 }
 
 /* Multiboot 0.6.96, 3.1 "OS image format": the header lies 32-bit aligned in the first 8192 bytes. */
@@ -55,7 +48,7 @@ static int find_header(const uint8_t *f, uint64_t size, struct nv_l1_image *img,
 	for (off = 0; off + MBH_SIZE_BASIC <= limit; off += 4) {
 		if (header_at(f, off))
 			break;
-		if (bad == UINT64_MAX && rd32(f + off) == NV_MB_HEADER_MAGIC)
+		if (bad == UINT64_MAX && nv_rd32(f + off) == NV_MB_HEADER_MAGIC)
 			bad = off;
 	}
 	if (off + MBH_SIZE_BASIC > limit) {
@@ -64,7 +57,7 @@ static int find_header(const uint8_t *f, uint64_t size, struct nv_l1_image *img,
 		if (bad != UINT64_MAX) {
 			SAY("bad Multiboot checksum (header at offset 0x%llx: magic + flags + checksum = 0x%x, must be 0)",
 			    (unsigned long long)bad,
-			    (uint32_t)(rd32(f + bad) + rd32(f + bad + 4) + rd32(f + bad + 8)));
+			    (uint32_t)(nv_rd32(f + bad) + nv_rd32(f + bad + 4) + nv_rd32(f + bad + 8)));
 			return NO_HEADER;
 		}
 		for (; off + MBH_SIZE_BASIC <= late_limit; off += 4)
@@ -77,7 +70,7 @@ static int find_header(const uint8_t *f, uint64_t size, struct nv_l1_image *img,
 		return NO_HEADER;
 	}
 
-	flags = rd32(f + off + MBH_FLAGS);
+	flags = nv_rd32(f + off + MBH_FLAGS);
 	/* 3.1.2: an unknown bit in 0..15 means the image cannot be loaded. */
 	if (flags & NV_MB_REQUIRED_MASK & ~NV_MB_UNDERSTOOD)
 		return ERR("requires unsupported Multiboot feature bit %d (flags 0x%x)",
@@ -100,9 +93,9 @@ static int load_aout(const uint8_t *f, uint64_t size, struct nv_l1_image *img, c
 		     size_t errlen)
 {
 	const uint8_t *h = f + img->mb_offset;
-	uint64_t header_addr = rd32(h + MBH_HEADER_ADDR), load_addr = rd32(h + MBH_LOAD_ADDR);
-	uint64_t load_end_addr = rd32(h + MBH_LOAD_END_ADDR), bss_end_addr = rd32(h + MBH_BSS_END_ADDR);
-	uint64_t entry = rd32(h + MBH_ENTRY_ADDR);
+	uint64_t header_addr = nv_rd32(h + MBH_HEADER_ADDR), load_addr = nv_rd32(h + MBH_LOAD_ADDR);
+	uint64_t load_end_addr = nv_rd32(h + MBH_LOAD_END_ADDR), bss_end_addr = nv_rd32(h + MBH_BSS_END_ADDR);
+	uint64_t entry = nv_rd32(h + MBH_ENTRY_ADDR);
 	uint64_t file_off, load_size, load_end, mem_end;
 
 	if (load_addr > header_addr)

@@ -7,6 +7,7 @@
  * Control Registers".
  */
 #include "drivers/acpi.h"
+#include <nestvisor/unaligned.h>
 #include "drivers/dmar.h"
 #include "drivers/mcfg.h"
 #include "core/log.h"
@@ -41,35 +42,19 @@ struct acpi_header {
 #define AML_ZERO_OP    0x00
 #define AML_ONE_OP     0x01
 
-static uint32_t rd32(const void *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const void *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
 static const struct acpi_header *find_table(uint64_t rsdp_phys, const char *sig)
 {
 	const uint8_t *rsdp = (const uint8_t *)(uintptr_t)rsdp_phys;
-	uint64_t xsdt = rsdp[15] >= 2 ? rd64(rsdp + 24) : 0;
+	uint64_t xsdt = rsdp[15] >= 2 ? nv_rd64(rsdp + 24) : 0;
 	const struct acpi_header *root =
-		(const struct acpi_header *)(uintptr_t)(xsdt ? xsdt : rd32(rsdp + 16));
+		(const struct acpi_header *)(uintptr_t)(xsdt ? xsdt : nv_rd32(rsdp + 16));
 	unsigned entry = xsdt ? 8 : 4;
 	unsigned n = (root->length - sizeof(*root)) / entry;
 
 	for (unsigned i = 0; i < n; i++) {
 		const uint8_t *p = (const uint8_t *)(root + 1) + i * entry;
 		const struct acpi_header *t =
-			(const struct acpi_header *)(uintptr_t)(xsdt ? rd64(p) : rd32(p));
+			(const struct acpi_header *)(uintptr_t)(xsdt ? nv_rd64(p) : nv_rd32(p));
 
 		if (t && !memcmp(t->signature, sig, 4))
 			return t;
@@ -188,17 +173,17 @@ void acpi_poweroff(uint64_t rsdp_phys)
 		return;
 	dsdt = (const struct acpi_header *)(uintptr_t)(
 		((const struct acpi_header *)fadt)->length > FADT_X_DSDT + 8 &&
-				rd64(fadt + FADT_X_DSDT)
-			? rd64(fadt + FADT_X_DSDT)
-			: rd32(fadt + FADT_DSDT));
+				nv_rd64(fadt + FADT_X_DSDT)
+			? nv_rd64(fadt + FADT_X_DSDT)
+			: nv_rd32(fadt + FADT_DSDT));
 	if (!dsdt || s5_sleep_types(dsdt, &typ_a, &typ_b)) {
 		log_line("acpi: no \\_S5 object");
 		return;
 	}
-	pm1a = rd32(fadt + FADT_PM1A_CNT_BLK);
-	pm1b = rd32(fadt + FADT_PM1B_CNT_BLK);
-	if (pm1a && !(inw(pm1a) & PM1_SCI_EN) && rd32(fadt + FADT_SMI_CMD)) {
-		outb(rd32(fadt + FADT_SMI_CMD), fadt[FADT_ACPI_ENABLE]);
+	pm1a = nv_rd32(fadt + FADT_PM1A_CNT_BLK);
+	pm1b = nv_rd32(fadt + FADT_PM1B_CNT_BLK);
+	if (pm1a && !(inw(pm1a) & PM1_SCI_EN) && nv_rd32(fadt + FADT_SMI_CMD)) {
+		outb(nv_rd32(fadt + FADT_SMI_CMD), fadt[FADT_ACPI_ENABLE]);
 		for (int i = 0; i < 1000000 && !(inw(pm1a) & PM1_SCI_EN); i++)
 			cpu_relax();
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Intel VT-d Specification, 8 "BIOS Considerations": the DMAR table. */
 #include "drivers/dmar.h"
+#include <nestvisor/unaligned.h>
 
 #include <stdbool.h>
 #include <nestvisor/string.h>
@@ -31,22 +32,6 @@ static int bad(const char **why, const char *what)
 {
 	*why = what;
 	return -1;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
 }
 
 /* The device scopes in [p, end): stored in scope[], count in *n. */
@@ -104,8 +89,8 @@ static int parse_drhd(const uint8_t *p, unsigned len, struct dmar_info *out, con
 		return bad(why, "too many DRHD units");
 	u = &out->unit[out->nunits];
 	u->flags = p[DRHD_FLAGS];
-	u->segment = rd16(p + DRHD_SEGMENT);
-	u->base = rd64(p + DRHD_BASE);
+	u->segment = nv_rd16(p + DRHD_SEGMENT);
+	u->base = nv_rd64(p + DRHD_BASE);
 	if (size_log2 > DMAR_MAX_REG_PAGES_LOG2)
 		return bad(why, "a DRHD's register set is implausibly large");
 	u->pages = 1u << size_log2;
@@ -140,9 +125,9 @@ static int parse_rmrr(const uint8_t *p, unsigned len, struct dmar_info *out, con
 	if (out->nrmrrs >= DMAR_MAX_RMRRS)
 		return bad(why, "too many RMRRs");
 	r = &out->rmrr[out->nrmrrs];
-	r->segment = rd16(p + RMRR_SEGMENT);
-	r->base = rd64(p + RMRR_BASE);
-	limit = rd64(p + RMRR_LIMIT);
+	r->segment = nv_rd16(p + RMRR_SEGMENT);
+	r->base = nv_rd64(p + RMRR_BASE);
+	limit = nv_rd64(p + RMRR_LIMIT);
 	if (r->base > limit || limit >= DMAR_ADDR_LIMIT)
 		return bad(why, "an RMRR's base is above its limit, or it lies beyond any physical "
 			   "address");
@@ -185,8 +170,8 @@ int dmar_parse(const void *table, size_t len, struct dmar_info *out, const char 
 
 		if (length - at < RS_HEADER_LEN)
 			return bad(why, "a remapping structure is cut short");
-		type = rd16(p);
-		slen = rd16(p + 2);
+		type = nv_rd16(p);
+		slen = nv_rd16(p + 2);
 		if (slen < RS_HEADER_LEN || slen > length - at)
 			return bad(why, "a remapping structure's length is wrong");
 		if (type == DMAR_TYPE_DRHD && parse_drhd(p, slen, out, why))

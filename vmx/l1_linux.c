@@ -59,7 +59,7 @@ void l1_build_linux_zero_page(const struct nv_bootinfo *bi, uint64_t ram_end,
 			      struct l1_linux_boot *out)
 {
 	const struct nv_l1_plan *p = &bi->l1;
-	struct l1_area a = { p->mbi_base, p->mbi_size, 0, "Linux zero page, command line and GDT" };
+	struct l1_area a = { p->mbi_base, p->mbi_size, 0, "Linux boot information (zero page, command line, GDT)" };
 	uint64_t zp_at = l1_area_alloc(&a, BP_SIZE, BP_SIZE);
 	uint64_t cmdline_at = l1_area_alloc(&a, strlen(p->cmdline) + 1, 8);
 	uint64_t gdt_at = l1_area_alloc(&a, 4 * sizeof(uint64_t), 8);

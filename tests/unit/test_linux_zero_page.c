@@ -233,7 +233,7 @@ TEST(zero_page_does_not_fit)
 	setup();
 	bi.l1.mbi_size = 0x1010;   /* the zero page, not the command line and GDT */
 	if (setjmp(ended)) {
-		CHECK_STR(end_reason, "L1 Linux zero page, command line and GDT do not fit in their 0x1010 bytes");
+		CHECK_STR(end_reason, "L1 Linux boot information (zero page, command line, GDT) does not fit in its 0x1010 bytes");
 		return;
 	}
 	l1_build_linux_zero_page(&bi, UINT64_MAX, &lb);
