@@ -120,9 +120,10 @@ if [ ! -f "$OUT/root/kvmtest" ]; then
 	say "building kvmtest"
 	$CC -static -O2 -Wall -Wextra -Werror -o "$OUT/root/kvmtest" "$here/kvmtest.c" "$here/l2.S"
 fi
-if [ ! -f "$OUT/root/mbload" ] || [ "$here/mbload.c" -nt "$OUT/root/mbload" ]; then
+if [ ! -f "$OUT/root/mbload" ] || [ "$here/mbload.c" -nt "$OUT/root/mbload" ] ||
+   [ "$here/../../vmx/multiboot.h" -nt "$OUT/root/mbload" ]; then
 	say "building mbload"
-	$CC -static -O2 -Wall -Wextra -Werror -o "$OUT/root/mbload" "$here/mbload.c"
+	$CC -static -O2 -Wall -Wextra -Werror -I"$here/../.." -o "$OUT/root/mbload" "$here/mbload.c"
 fi
 
 # 6. The initramfs (uncompressed newc) and the command line.
