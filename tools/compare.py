@@ -81,10 +81,15 @@ def describe(label, path, doc):
 
 
 def differences(a, b):
-    """'name: A -> B' for every setting that differs."""
+    """'name: A -> B' for every setting that differs. Between two different L0s, a
+    setting only one of them has (nestvisor's switches, for KVM) is not a difference."""
     sa, sb = settings(a), settings(b)
+    other_l0 = sa.get("L0") != sb.get("L0")
+    l0_keys = set((a["configuration"]["l0"] or {})) | set((b["configuration"]["l0"] or {}))
     return ["%s: %s -> %s" % (k, sa.get(k), sb.get(k))
-            for k in dict.fromkeys(list(sa) + list(sb)) if sa.get(k) != sb.get(k)]
+            for k in dict.fromkeys(list(sa) + list(sb))
+            if sa.get(k) != sb.get(k)
+            and not (other_l0 and k in l0_keys and (sa.get(k) is None or sb.get(k) is None))]
 
 
 def paired_rows(a, b):
