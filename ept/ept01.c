@@ -111,3 +111,24 @@ int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint6
 			return -1;
 	return 0;
 }
+
+uint64_t ept01_first_unwritable_ram(const struct ept *e, const struct nv_mem_range *map, uint32_t n,
+				    uint64_t limit, uint32_t *type)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t end = map[i].base + map[i].size < limit ? map[i].base + map[i].size : limit;
+
+		if (map[i].type == NV_MEM_MMIO)
+			continue;  /* a DMA there reaches a device, as L1's own access would */
+		for (uint64_t pa = map[i].base & ~0xfffull; pa < end; pa += 0x1000) {
+			struct ept_walk w;
+
+			ept_translate(e, pa, &w);
+			if (!w.present || !(w.leaf & EPT_W)) {
+				*type = map[i].type;
+				return pa;
+			}
+		}
+	}
+	return UINT64_MAX;
+}

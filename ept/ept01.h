@@ -41,4 +41,13 @@ struct ept01_window {
 int ept01_build(struct ept *e, const struct nv_mem_range *map, uint32_t n, uint64_t ram_end,
 		const struct ept01_window *win, unsigned n_win);
 
+/*
+ * The first page below limit that holds RAM (a map range of any type but
+ * MMIO) which EPT01 does not let L1 write, or UINT64_MAX; *type is its map
+ * type. What a device that DMAs by physical address below limit could reach
+ * that L1 itself cannot (vmx/l1.c: the ISA DMA controllers, limit 16 MiB).
+ */
+uint64_t ept01_first_unwritable_ram(const struct ept *e, const struct nv_mem_range *map, uint32_t n,
+				    uint64_t limit, uint32_t *type);
+
 #endif

@@ -97,20 +97,15 @@ static void dump_on_panic(void)
 
 static bool isa_dma_reaches_others(void)
 {
-	for (uint64_t pa = 0; pa < ISA_DMA_LIMIT; pa += 4096) {
-		uint32_t type = l1_mem_type_at(pa);
-		struct ept_walk w;
+	uint32_t type = 0;
+	uint64_t pa = ept01_first_unwritable_ram(&l1.ept01, l1.bi->mmap, l1.bi->mmap_count,
+						 ISA_DMA_LIMIT, &type);
 
-		if (!type || type == NV_MEM_MMIO)
-			continue;  /* no RAM here: a DMA would reach a device, as L1's could anyway */
-		ept_translate(&l1.ept01, pa, &w);
-		if (!w.present || !(w.leaf & EPT_W)) {
-			log_line("dma: 0x%lx (memory type %u) lies below 16 MiB, where ISA DMA reaches, "
-				 "and is not L1's", pa, type);
-			return true;
-		}
-	}
-	return false;
+	if (pa == UINT64_MAX)
+		return false;
+	log_line("dma: 0x%lx (memory type %u) lies below 16 MiB, where ISA DMA reaches, and is not "
+		 "L1's", pa, type);
+	return true;
 }
 
 /* L1's boot information by its protocol, and the state it starts in. */

@@ -258,6 +258,42 @@ TEST(ept01_policy)
 	CHECK_EQ(ept01_attr_for(0, false).memtype, EPT_MT_UC);
 }
 
+/* What ISA DMA (16 MiB) would reach that L1 cannot write. */
+TEST(ept01_unwritable_ram_below_a_limit)
+{
+	static const struct nv_mem_range low_l0[] = {
+		R(0x0, 0xa0000, NV_MEM_USABLE),
+		R(0x100000, 0x400000, NV_MEM_USABLE),
+		R(0x500000, 0x200000, NV_MEM_L0_POOL),
+		R(0x700000, 0x8000000, NV_MEM_USABLE),
+		R(0xfec00000, 0x1000, NV_MEM_MMIO),
+	};
+	static const struct nv_mem_range l1_only[] = {
+		R(0x0, 0xa0000, NV_MEM_USABLE),
+		R(0x100000, 0x3000000, NV_MEM_USABLE),
+		R(0x3100000, 0x200000, NV_MEM_L0_POOL),
+		R(0xfec00000, 0x1000, NV_MEM_MMIO),
+	};
+	struct ept e;
+	uint32_t type = 0;
+
+	setup(&e, true, false);
+	CHECK(ept01_build(&e, low_l0, 5, UINT64_MAX, 0, 0) == 0);
+	CHECK_EQ(ept01_first_unwritable_ram(&e, low_l0, 5, 0x1000000, &type), 0x500000);
+	CHECK_EQ(type, NV_MEM_L0_POOL);
+	/* Beyond the limit it is not looked for. */
+	CHECK_EQ(ept01_first_unwritable_ram(&e, low_l0, 5, 0x500000, &type), UINT64_MAX);
+
+	setup(&e, true, false);
+	CHECK(ept01_build(&e, l1_only, 4, UINT64_MAX, 0, 0) == 0);
+	CHECK_EQ(ept01_first_unwritable_ram(&e, l1_only, 4, 0x1000000, &type), UINT64_MAX);
+	/* RAM beyond l1_memory is not L1's either. */
+	setup(&e, true, false);
+	CHECK(ept01_build(&e, l1_only, 4, 0x800000, 0, 0) == 0);
+	CHECK_EQ(ept01_first_unwritable_ram(&e, l1_only, 4, 0x1000000, &type), 0x800000);
+	CHECK_EQ(type, NV_MEM_USABLE);
+}
+
 TEST(eptp_format)
 {
 	struct ept e;
