@@ -199,16 +199,31 @@ static __attribute__((noinline)) void pull_wide(void)
 #undef VMCS_FIELD
 }
 
+/* Shadow VMCS current: all of VMCS12's shadowed fields into it. */
+static void push_all(void)
+{
+	push_rw(false);
+	push_exit_info(true);
+}
+
+static __attribute__((noinline)) void push_all_wide(void)
+{
+	vmx_load_vmcs(nested.shadow);
+	push_all();
+	push_wide(false);
+}
+
 /* VMCS01 current: a new current VMCS12; the shadow VMCS takes it over. */
 void nested_shadow_attach(void)
 {
-	if (!nested.shadow)
+	if (nested.shadow_hot) {
+		vmx_load_vmcs(nested.shadow);
+		push_all();
+	} else if (nested.shadow_wide) {
+		push_all_wide();
+	} else {
 		return;
-	vmx_load_vmcs(nested.shadow);
-	push_rw(false);
-	push_exit_info(true);
-	if (nested.shadow_wide)
-		push_wide(false);
+	}
 	vmx_load_vmcs(nested.vmcs01);
 	vmwrite64(VMCS_VMCS_LINK_POINTER, nested.shadow);
 }
