@@ -510,12 +510,15 @@ def emulator_tests(build):
     emu("bochs/vmx-hostile-vmwrite-l0-shadow",
         expect_failure(r"EPT violation: L1 read of L0 memory", r"vmxhostile: mode=vmwrite-l0: "),
         l1=g("vmxhostile"), cmdline="mode=vmwrite-l0", **b)
-    emu("bochs/vmx-hostile-exit-msr-store-l0",
-        expect_failure(r"VMX abort \(indicator 1\)", r"vmxhostile: mode=exit-msr-store-l0: "),
-        l1=g("vmxhostile"), cmdline="mode=exit-msr-store-l0", **b)
-    emu("bochs/vmx-hostile-exit-msr-load-l0",
-        expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
-        l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", **b)
+    # VMX aborts while L0 saves (before the shadow VMCS gets the exit) and loads
+    # MSRs (after), with each shadow set.
+    for suffix, shadow_set in (("", []), ("-wide", ["vmcs_shadow_set = wide"])):
+        emu("bochs/vmx-hostile-exit-msr-store-l0" + suffix,
+            expect_failure(r"VMX abort \(indicator 1\)", r"vmxhostile: mode=exit-msr-store-l0: "),
+            l1=g("vmxhostile"), cmdline="mode=exit-msr-store-l0", cfg_extra=shadow_set, **b)
+        emu("bochs/vmx-hostile-exit-msr-load-l0" + suffix,
+            expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
+            l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", cfg_extra=shadow_set, **b)
     # An exit MSR-load list loading IA32_EFER with LME = 0 under L1's paging: WRMSR
     # would #GP, so the exit's MSR loading fails (SDM "Loading MSRs" in "VM Exits").
     emu("bochs/vmx-hostile-exit-msr-load-efer",
