@@ -17,10 +17,10 @@ void nested_init(uint64_t vmcs01, bool shadowing, bool shadow_wide, uint32_t ept
 	nested.vmcs01 = vmcs01;
 	nested.vmcs02_owner = VMPTR_INVALID;
 	nested.checked = VMPTR_INVALID;
-	nested_shadow_init(shadowing, shadow_wide);
-	nested_sync_init(nested.shadow_wide);  /* wide fields are not cold then */
 	nested_ept_init(ept02_pool_pages);
 	nested_bitmaps_init();
+	nested_shadow_init(shadowing, shadow_wide);
+	nested_sync_init(nested.shadow_wide);  /* wide fields are not cold then */
 	nested_msr_lists_init();
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;

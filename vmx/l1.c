@@ -190,7 +190,8 @@ void l1_start(const struct nv_bootinfo *bi)
 	acct_init(bi->accounting);
 	log_line("config: vmcs_shadowing=%s vmcs_shadow_set=%s accounting=%s log_port=%s",
 		 nested_shadowing_on() ? "on" : nested_shadowing_wanted() ? "unavailable" : "off",
-		 nested_shadow_set_name(), acct.on ? "on" : "off", bi->log_port == NV_LOG_PORT_COM2 ? "com2" : "com1");
+		 nested_shadow_set_name(), acct.on ? "on" : "off",
+		 bi->log_port == NV_LOG_PORT_COM2 ? "com2" : "com1");
 	current_vcpu = &l1.vcpu;
 	l1.pool_free_at_start = pmm_free_count();
 	pmm_reset_min();
