@@ -311,6 +311,9 @@ def emulator_tests(build):
     emu("qemu/loader-bad-selftest",
         expect_loader_error(r"nestvisor\.cfg: line 2: unknown selftest 'crash'"),
         l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nselftest = crash\n", **q)
+    emu("qemu/loader-bad-shadow-set",
+        expect_loader_error(r"nestvisor\.cfg: line 2: unknown vmcs_shadow_set 'all' \(want hot or wide\)"),
+        l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nvmcs_shadow_set = all\n", **q)
     emu("qemu/loader-bad-size",
         expect_loader_error(r"nestvisor\.cfg: line 2: .*l1_memory"),
         l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nl1_memory = lots\n", **q)
