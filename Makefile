@@ -168,6 +168,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) $$
 # (tools/report.py: a table, and JSON/CSV/SVG in $(RESULTS)). Every variable is
 # optional (README, "make run"):
 #   SHADOW=on|off ACCT=on|off    nestvisor.cfg vmcs_shadowing / accounting
+#   SHADOW_SET=hot|wide          nestvisor.cfg vmcs_shadow_set
 #   CPU=<Bochs model>  CPUOPTS="KEY=VALUE ..."  EMU=bochs|kvm|qemu|auto
 #   L1=<image>  OPS=<op,...>  KINDS=<kind,...>  HANDLERS=<handler,...>  N=<samples per op>
 #   L1=linux: Debian's Linux with KVM as L1 (make linux-image), kvmtest's figures, no report
@@ -180,6 +181,7 @@ check_on_off = $(if $(filter-out on off,$($(1))),$(error $(1) must be on or off,
 ifneq ($(filter run compare-kvm,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
 $(call check_on_off,ACCT)
+$(if $(filter-out hot wide,$(SHADOW_SET)),$(error SHADOW_SET must be hot or wide, not '$(SHADOW_SET)'))
 endif
 ifeq ($(L1),linux)
 # The kernel's command line (guests/linux/cmdline), kvmtest's options as kvmtest.<key>=.
@@ -194,7 +196,8 @@ endif
 # The runner options of the variables above but L1's (make compare-kvm uses them too).
 RUN_OPT_ARGS = $(if $(EMU),--emulator $(EMU)) $(if $(CPU),--cpu $(CPU)) \
 	$(foreach o,$(CPUOPTS),--cpu-option $(o)) \
-	$(if $(SHADOW),--cfg vmcs_shadowing=$(SHADOW)) $(if $(ACCT),--cfg accounting=$(ACCT)) \
+	$(if $(SHADOW),--cfg vmcs_shadowing=$(SHADOW)) $(if $(SHADOW_SET),--cfg vmcs_shadow_set=$(SHADOW_SET)) \
+	$(if $(ACCT),--cfg accounting=$(ACCT)) \
 	$(if $(L0LOG),--l0-log-port $(L0LOG)) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 RUN_ARGS = --build $(BUILD) $(RUN_L1_ARGS) $(RUN_OPT_ARGS) \
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)

@@ -9,7 +9,7 @@
 
 enum key_id {
 	KEY_L1, KEY_CMDLINE, KEY_L1_MEMORY, KEY_L0_MEMORY, KEY_MODULE, KEY_LOG, KEY_SELFTEST,
-	KEY_ACCOUNTING, KEY_VMCS_SHADOWING, KEY_LOG_PORT, KEY_EPT02_POOL,
+	KEY_ACCOUNTING, KEY_VMCS_SHADOWING, KEY_VMCS_SHADOW_SET, KEY_LOG_PORT, KEY_EPT02_POOL,
 	KEY_COUNT
 };
 
@@ -27,6 +27,7 @@ static const struct {
 	[KEY_SELFTEST] = { "selftest", false, false },
 	[KEY_ACCOUNTING] = { "accounting", false, false },
 	[KEY_VMCS_SHADOWING] = { "vmcs_shadowing", false, false },
+	[KEY_VMCS_SHADOW_SET] = { "vmcs_shadow_set", false, false },
 	[KEY_LOG_PORT] = { "log_port", false, false },
 	[KEY_EPT02_POOL] = { "ept02_pool", false, false },
 };
@@ -45,6 +46,11 @@ static const char *const selftest_names[] = {
 };
 
 static const char *const switch_names[] = { [0] = "off", [1] = "on" };
+
+static const char *const shadow_set_names[] = {
+	[NV_SHADOW_SET_HOT] = "hot",
+	[NV_SHADOW_SET_WIDE] = "wide",
+};
 
 static const char *const port_names[] = {
 	[NV_LOG_PORT_COM1] = "com1",
@@ -288,6 +294,10 @@ static int set_value(struct parser *ps, enum key_id k, struct span v)
 	case KEY_VMCS_SHADOWING:
 		return set_choice(ps, v, &cfg->vmcs_shadowing,
 				  &(struct choice)CHOICE(switch_names, "vmcs_shadowing", "on or off"));
+	case KEY_VMCS_SHADOW_SET:
+		return set_choice(ps, v, &cfg->vmcs_shadow_set,
+				  &(struct choice)CHOICE(shadow_set_names, "vmcs_shadow_set",
+							 "hot or wide"));
 	case KEY_LOG_PORT:
 		return set_choice(ps, v, &cfg->log_port,
 				  &(struct choice)CHOICE(port_names, "log_port", "com1 or com2"));
@@ -362,6 +372,7 @@ int nv_config_parse(const char *text, size_t len, struct nv_config *cfg, char *e
 	cfg->log_level = NV_LOG_INFO;
 	cfg->accounting = 1;
 	cfg->vmcs_shadowing = 1;
+	cfg->vmcs_shadow_set = NV_SHADOW_SET_HOT;
 	cfg->log_port = NV_LOG_PORT_COM1;
 	/* Editors on Windows start UTF-8 files with a byte-order mark: skip it. */
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)

@@ -38,6 +38,7 @@ struct nv_config {
 	uint32_t selftest;          /* enum nv_selftest */
 	uint32_t accounting;        /* 1 = L0 counts exits and their cost (default) */
 	uint32_t vmcs_shadowing;    /* 1 = a shadow VMCS for L1 when the CPU has it (default) */
+	uint32_t vmcs_shadow_set;   /* enum nv_shadow_set: the fields it holds */
 	uint32_t log_port;          /* enum nv_log_port */
 	uint32_t nmodules;
 	struct nv_config_module modules[NV_L1_MAX_MODULES];

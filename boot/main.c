@@ -292,6 +292,7 @@ static EFI_STATUS build_bootinfo(void)
 	bi->selftest = L.cfg.selftest;
 	bi->accounting = L.cfg.accounting;
 	bi->vmcs_shadowing = L.cfg.vmcs_shadowing;
+	bi->vmcs_shadow_set = L.cfg.vmcs_shadow_set;
 	bi->log_port = L.cfg.log_port;
 	bi->ept02_pool_pages = (uint32_t)(L.cfg.ept02_pool / NV_PAGE_SIZE);
 	/* Same layout as before, now with the staging addresses as sources. */

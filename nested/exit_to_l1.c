@@ -134,7 +134,7 @@ void nested_entry_failure_to_l1(struct vcpu *v, uint32_t reason, uint64_t qualif
 	v12->EXIT_QUALIFICATION = qualification;
 	v12->VM_EXIT_INTR_INFO = 0;
 	nested_vmcs02_invalidate();
-	nested_shadow_push_exit();
+	nested_shadow_push_entry_failure();
 	pr_debug("nested: VM entry to L2 failed (reason %u, qualification %lu): exit to L1",
 		 reason, qualification);
 	nested_load_l1_host_state(v, prev_cr0, prev_efer);

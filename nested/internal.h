@@ -90,6 +90,16 @@ static inline bool exit_has_gpa(uint32_t reason)
 	reason &= 0xffff;
 	return reason == EXIT_REASON_EPT_VIOLATION || reason == EXIT_REASON_EPT_MISCONFIG;
 }
+/* Guest-state fields whose VMCS02 value is not VMCS12's (vmcs02.c sets them every entry). */
+#define GUEST_SPECIAL(enc)                                                                   \
+	((enc) == VMCS_GUEST_CR0 || (enc) == VMCS_GUEST_CR4 || (enc) == VMCS_GUEST_IA32_EFER ||  \
+	 (enc) == VMCS_GUEST_IA32_PAT || (enc) == VMCS_GUEST_IA32_DEBUGCTL ||                   \
+	 (enc) == VMCS_GUEST_DR7 || (enc) == VMCS_VMCS_LINK_POINTER ||                          \
+	 ((enc) >= VMCS_GUEST_PDPTE0 && (enc) <= VMCS_GUEST_PDPTE3) ||                          \
+	 (enc) == VMCS_VMX_PREEMPTION_TIMER_VALUE)
+/* vmcs_shadow_set = wide: guest fields copied VMCS02 -> VMCS12 at every reflected exit. */
+#define WIDE_PLAIN(enc, group, nclass) \
+	((nclass) == NC_WIDE && (group) == GUEST && !GUEST_SPECIAL(enc))
 /* Guest fields copied at every reflected exit as they are (CR0/CR4 are merged). */
 #define PLAIN_HOT(enc, group, nclass) \
 	((group) == GUEST && (nclass) == NC_HOT && (enc) != VMCS_GUEST_CR0 && (enc) != VMCS_GUEST_CR4)
@@ -118,7 +128,8 @@ struct field_masks {
 };
 extern struct field_masks nested_masks;
 
-void nested_sync_init(void);
+/* wide: vmcs_shadow_set = wide with a shadow VMCS (wide fields are not cold then). */
+void nested_sync_init(bool wide);
 static inline void nested_mark_dirty(unsigned index)
 {
 	nested.dirty[index / 64] |= 1ull << (index % 64);
@@ -149,14 +160,18 @@ void nested_write_guest(const struct vmcs12 *v12, bool all);
 void nested_vmcs02_invalidate(void);
 
 /* nested/shadow.c: the shadow VMCS for L1 (all no-ops when there is none). */
-void nested_shadow_init(bool want);
+void nested_shadow_init(bool want, bool want_wide);
 void nested_shadow_vmx_operation(bool on);
 void nested_shadow_attach(void);
 void nested_shadow_pull(void);
 void nested_shadow_detach(void);
-/* After an exit to L1 changed VMCS12: exit information and hot state into the
- * shadow VMCS. Any VMCS current before, VMCS01 current after. */
+/* After a reflected exit changed VMCS12 (VMCS02 current): exit information and
+ * hot state into the shadow VMCS; with the wide set, the wide guest state goes
+ * VMCS02 -> VMCS12 -> shadow VMCS too. VMCS01 current after. */
 void nested_shadow_push_exit(void);
+/* The same after a VM-entry failure (any VMCS current before; VMCS02 may not
+ * hold L2's state): VMCS12's exit information and hot fields. */
+void nested_shadow_push_entry_failure(void);
 void nested_v12_set(struct vmcs12 *v12, unsigned index, uint64_t value);
 
 /* nested/bitmaps.c */

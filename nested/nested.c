@@ -8,7 +8,7 @@
 
 struct nested_vmx nested;
 
-void nested_init(uint64_t vmcs01, bool shadowing, uint32_t ept02_pool_pages)
+void nested_init(uint64_t vmcs01, bool shadowing, bool shadow_wide, uint32_t ept02_pool_pages)
 {
 	nested_caps_init(&nested.caps, &vmx_caps);
 	nested.current_ptr = VMPTR_INVALID;
@@ -17,10 +17,10 @@ void nested_init(uint64_t vmcs01, bool shadowing, uint32_t ept02_pool_pages)
 	nested.vmcs01 = vmcs01;
 	nested.vmcs02_owner = VMPTR_INVALID;
 	nested.checked = VMPTR_INVALID;
-	nested_sync_init();
 	nested_ept_init(ept02_pool_pages);
 	nested_bitmaps_init();
-	nested_shadow_init(shadowing);
+	nested_shadow_init(shadowing, shadow_wide);
+	nested_sync_init(nested.shadow_wide);  /* wide fields are not cold then */
 	nested_msr_lists_init();
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;

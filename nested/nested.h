@@ -77,6 +77,7 @@ struct nested_vmx {
 	uint64_t io_pass_a, io_pass_b;
 	/* nested/shadow.c: the shadow VMCS (0: none) and its VMREAD/VMWRITE bitmaps. */
 	uint64_t shadow, vmread_bitmap, vmwrite_bitmap;
+	bool shadow_hot, shadow_wide; /* it holds vmcs_shadow_set = hot's fields; wide's */
 	bool io_pass_active;
 	uint32_t io_pass_port, io_pass_size;
 	uint64_t l2_entries, l2_exits_reflected, l2_exits_l0;
@@ -87,12 +88,14 @@ struct nested_vmx {
 
 extern struct nested_vmx nested;
 
-/* VMCS01 current. shadowing: nestvisor.cfg's vmcs_shadowing. */
-void nested_init(uint64_t vmcs01, bool shadowing, uint32_t ept02_pool_pages);
+/* VMCS01 current. shadowing, shadow_wide: nestvisor.cfg's vmcs_shadowing, vmcs_shadow_set = wide. */
+void nested_init(uint64_t vmcs01, bool shadowing, bool shadow_wide, uint32_t ept02_pool_pages);
 
 /* L1's VMREAD/VMWRITE run through a shadow VMCS (the CPU has it and nestvisor.cfg wants it). */
 bool nested_shadowing_on(void);
 bool nested_shadowing_wanted(void);
+/* nestvisor.cfg's vmcs_shadow_set: "hot" or "wide". */
+const char *nested_shadow_set_name(void);
 
 /* The MSRs L0 owns for L1: IA32_FEATURE_CONTROL and the VMX capabilities. */
 static inline bool nested_msr_is_l0s(uint32_t msr)

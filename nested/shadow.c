@@ -17,6 +17,23 @@
  *     get dirty bits (nested/sync.c), as a trapped VMWRITE would set;
  *   - a reflected exit or a VM-entry failure: the exit information and hot
  *     guest state L0 just wrote into VMCS12 go into the shadow VMCS.
+ *
+ * vmcs_shadow_set = wide adds the NC_WIDE fields, read and write: the guest
+ * state, controls and MSR values KVM as L1 reads and writes on its nested
+ * transitions (segments, descriptor tables, DR7, DEBUGCTL, PAT, EFER, EPTP,
+ * TSC offset, the execution, exit and entry controls...). Their copies are
+ * generated from the table like hot's, in functions of their own that run
+ * only with wide, so hot's straight lines stay as they are:
+ *   - VMPTRLD: all of them into the shadow VMCS;
+ *   - a reflected exit: the wide guest state, VMCS02 -> VMCS12 (it is not
+ *     cold then: nested/sync.c) -> shadow VMCS. Controls do not change at
+ *     exits; after a VM-entry failure VMCS12 keeps what L1 wrote, which the
+ *     shadow VMCS already holds;
+ *   - VM entry, VMCLEAR, VMPTRLD of another VMCS, VMXOFF, a VMX abort: all of
+ *     them back into VMCS12, the changed ones dirty, with the others.
+ * nested.shadow_hot and shadow_wide say which set is in use; the hot set's
+ * test replaces the "is there a shadow VMCS" test of its paths, so hot costs
+ * no instruction more than before the switch existed.
  */
 #include "nested/internal.h"
 #include "vmx/caps.h"
@@ -36,6 +53,7 @@ static bool shadow_exit_info;
 #define SHADOW_RW(nclass) ((nclass) == NC_HOT || (nclass) == NC_SHADOW)
 
 static bool wanted;    /* nestvisor.cfg: vmcs_shadowing = on */
+static bool wanted_wide;  /* nestvisor.cfg: vmcs_shadow_set = wide */
 
 bool nested_shadowing_on(void)
 {
@@ -45,6 +63,11 @@ bool nested_shadowing_on(void)
 bool nested_shadowing_wanted(void)
 {
 	return wanted;
+}
+
+const char *nested_shadow_set_name(void)
+{
+	return wanted_wide ? "wide" : "hot";
 }
 
 static void allow_encoding(uint64_t bitmap, uint32_t encoding)
@@ -63,11 +86,14 @@ static void allow(uint64_t bitmap, const struct vmcs12_field *f)
 		allow_encoding(bitmap, f->encoding | VMCS_ENC_HIGH);
 }
 
-void nested_shadow_init(bool want)
+void nested_shadow_init(bool want, bool want_wide)
 {
 	wanted = want;
+	wanted_wide = want_wide;
 	if (!want || !(vmx_caps.proc2.may1 & PROC2_VMCS_SHADOWING))
 		return;
+	nested.shadow_wide = want_wide;
+	nested.shadow_hot = !want_wide;
 	nested.vmread_bitmap = pmm_alloc_page_or_panic("shadow VMCS");
 	nested.vmwrite_bitmap = pmm_alloc_page_or_panic("shadow VMCS");
 	memset(phys_to_virt(nested.vmread_bitmap), 0xff, 4096);
@@ -77,9 +103,10 @@ void nested_shadow_init(bool want)
 		const struct vmcs12_field *f = &vmcs12_fields[i];
 
 		if (!nested.caps.feature[f->feature] || f->nested == NC_COLD ||
+		    (f->nested == NC_WIDE && !want_wide) ||
 		    (f->nested == NC_EXIT && !shadow_exit_info))
 			continue;
-		if (SHADOW_RW(f->nested))
+		if (SHADOW_RW(f->nested) || f->nested == NC_WIDE)
 			allow(nested.vmwrite_bitmap, f);
 		allow(nested.vmread_bitmap, f);
 	}
@@ -137,25 +164,75 @@ static void push_rw(bool exit_only)
 #undef VMCS_FIELD
 }
 
+/* Shadow VMCS current: the wide fields (guest_only: the guest state) from VMCS12. */
+static void push_wide(bool guest_only)
+{
+	const struct vmcs12 *v12 = nested.vmcs12;
+
+#define VMCS_FIELD(name, enc, width, group, feat, nclass)                       \
+	if ((nclass) == NC_WIDE && (!guest_only || (group) == GUEST) && FIELD_EXISTS(feat)) \
+		vmcs_write_field(enc, feat, group, v12->name);
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+}
+
+/*
+ * Shadow VMCS current: what L1 changed of the wide fields into VMCS12, dirty.
+ * Straight-line from the table like the hot set's copies: a loop over a list
+ * of the fields made a round trip about 3,100 instructions dearer, these
+ * copies about 500. Not inlined, so that hot's straight lines keep their
+ * registers.
+ */
+static __attribute__((noinline)) void pull_wide(void)
+{
+	struct vmcs12 *v12 = nested.vmcs12;
+
+#define VMCS_FIELD(name, enc, width, group, feat, nclass)                          \
+	if ((nclass) == NC_WIDE && FIELD_EXISTS(feat)) {                              \
+		vmcs12_##width now = (vmcs12_##width)vmcs_read_field(enc, feat, group); \
+		if (now != v12->name) {                                               \
+			v12->name = now;                                              \
+			nested_mark_dirty(V12_##name);                                \
+		}                                                                     \
+	}
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+}
+
+/* Shadow VMCS current: all of VMCS12's shadowed fields into it. */
+static void push_all(void)
+{
+	push_rw(false);
+	push_exit_info(true);
+}
+
+static __attribute__((noinline)) void push_all_wide(void)
+{
+	vmx_load_vmcs(nested.shadow);
+	push_all();
+	push_wide(false);
+}
+
 /* VMCS01 current: a new current VMCS12; the shadow VMCS takes it over. */
 void nested_shadow_attach(void)
 {
-	if (!nested.shadow)
+	if (nested.shadow_hot) {
+		vmx_load_vmcs(nested.shadow);
+		push_all();
+	} else if (nested.shadow_wide) {
+		push_all_wide();
+	} else {
 		return;
-	vmx_load_vmcs(nested.shadow);
-	push_rw(false);
-	push_exit_info(true);
+	}
 	vmx_load_vmcs(nested.vmcs01);
 	vmwrite64(VMCS_VMCS_LINK_POINTER, nested.shadow);
 }
 
-void nested_shadow_pull(void)
+/* Shadow VMCS current: what L1 may write of the hot set into VMCS12, the changed fields dirty. */
+static inline __attribute__((always_inline)) void pull_rw(void)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
 
-	if (!nested.shadow || nested.current_ptr == VMPTR_INVALID)
-		return;
-	vmx_load_vmcs(nested.shadow);
 #define VMCS_FIELD(name, enc, width, group, feat, nclass)                          \
 	if (SHADOW_RW(nclass) && FIELD_EXISTS(feat)) {                                \
 		vmcs12_##width now = (vmcs12_##width)vmcs_read_field(enc, feat, group); \
@@ -166,7 +243,29 @@ void nested_shadow_pull(void)
 	}
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
+}
+
+/* nested_shadow_pull without a hot shadow VMCS: none, or the wide set. */
+static __attribute__((noinline)) void pull_not_hot(void)
+{
+	if (!nested.shadow_wide || nested.current_ptr == VMPTR_INVALID)
+		return;
+	vmx_load_vmcs(nested.shadow);
+	pull_rw();
+	pull_wide();
 	vmx_load_vmcs(nested.vmcs01);
+}
+
+/* The hot set's test is the one today's "is there a shadow VMCS" was: wide costs hot nothing. */
+__attribute__((noipa)) void nested_shadow_pull(void)
+{
+	if (nested.shadow_hot && nested.current_ptr != VMPTR_INVALID) {
+		vmx_load_vmcs(nested.shadow);
+		pull_rw();
+		vmx_load_vmcs(nested.vmcs01);
+	} else {
+		pull_not_hot();
+	}
 }
 
 /* VMCS01 current: VMCS12 goes (VMCLEAR, VMXOFF, another VMPTRLD). */
@@ -178,8 +277,37 @@ void nested_shadow_detach(void)
 	vmwrite64(VMCS_VMCS_LINK_POINTER, ~0ull);
 }
 
+/* VMCS02 current: the wide guest state as L2 left it into VMCS12, then all into the shadow VMCS. */
+static __attribute__((noinline)) void push_exit_wide(void)
+{
+	struct vmcs12 *v12 = nested.vmcs12;
+
+#define VMCS_FIELD(name, enc, width, group, feat, nclass)         \
+	if (WIDE_PLAIN(enc, group, nclass) && FIELD_EXISTS(feat)) \
+		v12->name = (vmcs12_##width)vmcs_read_field(enc, feat, group);
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+	vmx_load_vmcs(nested.shadow);
+	push_exit_info(false);
+	push_rw(true);
+	push_wide(true);
+}
+
 void nested_shadow_push_exit(void)
 {
+	if (nested.shadow_hot) {
+		vmx_load_vmcs(nested.shadow);
+		push_exit_info(false);
+		push_rw(true);
+	} else if (nested.shadow_wide) {
+		push_exit_wide();
+	}
+	vmx_load_vmcs(nested.vmcs01);
+}
+
+void nested_shadow_push_entry_failure(void)
+{
+	/* VMCS12's guest state and controls are what L1 wrote: the shadow VMCS has them. */
 	if (nested.shadow) {
 		vmx_load_vmcs(nested.shadow);
 		push_exit_info(false);

@@ -14,6 +14,10 @@
  * once ("cold_stale"). VMCS02 keeps the same values meanwhile, so the next
  * entry needs none of them.
  *
+ * With vmcs_shadow_set = wide the NC_WIDE guest fields are copied at every
+ * reflected exit as well (nested/shadow.c puts them into the shadow VMCS),
+ * so they are never cold; with hot they are NC_COLD fields like the others.
+ *
  * Field classes are the nested column of vmx/vmcs_fields.def.
  */
 #include "nested/internal.h"
@@ -35,13 +39,9 @@ static bool exists_for_l1(const struct vmcs12_field *f)
 	return nested.caps.feature[f->feature];
 }
 
-/* Guest-state fields whose VMCS02 value is not VMCS12's (vmcs02.c sets them every entry). */
 static bool guest_special(unsigned i)
 {
-	return i == V12_GUEST_CR0 || i == V12_GUEST_CR4 || i == V12_GUEST_IA32_EFER ||
-	       i == V12_GUEST_IA32_PAT || i == V12_GUEST_IA32_DEBUGCTL || i == V12_GUEST_DR7 ||
-	       i == V12_VMCS_LINK_POINTER || (i >= V12_GUEST_PDPTE0 && i <= V12_GUEST_PDPTE3) ||
-	       i == V12_VMX_PREEMPTION_TIMER_VALUE;
+	return GUEST_SPECIAL(vmcs12_fields[i].encoding);
 }
 
 static bool plain_hot(unsigned i)
@@ -51,7 +51,7 @@ static bool plain_hot(unsigned i)
 	return PLAIN_HOT(f->encoding, f->group, f->nested);
 }
 
-void nested_sync_init(void)
+void nested_sync_init(bool wide)
 {
 	struct field_masks *m = &nested_masks;
 
@@ -67,7 +67,7 @@ void nested_sync_init(void)
 				      (nested_guest_field_checked(i) ? DG_GUEST_CHECKED : 0);
 			if (!guest_special(i) && !plain_hot(i))
 				mask_set(m->guest_plain, i);
-			if (!guest_special(i) && f->nested != NC_HOT)
+			if (!guest_special(i) && f->nested != NC_HOT && !(wide && f->nested == NC_WIDE))
 				m->cold[m->ncold++] = (uint8_t)i;
 			break;
 		case HOST:

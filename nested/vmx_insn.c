@@ -311,7 +311,7 @@ void handle_vmread(struct vcpu *v, const struct exit_ctx *x)
 		return;
 	}
 	nested.trapped_reads[f->index]++;
-	if (f->group == GUEST && f->nested == NC_COLD)
+	if (f->group == GUEST && (f->nested == NC_COLD || f->nested == NC_WIDE))
 		nested_sync_cold();
 	value = vmcs12_read(nested.vmcs12, f, high);
 	if (bits == 32)

@@ -311,7 +311,10 @@ def document(p, platform="unknown", emulated_cpu=None, cpu_options=(), nestvisor
                 "model": model.replace("_", " ") if model else None},
         "configuration": {
             "l0_name": l0_name,
-            "l0": ({k: p.config.get(k) for k in ("vmcs_shadowing", "accounting", "log_port")}
+            "l0": (dict({k: p.config.get(k) for k in ("vmcs_shadowing", "accounting", "log_port")},
+                        # An L0 from before the switch does not print it.
+                        **({"vmcs_shadow_set": p.config["vmcs_shadow_set"]}
+                           if "vmcs_shadow_set" in p.config else {}))
                    if p.config else None),
             "seen_by_l1": ({"name": optional(p.l0, "name"),
                             "interface": optional(p.l0, "interface", int),
@@ -424,7 +427,8 @@ def header_lines(doc):
         lines.append("L0: %s (no nestvisor accounting: L0 ticks and exits are '-')" % l0_name)
     else:
         lines.append("nestvisor: %s" % (" ".join(on_off(l0, k) for k in (
-            "vmcs_shadowing", "accounting", "log_port")) if l0 else
+            "vmcs_shadowing", "vmcs_shadow_set", "accounting", "log_port")
+            if k != "vmcs_shadow_set" or k in l0) if l0 else
             "(no `nestvisor: config:` line)"))
     seen = cfg["seen_by_l1"]
     if seen:

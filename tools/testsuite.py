@@ -311,6 +311,9 @@ def emulator_tests(build):
     emu("qemu/loader-bad-selftest",
         expect_loader_error(r"nestvisor\.cfg: line 2: unknown selftest 'crash'"),
         l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nselftest = crash\n", **q)
+    emu("qemu/loader-bad-shadow-set",
+        expect_loader_error(r"nestvisor\.cfg: line 2: unknown vmcs_shadow_set 'all' \(want hot or wide\)"),
+        l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nvmcs_shadow_set = all\n", **q)
     emu("qemu/loader-bad-size",
         expect_loader_error(r"nestvisor\.cfg: line 2: .*l1_memory"),
         l1=exitbench, cfg_text="l1 = \\nestvisor\\exitbench.elf\nl1_memory = lots\n", **q)
@@ -364,22 +367,27 @@ def emulator_tests(build):
         l1=bz["bzimage"], modules=[(pvh["initrd-8m.bin"], "")], cfg_extra=["l1_memory = 20M"], **q)
 
     # -- Bochs: Debian's Linux with KVM as L1 (make linux-image; README "Linux/KVM as L1") --
-    # First of the Bochs runs: it is the longest (about 60 s).
-    emu("bochs/linux-kvm",
-        expect_status(1, r"init: kvm_intel nested=Y ept=Y unrestricted_guest=Y",
-                      r"kvmtest: l0 name=nestvisor",
-                      r"kvmtest: check name=realmode result=ok",
-                      r"kvmtest: result kind=l1 op=cpuid handler=- samples=1000 ",
-                      r"kvmtest: result kind=l2-reflected op=cpuid handler=kvm samples=1000 ",
-                      r"kvmtest: check name=vmx result=ok",
-                      r"kvmtest: result kind=l2-reflected op=vmread handler=kvm samples=1000 ",
-                      r"kvmtest: check name=l3 result=ok",
-                      r"kvmtest: result kind=l3-reflected op=cpuid handler=l2 samples=1000 ",
-                      r"kvmtest: done passed=4 failed=0",
-                      r"nestvisor: acct: l2-exit reason=CPUID reflected="),
-        l1=os.path.join(linux, "vmlinux"), modules=[(os.path.join(linux, "initramfs.cpio"), "")],
-        cmdline=linux_cmdline(linux), megs=1024, cfg_extra=["l1_memory = 512M"],
-        emulator="bochs", timeout=300)
+    # First of the Bochs runs: it is the longest (about 60 s). -wide: the shadow VMCS
+    # holds the fields KVM's nested transitions touch too (vmcs_shadow_set = wide).
+    for suffix, shadow_set in (("", []), ("-wide", ["vmcs_shadow_set = wide"])):
+        emu("bochs/linux-kvm" + suffix,
+            expect_status(1, r"init: kvm_intel nested=Y ept=Y unrestricted_guest=Y",
+                          r"nestvisor: config: vmcs_shadowing=on vmcs_shadow_set=%s" % (
+                              "wide" if shadow_set else "hot"),
+                          r"kvmtest: l0 name=nestvisor",
+                          r"kvmtest: check name=realmode result=ok",
+                          r"kvmtest: result kind=l1 op=cpuid handler=- samples=1000 ",
+                          r"kvmtest: result kind=l2-reflected op=cpuid handler=kvm samples=1000 ",
+                          r"kvmtest: check name=vmx result=ok",
+                          r"kvmtest: result kind=l2-reflected op=vmread handler=kvm samples=1000 ",
+                          r"kvmtest: check name=l3 result=ok",
+                          r"kvmtest: result kind=l3-reflected op=cpuid handler=l2 samples=1000 ",
+                          r"kvmtest: done passed=4 failed=0",
+                          r"nestvisor: acct: l2-exit reason=CPUID reflected="),
+            l1=os.path.join(linux, "vmlinux"),
+            modules=[(os.path.join(linux, "initramfs.cpio"), "")],
+            cmdline=linux_cmdline(linux), megs=1024,
+            cfg_extra=["l1_memory = 512M"] + shadow_set, emulator="bochs", timeout=300)
     # The same kernel as Debian ships it, a bzImage booted through the Linux boot
     # protocol (32-bit entry, zero page): it decompresses itself first (about 4.5 G
     # Bochs instructions, some 90 s more than bochs/linux-kvm). In make test like the rest.
@@ -441,13 +449,18 @@ def emulator_tests(build):
                        r"L1 state: "),
         l1=exitbench, cfg_extra=["selftest = l0-mce"], **b)
     # The VMX suites, each with a shadow VMCS for L1 (the default where the CPU
-    # has one) and without (every VMREAD/VMWRITE emulated by L0).
-    for suffix, shadow in (("", []), ("-noshadow", ["vmcs_shadowing = off"])):
+    # has one), without (every VMREAD/VMWRITE emulated by L0), and with the wide
+    # shadow set (vmcs_shadow_set = wide: the guest state and controls KVM's
+    # nested transitions touch are in the shadow VMCS too).
+    for suffix, shadow, config in (
+            ("", [], "on vmcs_shadow_set=hot"),
+            ("-noshadow", ["vmcs_shadowing = off"], "off"),
+            ("-wide", ["vmcs_shadow_set = wide"], "on vmcs_shadow_set=wide")):
+        in_config = r"nestvisor: config: vmcs_shadowing=" + config
         # The L1 VMX test hypervisor: nested VMX as L1 sees it.
         emu("bochs/vmx" + suffix,
             expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
-                          r"nestvisor: nested: \d+ entries to L2",
-                          r"nestvisor: config: vmcs_shadowing=%s" % ("off" if shadow else "on")),
+                          r"nestvisor: nested: \d+ entries to L2", in_config),
             l1=g("vmx"), timeout=300, emulator="bochs", cfg_extra=shadow)
         # L1's EPT, VPID, unrestricted guest (issue 7): L2 on EPT12 composed into
         # EPT02. The cases SKIP where a feature is not offered; nestvisor offers
@@ -457,7 +470,7 @@ def emulator_tests(build):
                           r"PASS: L2 on an identity EPT12 runs code",
                           r"PASS: unrestricted guest: L2 runs real-mode code",
                           r"PASS: INVVPID",
-                          r"nestvisor: ept02: pool=\d+ high_water=\d+ installs=[1-9]"),
+                          r"nestvisor: ept02: pool=\d+ high_water=\d+ installs=[1-9]", in_config),
             l1=g("vmxept"), cfg_extra=shadow, **b)
         if not shadow:
             # EPT02 exhaustion (vmxept mode=stress): eight EPT12 hierarchies of 2048
@@ -470,13 +483,14 @@ def emulator_tests(build):
                               r"l1_faults=\d+ reclaims=[1-9]"),
                 l1=g("vmxept"), cmdline="mode=stress", cfg_extra=["ept02_pool = 1M"], **b)
         # VMX from a 32-bit L1 with PAE paging: 32-bit operands, segments, PAE walks.
-        emu("bochs/vmx32" + suffix, expect_status(1, r"SUMMARY: \d+ tests, 0 failures"),
+        emu("bochs/vmx32" + suffix,
+            expect_status(1, r"SUMMARY: \d+ tests, 0 failures", in_config),
             l1=g("vmx32"), cfg_extra=shadow, **b)
         # A hostile L1: VMX pointers and VMCS addresses aimed at L0 memory, MMIO, the
         # flash, beyond RAM. Each gets nestvisor's documented answer and L0 goes on.
         emu("bochs/vmx-hostile" + suffix,
             nmis_exactly_once(expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
-                                            r"vmxhostile: L0 memory: 0x[0-9a-f]+")),
+                                            r"vmxhostile: L0 memory: 0x[0-9a-f]+", in_config)),
             l1=g("vmxhostile"), cfg_extra=shadow, **b)
     # The hypercall's answers with accounting switched off.
     emu("bochs/vmx-hostile-acct-off",
@@ -499,12 +513,15 @@ def emulator_tests(build):
     emu("bochs/vmx-hostile-vmwrite-l0-shadow",
         expect_failure(r"EPT violation: L1 read of L0 memory", r"vmxhostile: mode=vmwrite-l0: "),
         l1=g("vmxhostile"), cmdline="mode=vmwrite-l0", **b)
-    emu("bochs/vmx-hostile-exit-msr-store-l0",
-        expect_failure(r"VMX abort \(indicator 1\)", r"vmxhostile: mode=exit-msr-store-l0: "),
-        l1=g("vmxhostile"), cmdline="mode=exit-msr-store-l0", **b)
-    emu("bochs/vmx-hostile-exit-msr-load-l0",
-        expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
-        l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", **b)
+    # VMX aborts while L0 saves (before the shadow VMCS gets the exit) and loads
+    # MSRs (after), with each shadow set.
+    for suffix, shadow_set in (("", []), ("-wide", ["vmcs_shadow_set = wide"])):
+        emu("bochs/vmx-hostile-exit-msr-store-l0" + suffix,
+            expect_failure(r"VMX abort \(indicator 1\)", r"vmxhostile: mode=exit-msr-store-l0: "),
+            l1=g("vmxhostile"), cmdline="mode=exit-msr-store-l0", cfg_extra=shadow_set, **b)
+        emu("bochs/vmx-hostile-exit-msr-load-l0" + suffix,
+            expect_failure(r"VMX abort \(indicator 4\)", r"vmxhostile: mode=exit-msr-load-l0: "),
+            l1=g("vmxhostile"), cmdline="mode=exit-msr-load-l0", cfg_extra=shadow_set, **b)
     # An exit MSR-load list loading IA32_EFER with LME = 0 under L1's paging: WRMSR
     # would #GP, so the exit's MSR loading fails (SDM "Loading MSRs" in "VM Exits").
     emu("bochs/vmx-hostile-exit-msr-load-efer",
@@ -524,7 +541,8 @@ def emulator_tests(build):
         l1=g("vmxhostile"), cmdline="mode=pci-reset", **b)
     # The seeded VMCS fuzzer (stress): L1 gets control back after every VMLAUNCH.
     for name, seed, shadow in (("bochs/vmx-fuzz", 1, []), ("bochs/vmx-fuzz-seed2", 2, []),
-                               ("bochs/vmx-fuzz-noshadow", 1, ["vmcs_shadowing = off"])):
+                               ("bochs/vmx-fuzz-noshadow", 1, ["vmcs_shadowing = off"]),
+                               ("bochs/vmx-fuzz-wide", 1, ["vmcs_shadow_set = wide"])):
         emu(name, expect_status(1, r"SUMMARY: \d+ tests, 0 failures",
                                 r"vmxfuzz: outcome histogram \(300 iterations\)"),
             l1=g("vmxfuzz"), cmdline="seed=%d iterations=300" % seed, cfg_extra=shadow, **b)

@@ -180,11 +180,13 @@ void l1_start(const struct nv_bootinfo *bi)
 		log_line("dma: no VT-d translation; bus mastering refused (turned off in %u PCI "
 			 "functions)", pci_disable_bus_mastering());
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), &entry);
-	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing, bi->ept02_pool_pages);
+	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing,
+		    bi->vmcs_shadow_set == NV_SHADOW_SET_WIDE, bi->ept02_pool_pages);
 	acct_init(bi->accounting);
-	log_line("config: vmcs_shadowing=%s accounting=%s log_port=%s",
+	log_line("config: vmcs_shadowing=%s vmcs_shadow_set=%s accounting=%s log_port=%s",
 		 nested_shadowing_on() ? "on" : nested_shadowing_wanted() ? "unavailable" : "off",
-		 acct.on ? "on" : "off", bi->log_port == NV_LOG_PORT_COM2 ? "com2" : "com1");
+		 nested_shadow_set_name(), acct.on ? "on" : "off",
+		 bi->log_port == NV_LOG_PORT_COM2 ? "com2" : "com1");
 	current_vcpu = &l1.vcpu;
 	l1.pool_free_at_start = pmm_free_count();
 	pmm_reset_min();

@@ -29,6 +29,8 @@ enum vmcs_nested_class {
 	NC_HOT,     /* guest state copied into VMCS12 at every reflected exit; shadowed */
 	NC_SHADOW,  /* a control L1 writes on its hot path; shadowed */
 	NC_EXIT,    /* exit information copied at every reflected exit; shadowed read-only */
+	NC_WIDE,    /* as NC_COLD with vmcs_shadow_set = hot; with wide, shadowed, and guest
+		     * state is copied into VMCS12 at every reflected exit (nested/shadow.c) */
 };
 
 enum vmcs_field {

@@ -12,7 +12,7 @@
 #include <nestvisor/linux_boot.h>
 
 #define NV_BOOTINFO_MAGIC   0x4f464e49544f4f42ULL /* "BOOTINFO" little-endian */
-#define NV_BOOTINFO_VERSION 6
+#define NV_BOOTINFO_VERSION 7
 
 /* Link address of the core: it runs in the top 2 GiB (-mcmodel=kernel). */
 #define NV_CORE_VBASE 0xffffffff80000000ULL
@@ -105,6 +105,12 @@ struct nv_l1_plan {
 enum nv_log_level { NV_LOG_QUIET = 0, NV_LOG_INFO = 1, NV_LOG_DEBUG = 2, NV_LOG_TRACE = 3 };
 /* Diagnostics: make L0 exercise a failure path on purpose (the tests use it). */
 enum nv_selftest { NV_SELFTEST_NONE = 0, NV_SELFTEST_L0_FAULT = 1, NV_SELFTEST_L0_MCE = 2 };
+/*
+ * The fields L1's shadow VMCS holds: HOT, those L1 hypervisors use on every
+ * exit (nested/shadow.c); WIDE, those and the ones KVM's nested transitions
+ * touch (NC_WIDE in vmx/vmcs_fields.def).
+ */
+enum nv_shadow_set { NV_SHADOW_SET_HOT = 0, NV_SHADOW_SET_WIDE = 1 };
 /* Where L0 logs: COM1 (shared with L1), or COM2 (L0 alone; L1 then sees no COM2). */
 enum nv_log_port { NV_LOG_PORT_COM1 = 0, NV_LOG_PORT_COM2 = 1 };
 
@@ -126,6 +132,7 @@ struct nv_bootinfo {
 	uint32_t selftest;      /* enum nv_selftest */
 	uint32_t accounting;    /* 1 = exit accounting on */
 	uint32_t vmcs_shadowing; /* 1 = use a shadow VMCS for L1 if the CPU has one */
+	uint32_t vmcs_shadow_set; /* enum nv_shadow_set */
 	uint32_t log_port;      /* enum nv_log_port */
 	uint32_t ept02_pool_pages; /* 4-KiB pages of L0's pool for EPT02 tables */
 	uint32_t mmap_count;

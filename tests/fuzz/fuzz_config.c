@@ -78,6 +78,7 @@ static void check_accepted(const struct nv_config *c)
 	INVARIANT(c->selftest <= NV_SELFTEST_L0_FAULT, "selftest %u", c->selftest);
 	INVARIANT(c->accounting <= 1 && c->vmcs_shadowing <= 1, "switches %u %u", c->accounting,
 		  c->vmcs_shadowing);
+	INVARIANT(c->vmcs_shadow_set <= NV_SHADOW_SET_WIDE, "vmcs_shadow_set %u", c->vmcs_shadow_set);
 	INVARIANT(c->log_port <= NV_LOG_PORT_COM2, "log_port %u", c->log_port);
 	INVARIANT(c->nmodules <= NV_L1_MAX_MODULES, "nmodules %u", c->nmodules);
 	for (uint32_t i = 0; i < c->nmodules; i++) {
@@ -103,13 +104,14 @@ static size_t emit(const struct nv_config *c, char *buf, size_t size)
 	static const char *const logs[] = { "quiet", "info", "debug", "trace" };
 	static const char *const ports[] = { "com1", "com2" };
 	static const char *const onoff[] = { "off", "on" };
+	static const char *const sets[] = { "hot", "wide" };
 	int n = snprintf(buf, size,
 			 "l1=%s\nl0_memory=0x%llx\nept02_pool=0x%llx\nlog=%s\nselftest=%s\n"
-			 "accounting=%s\nvmcs_shadowing=%s\nlog_port=%s\n",
+			 "accounting=%s\nvmcs_shadowing=%s\nvmcs_shadow_set=%s\nlog_port=%s\n",
 			 c->l1, (unsigned long long)c->l0_memory,
 			 (unsigned long long)c->ept02_pool, logs[c->log_level],
 			 c->selftest ? "l0-fault" : "none", onoff[c->accounting],
-			 onoff[c->vmcs_shadowing], ports[c->log_port]);
+			 onoff[c->vmcs_shadowing], sets[c->vmcs_shadow_set], ports[c->log_port]);
 	size_t len = (size_t)n;
 
 	if (c->cmdline[0])

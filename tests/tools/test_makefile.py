@@ -8,7 +8,7 @@ import unittest
 
 from toolstest import REPO
 
-RUN_VARIABLES = ("SHADOW", "ACCT", "CPU", "CPUOPTS", "EMU", "L1", "OPS", "KINDS", "HANDLERS",
+RUN_VARIABLES = ("SHADOW", "SHADOW_SET", "ACCT", "CPU", "CPUOPTS", "EMU", "L1", "OPS", "KINDS", "HANDLERS",
                  "N", "L0LOG", "RESULTS", "TIMEOUT", "VERBOSE", "RUNFLAGS", "BUILD", "NESTVISOR")
 
 
@@ -45,7 +45,7 @@ class MakeRunTest(unittest.TestCase):
             ("--workdir", "build/run"), ("--report", "results")])
 
     def test_every_variable(self):
-        p = make_dry_run("SHADOW=off", "ACCT=off", "CPU=corei7_skylake_x",
+        p = make_dry_run("SHADOW=off", "SHADOW_SET=wide", "ACCT=off", "CPU=corei7_skylake_x",
                          "CPUOPTS=ignore_bad_msrs=1 reset_on_triple_fault=0", "EMU=kvm",
                          "L1=my/l1.elf", "OPS=cpuid,vmread", "KINDS=l2-reflected",
                          "HANDLERS=minimal", "N=500", "L0LOG=com2",
@@ -57,8 +57,8 @@ class MakeRunTest(unittest.TestCase):
         for pair in [("--l1", "my/l1.elf"), ("--report", "out"), ("--emulator", "kvm"),
                      ("--cpu", "corei7_skylake_x"), ("--cpu-option", "ignore_bad_msrs=1"),
                      ("--cpu-option", "reset_on_triple_fault=0"),
-                     ("--cfg", "vmcs_shadowing=off"), ("--cfg", "accounting=off"),
-                     ("--l0-log-port", "com2"), ("--timeout", "600"),
+                     ("--cfg", "vmcs_shadowing=off"), ("--cfg", "vmcs_shadow_set=wide"),
+                     ("--cfg", "accounting=off"), ("--l0-log-port", "com2"), ("--timeout", "600"),
                      ("--cmdline", "ops=cpuid,vmread kinds=l2-reflected handlers=minimal n=500")]:
             self.assertIn(pair, got)
 
@@ -70,14 +70,14 @@ class MakeRunTest(unittest.TestCase):
 
     def test_l1_linux(self):
         # The Linux/KVM L1: its image, initramfs and command line, kvmtest's N, no report.
-        p = make_dry_run("L1=linux", "N=200", "SHADOW=off")
+        p = make_dry_run("L1=linux", "N=200", "SHADOW=off", "SHADOW_SET=wide")
         self.assertEqual(p.returncode, 0, p.stdout)
         self.assertIn("guests/linux/build.sh build/linux", p.stdout)
         args = nvrun_args(p.stdout)
         got = options(args)
         for pair in [("--l1", "build/linux/vmlinux"), ("--module", "build/linux/initramfs.cpio"),
                      ("--megs", "1024"), ("--cfg", "l1_memory=512M"), ("--timeout", "300"),
-                     ("--cfg", "vmcs_shadowing=off")]:
+                     ("--cfg", "vmcs_shadowing=off"), ("--cfg", "vmcs_shadow_set=wide")]:
             self.assertIn(pair, got)
         self.assertNotIn("--report", args)
         cmdline = dict(got)["--cmdline"]
@@ -103,6 +103,9 @@ class MakeRunTest(unittest.TestCase):
             p = make_dry_run(var + "=maybe")
             self.assertNotEqual(p.returncode, 0)
             self.assertIn("%s must be on or off, not 'maybe'" % var, p.stdout)
+        p = make_dry_run("SHADOW_SET=all")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("SHADOW_SET must be hot or wide, not 'all'", p.stdout)
 
     def test_deps_install_jsonschema_and_gnuplot(self):
         p = make_dry_run(goal="deps")

@@ -206,6 +206,19 @@ class FilesTest(unittest.TestCase):
         paths = report.write_files(doc, self.out)
         self.assertEqual([os.path.splitext(p)[1] for p in paths], [".json", ".csv"])
 
+    def test_shadow_set_recorded_when_l0_states_it(self):
+        # An L0 with the vmcs_shadow_set switch prints it; older logs do not have it.
+        text = read_fixture("bochs-shadow-on.txt").replace(
+            "nestvisor: config: vmcs_shadowing=on ",
+            "nestvisor: config: vmcs_shadowing=on vmcs_shadow_set=wide ")
+        doc = report.document(report.parse(text), commit="abc1234", platform="bochs")
+        self.assertEqual(doc["configuration"]["l0"]["vmcs_shadow_set"], "wide")
+        self.assertIn("nestvisor: vmcs_shadowing=on vmcs_shadow_set=wide accounting=on",
+                      "\n".join(report.header_lines(doc)))
+        report.write_files(doc, self.out)  # valid against the schema
+        self.assertNotIn("vmcs_shadow_set", doc_of("bochs-shadow-on.txt", platform="bochs")
+                         ["configuration"]["l0"])
+
     def test_documents_breaking_the_schema_are_not_written(self):
         doc = doc_of("bochs-shadow-on.txt", platform="bochs")
         doc["results"][0]["median"] = "232"

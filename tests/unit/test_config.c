@@ -116,6 +116,29 @@ TEST(config_l0_switches)
 	CHECK_CONTAINS(err, "line 3: duplicate key 'accounting'");
 }
 
+TEST(config_vmcs_shadow_set)
+{
+	CHECK_EQ(parse("l1=/k\n"), 0);
+	CHECK_EQ(cfg.vmcs_shadow_set, NV_SHADOW_SET_HOT);  /* the default: today's set */
+	CHECK_EQ(parse("l1=/k\nvmcs_shadow_set = wide\n"), 0);
+	CHECK_EQ(cfg.vmcs_shadow_set, NV_SHADOW_SET_WIDE);
+	CHECK_EQ(cfg.vmcs_shadowing, 1);
+	CHECK_EQ(parse("l1=/k\nvmcs_shadow_set=hot # the default\n"), 0);
+	CHECK_EQ(cfg.vmcs_shadow_set, NV_SHADOW_SET_HOT);
+	/* Independent of vmcs_shadowing: without a shadow VMCS it has no effect. */
+	CHECK_EQ(parse("l1=/k\nvmcs_shadowing = off\nvmcs_shadow_set = wide\n"), 0);
+	CHECK_EQ(cfg.vmcs_shadowing, 0);
+	CHECK_EQ(cfg.vmcs_shadow_set, NV_SHADOW_SET_WIDE);
+	CHECK(parse("l1=/k\nvmcs_shadow_set = all\n") < 0);
+	CHECK_CONTAINS(err, "line 2: unknown vmcs_shadow_set 'all' (want hot or wide)");
+	CHECK(parse("l1=/k\nvmcs_shadow_set = Wide\n") < 0);
+	CHECK_CONTAINS(err, "line 2: unknown vmcs_shadow_set 'Wide' (want hot or wide)");
+	CHECK(parse("l1=/k\nvmcs_shadow_set =\n") < 0);
+	CHECK_CONTAINS(err, "line 2: empty value for 'vmcs_shadow_set'");
+	CHECK(parse("l1=/k\nvmcs_shadow_set = wide\nvmcs_shadow_set = hot\n") < 0);
+	CHECK_CONTAINS(err, "line 3: duplicate key 'vmcs_shadow_set' (first set on line 2)");
+}
+
 TEST(config_ept02_pool)
 {
 	CHECK_EQ(parse("l1=/k\n"), 0);

@@ -61,3 +61,38 @@ TEST(known_encodings)
 	CHECK_EQ(VMCS_SECONDARY_VM_EXEC_CONTROL, 0x401e);
 	CHECK(vmcs_field_count >= 150);
 }
+
+/*
+ * The nested column: exit information is NC_EXIT or NC_COLD; NC_HOT is guest
+ * state; NC_WIDE (vmcs_shadow_set = wide, read and write in the shadow VMCS)
+ * is guest state or a control: never exit information, which L1 may not
+ * write, nor host state, which KVM writes only when its own changes.
+ */
+TEST(nested_classes_fit_their_groups)
+{
+	unsigned wide = 0;
+
+	for (unsigned i = 0; i < vmcs_field_count; i++) {
+		const struct vmcs_field_info *f = &vmcs_field_table[i];
+
+		if (f->group == EXIT && !CHECK(f->nested == NC_EXIT || f->nested == NC_COLD))
+			printf("  %s\n", f->name);
+		if (f->nested == NC_HOT && !CHECK(f->group == GUEST))
+			printf("  %s\n", f->name);
+		if (f->nested == NC_SHADOW && !CHECK(f->group == CTRL))
+			printf("  %s\n", f->name);
+		if (f->nested == NC_WIDE) {
+			wide++;
+			if (!CHECK(f->group == GUEST || f->group == CTRL))
+				printf("  %s\n", f->name);
+		}
+	}
+	/* The fields KVM's nested transitions trap on most (README, "Linux/KVM as L1"). */
+	CHECK_EQ(vmcs_field_lookup(VMCS_GUEST_ES_SELECTOR)->nested, NC_WIDE);
+	CHECK_EQ(vmcs_field_lookup(VMCS_GUEST_CS_BASE)->nested, NC_WIDE);
+	CHECK_EQ(vmcs_field_lookup(VMCS_GUEST_IA32_EFER)->nested, NC_WIDE);
+	CHECK_EQ(vmcs_field_lookup(VMCS_EPT_POINTER)->nested, NC_WIDE);
+	CHECK_EQ(vmcs_field_lookup(VMCS_TSC_OFFSET)->nested, NC_WIDE);
+	CHECK_EQ(vmcs_field_lookup(VMCS_GUEST_DR7)->nested, NC_WIDE);
+	CHECK(wide >= 40);
+}
