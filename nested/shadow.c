@@ -176,6 +176,16 @@ static void push_wide(bool guest_only)
 #undef VMCS_FIELD
 }
 
+/* One shadowed field L1 may write: into VMCS12 if it changed, and dirty then. */
+#define PULL_FIELD(name, enc, width, group, feat)                                   \
+	{                                                                             \
+		vmcs12_##width now = (vmcs12_##width)vmcs_read_field(enc, feat, group); \
+		if (now != v12->name) {                                               \
+			v12->name = now;                                              \
+			nested_mark_dirty(V12_##name);                                \
+		}                                                                     \
+	}
+
 /*
  * Shadow VMCS current: what L1 changed of the wide fields into VMCS12, dirty.
  * Straight-line from the table like the hot set's copies: a loop over a list
@@ -187,14 +197,9 @@ static __attribute__((noinline)) void pull_wide(void)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
 
-#define VMCS_FIELD(name, enc, width, group, feat, nclass)                          \
-	if ((nclass) == NC_WIDE && FIELD_EXISTS(feat)) {                              \
-		vmcs12_##width now = (vmcs12_##width)vmcs_read_field(enc, feat, group); \
-		if (now != v12->name) {                                               \
-			v12->name = now;                                              \
-			nested_mark_dirty(V12_##name);                                \
-		}                                                                     \
-	}
+#define VMCS_FIELD(name, enc, width, group, feat, nclass) \
+	if ((nclass) == NC_WIDE && FIELD_EXISTS(feat))      \
+		PULL_FIELD(name, enc, width, group, feat)
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 }
@@ -233,14 +238,9 @@ static inline __attribute__((always_inline)) void pull_rw(void)
 {
 	struct vmcs12 *v12 = nested.vmcs12;
 
-#define VMCS_FIELD(name, enc, width, group, feat, nclass)                          \
-	if (SHADOW_RW(nclass) && FIELD_EXISTS(feat)) {                                \
-		vmcs12_##width now = (vmcs12_##width)vmcs_read_field(enc, feat, group); \
-		if (now != v12->name) {                                               \
-			v12->name = now;                                              \
-			nested_mark_dirty(V12_##name);                                \
-		}                                                                     \
-	}
+#define VMCS_FIELD(name, enc, width, group, feat, nclass) \
+	if (SHADOW_RW(nclass) && FIELD_EXISTS(feat))        \
+		PULL_FIELD(name, enc, width, group, feat)
 #include "vmx/vmcs_fields.def"
 #undef VMCS_FIELD
 }
