@@ -51,7 +51,6 @@ struct msr_undo {
 static struct msr_undo *undo;
 static uint32_t undo_cap, undo_len;
 static uint64_t undo_entry;  /* the nested.l2_entries value of the entry journalled */
-static bool journalling;     /* loading a VM-entry list */
 
 static uint32_t list_max(void);
 
@@ -70,8 +69,6 @@ static void journal(uint32_t msr, bool l0s)
 {
 	struct msr_undo *u;
 
-	if (!journalling)
-		return;
 	if (undo_len == undo_cap)  /* list_max entries at most: cannot happen */
 		panic("VM-entry MSR-load undo journal full");
 	u = &undo[undo_len];
@@ -99,9 +96,10 @@ void nested_msr_load_undo(void)
 /*
  * Write an MSR the way the guest whose state is in the current VMCS would
  * see it: VMCS-managed MSRs go to the VMCS guest fields, L0-owned ones to
- * L1's virtual copies, the rest to the CPU.
+ * L1's virtual copies, the rest to the CPU (journalled for a VM-entry list:
+ * undo).
  */
-static bool write_msr(uint32_t msr, uint64_t value)
+static bool write_msr(uint32_t msr, uint64_t value, bool undoable)
 {
 	/* Each with the check WRMSR itself makes (#GP = a failed entry). */
 	switch (msr) {
@@ -144,12 +142,14 @@ static bool write_msr(uint32_t msr, uint64_t value)
 		return true;
 	default:
 		if (nested_msr_is_l0s(msr)) {
-			journal(msr, true);
+			if (undoable)
+				journal(msr, true);
 			return nested_wrmsr(msr, value);
 		}
 		if (!msr_write_allowed(msr, value))
 			return false;
-		journal(msr, false);
+		if (undoable)
+			journal(msr, false);
 		return wrmsr_safe(msr, value) < 0;
 	}
 }
@@ -190,23 +190,19 @@ uint32_t nested_load_msr_list_slow(uint64_t addr, uint32_t count, bool entry)
 {
 	uint32_t max = list_max();
 
-	uint32_t failed = 0;
-
-	journalling = entry;
 	if (entry) {
 		/* Before vmentry counts the entry this list belongs to. */
 		undo_len = 0;
 		undo_entry = nested.l2_entries + 1;
 	}
-	for (uint32_t i = 0; i < count && !failed; i++) {
+	for (uint32_t i = 0; i < count; i++) {
 		struct msr_entry e;
 
 		if (i == max || !nested_read_l1(addr + 16ull * i, &e, sizeof(e)) || e.reserved ||
-		    !list_may_load(e.index) || !write_msr(e.index, e.value))
-			failed = i + 1;
+		    !list_may_load(e.index) || !write_msr(e.index, e.value, entry))
+			return i + 1;
 	}
-	journalling = false;
-	return failed;
+	return 0;
 }
 
 bool nested_store_msr_list_slow(uint64_t addr, uint32_t count)
