@@ -1,46 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* vmx/l1_linux.c: the zero page, command line and GDT L0 builds for a bzImage L1, at their real addresses. */
-#include "unit.h"
+#include "l1_boot_area.h"
 
 #include "vmx/e820.h"
 #include "vmx/linux_zp.h"
-
-#include <nestvisor/memmap.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-
-/* L0's log and end of run, as the core has them. */
-unsigned log_level = NV_LOG_DEBUG;
-static jmp_buf ended;
-static char end_reason[256];
-
-void log_line(const char *fmt, ...)
-{
-	(void)fmt;
-}
-
-void run_end_failure(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(end_reason, sizeof(end_reason), fmt, ap);
-	va_end(ap);
-	longjmp(ended, 1);
-}
-
-/* L1 memory where the test writes: EPT01 is the identity, so the zero page goes to these addresses. */
-#define AREA      0x10000000ull
-#define AREA_SIZE 0x100000ull
-
-static struct nv_bootinfo bi;
-
-static void *at(uint64_t pa)
-{
-	return (void *)(uintptr_t)pa;
-}
 
 static uint64_t get(const uint8_t *zp, uint32_t off, uint32_t bytes)
 {
@@ -59,36 +22,8 @@ static void hdr_put(uint32_t off, uint64_t v, uint32_t bytes)
 
 static void setup(void)
 {
-	static bool mapped;
-
-	if (!mapped) {
-		void *p = mmap(at(AREA), AREA_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-
-		if (p != at(AREA)) {
-			perror("mmap of the test's L1 memory");
-			exit(1);
-		}
-		mapped = true;
-	}
-	memset(at(AREA), 0xa5, AREA_SIZE);
-	memset(&bi, 0, sizeof(bi));
-	bi.rsdp = 0xf5a40;
-	bi.mmap_count = 6;
-	bi.mmap[0] = (struct nv_mem_range){ 0x0, 0x9f000, NV_MEM_USABLE, 0 };
-	bi.mmap[1] = (struct nv_mem_range){ 0x100000, 0x3ff00000, NV_MEM_USABLE, 0 };
-	bi.mmap[2] = (struct nv_mem_range){ 0x40000000, 0x2000000, NV_MEM_L0_POOL, 0 };
-	bi.mmap[3] = (struct nv_mem_range){ 0x42000000, 0x1000000, NV_MEM_USABLE, 0 };
-	bi.mmap[4] = (struct nv_mem_range){ 0x43000000, 0x10000, NV_MEM_ACPI_RECLAIM, 0 };
-	bi.mmap[5] = (struct nv_mem_range){ 0x43010000, 0x10000, NV_MEM_ACPI_NVS, 0 };
-	bi.l1.protocol = NV_L1_LINUX;
+	boot_area_setup(NV_L1_LINUX);
 	bi.l1.entry = 0x1000000;
-	bi.l1.mbi_base = AREA + 0x1000;
-	bi.l1.mbi_size = 0x8000;
-	bi.l1.nmodules = 2;
-	bi.l1.modules[0] = (struct nv_l1_module){ 0x5000000, 0x5012345, "\\nestvisor\\initramfs.cpio" };
-	bi.l1.modules[1] = (struct nv_l1_module){ 0x5013000, 0x5013010, "\\nestvisor\\x.bin" };
-	strcpy(bi.l1.cmdline, "console=ttyS0 rdinit=/init");
 	/* A 2.15 setup header as the file has it, with values a loader must overwrite. */
 	bi.l1.linux_hdr_len = 0x26c - LB_SETUP_SECTS;
 	for (uint32_t i = 0; i < bi.l1.linux_hdr_len; i++)
