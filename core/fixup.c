@@ -55,13 +55,13 @@ int xsetbv_safe(uint32_t index, uint64_t value)
 	return fixup_vector;
 }
 
-volatile uint32_t nmi_pending;
+volatile union l0_events l0_events;
 
 void trap_handler(struct trap_frame *f)
 {
 	/* An NMI while L0 runs is the guest's: latched, delivered at the next entry. */
 	if (f->vector == 2) {
-		nmi_pending++;
+		l0_events.n.nmi++;
 		return;
 	}
 	if (f->vector == 18) {

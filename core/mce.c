@@ -18,7 +18,6 @@
 #define MCI_STATUS_ADDRV (1ull << 58)
 #define MCI_STATUS_PCC   (1ull << 57)
 
-volatile uint32_t mce_pending;
 uint64_t mces_to_l1;
 
 static uint64_t msr_or_zero(uint32_t msr)
@@ -61,5 +60,5 @@ void mce_in_l0(const struct trap_frame *f)
 	if (!(status & MCG_STATUS_RIPV) || pcc)
 		panic("machine check in L0 that it cannot restart from (%s): a hardware error",
 		      pcc ? "processor context corrupt" : "MCG_STATUS.RIPV = 0");
-	mce_pending = 1;
+	l0_events.n.mce = 1;
 }

@@ -15,11 +15,12 @@
 #ifndef NESTVISOR_CORE_MCE_H
 #define NESTVISOR_CORE_MCE_H
 
+#include "core/nmi.h"
 #include "core/trap.h"
 
 #include <stdint.h>
 
-extern volatile uint32_t mce_pending;  /* restartable machine checks for L1 */
+/* l0_events.n.mce (core/nmi.h): a restartable machine check for L1. */
 extern uint64_t mces_to_l1;
 
 /* Vector 18 in L0's IDT. Returns only for a restartable machine check. */

@@ -27,6 +27,9 @@ static const char *const exception_names[32] = {
 	"#CP control protection",
 };
 
+/* vmx/entry.asm: the VM-exit stubs, which call C with the guest's RBP. */
+extern const char vmx_exit_stubs_start[], vmx_exit_stubs_end[];
+
 static void backtrace(uint64_t rbp)
 {
 	for (int depth = 0; depth < 16; depth++) {
@@ -37,6 +40,10 @@ static void backtrace(uint64_t rbp)
 		if (frame[1] < (uint64_t)__image_start || frame[1] >= (uint64_t)__text_end)
 			break;
 		log_line("  called from 0x%lx", frame[1]);
+		/* The exit handler's frame: the RBP it saved is the guest's. */
+		if (frame[1] >= (uint64_t)vmx_exit_stubs_start &&
+		    frame[1] < (uint64_t)vmx_exit_stubs_end)
+			break;
 		rbp = frame[0];
 	}
 }

@@ -149,7 +149,7 @@ static void vmentry(struct vcpu *v, const struct exit_ctx *x, bool launch)
 	PROBE(P_ENTRY_MSRS);
 	nested.launching = launch;
 	nested.l2_entries++;
-	v->launched = nested.vmcs02_launched;
+	v->frame.launch = !nested.vmcs02_launched;
 }
 
 void handle_vmlaunch(struct vcpu *v, const struct exit_ctx *x)
@@ -174,7 +174,7 @@ void nested_vmcs02_refused(struct vcpu *v, bool fail_valid)
 	vmx_load_vmcs(nested.vmcs01);
 	nested.in_l2 = false;
 	nested.launching = false;
-	v->launched = true;
+	v->frame.launch = 0;
 	/* VMCS01 still describes L1 at its VMLAUNCH/VMRESUME. */
 	x = (struct exit_ctx){ .rip = vmreadnat(VMCS_GUEST_RIP),
 			       .insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN) };

@@ -10,6 +10,7 @@
 #include "nested/ept.h"
 #include "nested/merge.h"
 #include "vmx/caps.h"
+#include "vmx/exit.h"
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx.h"
@@ -57,7 +58,9 @@ static void setup_controls(const struct vmcs12 *v12)
 	vmwritenat(VMCS_CR0_READ_SHADOW, c.cr0_shadow);
 	vmwritenat(VMCS_CR4_READ_SHADOW, c.cr4_shadow);
 
-	/* L0 processes L1's MSR lists itself (msr_lists.c). */
+	/* L0 processes L1's MSR lists itself (msr_lists.c); a store list may hold
+	 * IA32_TSC, stored as of the exit: the stub that takes a timestamp. */
+	vmwritenat(VMCS_HOST_RIP, vmx_exit_stub_l2_addr(v12->VM_EXIT_MSR_STORE_COUNT != 0));
 	vmwrite32(VMCS_VM_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite32(VMCS_VM_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite32(VMCS_VM_ENTRY_MSR_LOAD_COUNT, 0);

@@ -30,8 +30,8 @@ void asm_offsets(void)
 	OFFSET(FRAME_R13, offsetof(struct vcpu_frame, regs.r[GPR_R13]));
 	OFFSET(FRAME_R14, offsetof(struct vcpu_frame, regs.r[GPR_R14]));
 	OFFSET(FRAME_R15, offsetof(struct vcpu_frame, regs.r[GPR_R15]));
-	OFFSET(FRAME_HOST_RSP, offsetof(struct vcpu_frame, host_rsp));
 	OFFSET(FRAME_EXIT_TSC, offsetof(struct vcpu_frame, exit_tsc));
+	OFFSET(FRAME_LAUNCH, offsetof(struct vcpu_frame, launch));
 	OFFSET(VMX_FAIL_INVALID_CODE, VMX_FAIL_INVALID);
 	OFFSET(VMX_FAIL_VALID_CODE, VMX_FAIL_VALID);
 	OFFSET(TRAP_FRAME_SIZE, sizeof(struct trap_frame));

@@ -4,38 +4,45 @@
 ; SDM Vol. 3C, 26 "VM Entries", 28 "VM Exits"; 31.2 "Conventions" for VMfail.
 ;
 ; The exit path is the product's hot path: every instruction here is paid by
-; every VM exit L0 takes. A VM exit lands at vmx_exit_stub with RSP = HOST_RSP
-; = &frame->host_rsp; the guest's registers are pushed straight into the frame,
-; the exit is timestamped, and vmx_exit_handler (C) handles it on L0's stack.
-; Its return value says how to enter the guest again (VMRESUME or VMLAUNCH of
-; the current VMCS), and the registers are popped back from the frame.
+; every VM exit L0 takes. A VM exit lands at one of four stubs, HOST_RIP of
+; the VMCS that exited (vmx/vmcs01.c picks it): one for L1's exits (VMCS01)
+; and one for L2's (VMCS02), each with and without exit accounting's
+; timestamp. RSP = HOST_RSP = the top of frame->regs, and frame->regs is the
+; top of L0's exit stack (struct vcpu): the guest's registers are pushed
+; straight into the frame and the C handler runs on the stack below it, with
+; no stack switch. Its return value says how to enter the guest again
+; (VMRESUME or VMLAUNCH of the current VMCS); the registers are then popped
+; back from the frame, where RSP already points.
 %include "asm_offsets.inc"
 
 bits 64
 section .text
 
-extern vmx_exit_handler        ; int vmx_exit_handler(struct vcpu_frame *)
-extern vmx_entry_failed        ; int vmx_entry_failed(struct vcpu_frame *, int result)
+extern vmx_l1_exit             ; void vmx_l1_exit(struct vcpu_frame *)
+extern vmx_l1_exit_full        ; the same with exit accounting / trace logging
+extern vmx_l2_exit             ; void vmx_l2_exit(struct vcpu_frame *)
+extern vmx_l2_exit_full
+extern vmx_entry_failed        ; void vmx_entry_failed(struct vcpu_frame *, int result)
 
-%if FRAME_RAX != 0 || FRAME_R15 != 15 * 8 || FRAME_HOST_RSP != 16 * 8 || FRAME_RDI != 7 * 8
-%error "vmx_exit_stub's pushes do not match struct vcpu_frame"
+%if FRAME_RAX != 0 || FRAME_R15 != 15 * 8 || FRAME_EXIT_TSC != 16 * 8 || FRAME_RDI != 7 * 8
+%error "the exit stubs' pushes do not match struct vcpu_frame"
 %endif
 
-; void vmx_start(struct vcpu_frame *frame /* rdi */, int launch /* esi */)
-; Enter the guest for the first time; never returns. The stack it is called on
-; becomes L0's stack for every exit handler from now on.
+; void vmx_start(struct vcpu_frame *frame /* rdi */)
+; Enter the guest for the first time, on the exit stack below the frame;
+; never returns.
 global vmx_start
 vmx_start:
-	mov rax, rsp
-	and rax, -16                      ; handlers are called with the ABI's alignment
-	mov [rdi + FRAME_HOST_RSP], rax
-	mov eax, esi
+	mov rsp, rdi
 	jmp enter_guest
 
-; HOST_RIP. RSP = HOST_RSP = &frame->host_rsp: push the guest's registers
-; straight into frame->regs, top (r15) first.
-global vmx_exit_stub
-vmx_exit_stub:
+; EXIT_STUB name, handler, timestamp: push the guest's registers straight
+; into frame->regs, top (r15) first; with timestamp, the exit's TSC into
+; frame->exit_tsc (exit accounting, probes); call the handler on the stack
+; below the frame; enter the guest again.
+%macro EXIT_STUB 3
+global %1
+%1:
 	push r15
 	push r14
 	push r13
@@ -52,22 +59,30 @@ vmx_exit_stub:
 	push rdx
 	push rcx
 	push rax
-	rdtsc                             ; the exit's timestamp (exit accounting)
+%if %3
+	rdtsc
 	shl rdx, 32
 	or rax, rdx
-	mov rbx, rsp                      ; the frame, kept in a callee-saved register
-	mov [rbx + FRAME_EXIT_TSC], rax
-	mov rsp, [rbx + FRAME_HOST_RSP]   ; L0's stack
-	mov rdi, rbx
-	xor ebp, ebp                      ; ends panic's frame-pointer walk here
-	call vmx_exit_handler             ; eax = 1: VMLAUNCH, 0: VMRESUME
-	mov rdi, rbx
+	mov [rsp + FRAME_EXIT_TSC], rax
+%endif
+	mov rdi, rsp                      ; the frame
+	call %2                           ; panic's backtrace ends at this call
+	jmp enter_guest
+%endmacro
 
-; eax = launch?, rdi = frame
-enter_guest:
-	mov rsp, rdi
-	test eax, eax
-	pop rax                           ; pop and lea leave the flags of "test"
+; The stubs' range: a backtrace that reaches a return address in it has
+; reached the exit's first C frame, whose saved RBP is the guest's (core/panic.c).
+global vmx_exit_stubs_start, vmx_exit_stubs_end
+vmx_exit_stubs_start:
+EXIT_STUB vmx_exit_stub_l1, vmx_l1_exit, 0
+EXIT_STUB vmx_exit_stub_l2, vmx_l2_exit, 0
+EXIT_STUB vmx_exit_stub_l1_full, vmx_l1_exit_full, 1
+EXIT_STUB vmx_exit_stub_l2_full, vmx_l2_exit_full, 1
+vmx_exit_stubs_end:
+
+; The guest's registers from the frame (RSP), top (rax) first.
+%macro POP_GUEST_REGS 0
+	pop rax
 	pop rcx
 	pop rdx
 	pop rbx
@@ -83,20 +98,28 @@ enter_guest:
 	pop r13
 	pop r14
 	pop r15
+%endmacro
+
+; rsp = frame
+enter_guest:
+	cmp dword [rsp + FRAME_LAUNCH], 0
 	jnz .launch
+	POP_GUEST_REGS
 	vmresume
 	jmp .failed
 .launch:
+	; A VMCS the CPU launches is launched from now on, and a VMLAUNCH that
+	; fails leaves VMCS01 current, which is launched.
+	mov dword [rsp + FRAME_LAUNCH], 0
+	POP_GUEST_REGS
 	vmlaunch
 .failed:
-	; VMfailInvalid sets CF, VMfailValid sets ZF. RSP = &frame->host_rsp.
+	; VMfailInvalid sets CF, VMfailValid sets ZF. RSP = HOST_RSP: the frame's top.
 	mov esi, VMX_FAIL_VALID_CODE
 	mov edx, VMX_FAIL_INVALID_CODE
 	cmovc esi, edx
-	lea rbx, [rsp - FRAME_HOST_RSP]   ; the frame
-	mov rsp, [rsp]                    ; L0's stack
-	mov rdi, rbx
+	lea rsp, [rsp - FRAME_EXIT_TSC]   ; the frame; the stack below it
+	mov rdi, rsp
 	xor ebp, ebp
-	call vmx_entry_failed             ; eax = 1: VMLAUNCH, 0: VMRESUME (or no return)
-	mov rdi, rbx
+	call vmx_entry_failed             ; or no return
 	jmp enter_guest

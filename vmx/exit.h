@@ -12,21 +12,17 @@
 
 _Static_assert(EXIT_REASON_LOADIWKEY < EXIT_REASON_COUNT, "EXIT_REASON_COUNT too small");
 
-/* What every handler gets: read once per exit. */
-struct exit_ctx {
-	uint32_t reason;          /* basic exit reason (bits 15:0) */
-	uint32_t raw_reason;      /* the whole field, bit 31 = VM-entry failure */
-	uint64_t qualification;
-	uint32_t insn_len;
-	uint64_t rip;
-	uint32_t idt_vectoring;   /* IDT-vectoring information of this exit */
-};
 
 /* A handler returns after arranging the guest's continuation; ending the
  * run goes through run_end_*(), which does not return. */
 typedef void (*exit_handler_fn)(struct vcpu *v, const struct exit_ctx *x);
 
 const char *exit_reason_name(uint32_t reason);
+
+/* HOST_RIP of VMCS01, and of VMCS02 (timestamp: L1 asked for a VM-exit
+ * MSR-store list, which stores IA32_TSC as of the exit). */
+uint64_t vmx_exit_stub_l1_addr(void);
+uint64_t vmx_exit_stub_l2_addr(bool timestamp);
 
 /* Enter L1; from then on every exit goes to the table (the run ends from a handler). */
 __attribute__((noreturn)) void vcpu_run(struct vcpu *v);

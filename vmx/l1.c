@@ -179,10 +179,10 @@ void l1_start(const struct nv_bootinfo *bi)
 	if (!vtd.on)
 		log_line("dma: no VT-d translation; bus mastering refused (turned off in %u PCI "
 			 "functions)", pci_disable_bus_mastering());
+	acct_init(bi->accounting);  /* before the VMCS: it picks the exit stub (vmx/exit.c) */
 	vmcs01_setup(&l1.vcpu, ept_eptp(&l1.ept01), &entry);
 	nested_init(l1.vcpu.vmcs_phys, bi->vmcs_shadowing,
 		    bi->vmcs_shadow_set == NV_SHADOW_SET_WIDE, bi->ept02_pool_pages);
-	acct_init(bi->accounting);
 	log_line("config: vmcs_shadowing=%s vmcs_shadow_set=%s accounting=%s log_port=%s",
 		 nested_shadowing_on() ? "on" : nested_shadowing_wanted() ? "unavailable" : "off",
 		 nested_shadow_set_name(), acct.on ? "on" : "off",

@@ -4,7 +4,7 @@
  * 26.6 "Event Injection", 25.2 "Other Causes of VM Exits"). VMCS01 has
  * "NMI exiting" and "virtual NMIs": an NMI while L1 runs exits to L0, and an
  * NMI while L0 runs reaches L0's IDT (core/fixup.c); both are latched in
- * nmi_pending and delivered exactly once, before the next VM entry:
+ * l0_events.n.nmi and delivered exactly once, before the next VM entry:
  *   - L1 next: injected as an NMI, or, while L1 blocks NMIs (it is in its
  *     handler: virtual-NMI blocking), blocks by STI/MOV SS or has another
  *     event being injected, at the NMI-window exit that follows;
@@ -57,7 +57,7 @@ void handle_exception_nmi(struct vcpu *v, const struct exit_ctx *x)
 
 	if ((info & INTR_INFO_VALID) &&
 	    ((info & INTR_INFO_TYPE_MASK) >> INTR_INFO_TYPE_SHIFT) == INTR_TYPE_NMI) {
-		nmi_pending++;
+		l0_events.n.nmi++;
 		unblock_nmis();
 		return;
 	}
@@ -113,7 +113,7 @@ bool vcpu_try_inject_nmi(void)
 		return false;
 	vmwrite32(VMCS_VM_ENTRY_INTR_INFO,
 		  INTR_INFO_VALID | (INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT) | 2);
-	nmi_pending--;
+	l0_events.n.nmi--;
 	return true;
 }
 
@@ -146,15 +146,15 @@ static void deliver_mce(struct vcpu *v)
 		run_end_failure("machine check for L1 while its CR4.MCE = 0: its CPU would shut down");
 	}
 	vcpu_inject_exception(18, false, 0);
-	mce_pending = 0;
+	l0_events.n.mce = 0;
 	mces_to_l1++;
 }
 
 void vcpu_deliver_events(struct vcpu *v)
 {
-	if (mce_pending && !nested.in_l2)
+	if (l0_events.n.mce && !nested.in_l2)
 		deliver_mce(v);
-	if (nmi_pending)
+	if (l0_events.n.nmi)
 		vcpu_deliver_nmi(v);
 }
 
@@ -171,9 +171,9 @@ void handle_mce_during_entry(struct vcpu *v, const struct exit_ctx *x)
 
 void nmi_print(void)
 {
-	if (nmis_to_l1 || nmis_to_l2 || nmi_pending)
+	if (nmis_to_l1 || nmis_to_l2 || l0_events.n.nmi)
 		log_line("nmi: injected_to_l1=%lu injected_to_l2=%lu pending=%u", nmis_to_l1,
-			 nmis_to_l2, nmi_pending);
-	if (mces_to_l1 || mce_pending)
-		log_line("mce: injected_to_l1=%lu pending=%u", mces_to_l1, mce_pending);
+			 nmis_to_l2, l0_events.n.nmi);
+	if (mces_to_l1 || l0_events.n.mce)
+		log_line("mce: injected_to_l1=%lu pending=%u", mces_to_l1, l0_events.n.mce);
 }

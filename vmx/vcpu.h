@@ -21,51 +21,77 @@ struct gpr_regs {
 };
 
 /*
- * HOST_RSP points at host_rsp. On a VM exit the stub pushes r15..rax below
- * it, which lands them exactly in regs, then reloads the C stack pointer that
- * vmx_run saved in host_rsp. asm_offsets.c hands these offsets to nasm.
+ * The top of L0's exit stack (struct vcpu). HOST_RSP points just past regs:
+ * on a VM exit the stub pushes r15..rax below it, which lands them exactly
+ * in regs, and the handler runs on the stack below (vmx/entry.asm).
+ * asm_offsets.c hands these offsets to nasm.
  */
 struct vcpu_frame {
 	struct gpr_regs regs;
-	uint64_t host_rsp;     /* L0's stack top for exit handlers */
 	uint64_t exit_tsc;     /* TSC when the exit stub had saved the registers */
+	uint32_t launch;       /* 1: enter the current VMCS with VMLAUNCH (it is clear), 0:
+				* VMRESUME; vmx/entry.asm clears it at the VMLAUNCH */
+	uint32_t pad;          /* keeps the frame a multiple of 16 bytes */
 };
 /* TSC ticks from the VM exit to the exit stub's RDTSC where the TSC counts
  * instructions (Bochs): the exit itself and the stub's 16 pushes. exit_tsc
  * minus this is the TSC as of the exit (bare Bochs stores the same value). */
 #define EXIT_STUB_TSC_LAG 17
-_Static_assert(offsetof(struct vcpu_frame, host_rsp) == GPR_COUNT * 8,
-	       "exit stub pushes 16 registers directly below host_rsp");
+_Static_assert(offsetof(struct vcpu_frame, exit_tsc) == GPR_COUNT * 8,
+	       "exit stub pushes 16 registers directly below HOST_RSP");
+
+/* L0's stack for exit handlers (the boot stack's size). */
+#define VCPU_EXIT_STACK_SIZE 65536
 
 #define EXIT_REASON_COUNT 70
 #define EXIT_HISTORY 16
 
-struct exit_record {
-	uint32_t reason;
-	uint64_t rip;
+/*
+ * What every handler gets, read once per exit (vmx/exit.c) straight into
+ * its slot of the vCPU's exit history, which panic dumps print. The 64-bit
+ * members are VMREAD's memory destinations.
+ */
+struct exit_ctx {
+	union {
+		uint64_t raw_reason;  /* the whole field, bit 31 = VM-entry failure */
+		uint16_t reason;      /* basic exit reason (bits 15:0): its low half */
+	};
 	uint64_t qualification;
-};
+	uint64_t insn_len;
+	uint64_t rip;
+	uint32_t idt_vectoring;   /* IDT-vectoring information of this exit (0 when
+				   * the exit cannot happen during event delivery) */
+} __attribute__((aligned(64)));   /* a history slot is one shift away */
 
 struct vcpu {
-	struct vcpu_frame frame;
-	bool launched;
+	uint8_t exit_stack[VCPU_EXIT_STACK_SIZE] __attribute__((aligned(16)));
+	struct vcpu_frame frame;   /* the exit stack's top: ABI-aligned for the handler's call */
 	uint64_t vmcs_phys;
 	uint64_t exits_total;
+	uint64_t history_off;     /* byte offset of the next history slot */
 	uint64_t exit_count[EXIT_REASON_COUNT];
-	struct exit_record history[EXIT_HISTORY];  /* ring, newest at exits_total-1 */
+	struct exit_ctx history[EXIT_HISTORY];  /* ring, newest at exits_total-1 */
 };
 
 /*
- * vmx/entry.asm. vmx_start enters the guest (VMLAUNCH if launch, else
- * VMRESUME) and never returns: every VM exit calls vmx_exit_handler(frame)
- * on the stack vmx_start was called on, and a failed VM entry calls
- * vmx_entry_failed(frame, result). Both return 1 to enter the guest of the
- * current VMCS with VMLAUNCH, 0 for VMRESUME.
+ * vmx/entry.asm. vmx_start enters the guest (VMLAUNCH if frame->launch,
+ * else VMRESUME) and never returns: every VM exit calls the handler of its
+ * stub (vmx/exit.c) on the exit stack, and a failed VM entry calls
+ * vmx_entry_failed(frame, result). After each the guest of the current VMCS
+ * is entered, with VMLAUNCH if frame->launch.
  */
 enum vmx_run_result { VMX_FAIL_INVALID = 1, VMX_FAIL_VALID = 2 };
-__attribute__((noreturn)) void vmx_start(struct vcpu_frame *frame, int launch);
-int vmx_exit_handler(struct vcpu_frame *frame);
-int vmx_entry_failed(struct vcpu_frame *frame, int result);
-void vmx_exit_stub(void);
+__attribute__((noreturn)) void vmx_start(struct vcpu_frame *frame);
+void vmx_l1_exit(struct vcpu_frame *frame);
+void vmx_l1_exit_full(struct vcpu_frame *frame);
+void vmx_l2_exit(struct vcpu_frame *frame);
+void vmx_l2_exit_full(struct vcpu_frame *frame);
+void vmx_entry_failed(struct vcpu_frame *frame, int result);
+/* HOST_RIP: L1's exits (VMCS01) and L2's (VMCS02); _full with exit
+ * accounting's timestamp, for accounting or trace logging (vmx/exit.c). */
+void vmx_exit_stub_l1(void);
+void vmx_exit_stub_l2(void);
+void vmx_exit_stub_l1_full(void);
+void vmx_exit_stub_l2_full(void);
 
 #endif

@@ -35,9 +35,9 @@ void vcpu_dump(const struct vcpu *v)
 
 	log_line("last %lu of %lu exits (oldest first):", n, v->exits_total);
 	for (uint64_t i = v->exits_total - n; i < v->exits_total; i++) {
-		const struct exit_record *e = &v->history[i % EXIT_HISTORY];
+		const struct exit_ctx *e = &v->history[i % EXIT_HISTORY];
 
-		log_line("  #%lu %s rip=0x%lx qual=0x%lx", i, exit_reason_name(e->reason & 0xffff),
-			 e->rip, e->qualification);
+		log_line("  #%lu %s rip=0x%lx qual=0x%lx idt-vectoring=0x%x", i,
+			 exit_reason_name(e->reason), e->rip, e->qualification, e->idt_vectoring);
 	}
 }

@@ -137,6 +137,22 @@ static inline __attribute__((always_inline)) void vmcs_write_unchecked(uint32_t 
 	__asm__ volatile("vmwrite %0, %1" : : "r"(value), "r"((uint64_t)encoding) : "cc", "memory");
 }
 
+/*
+ * VMREAD straight into memory: one instruction, which stores 64 bits in
+ * 64-bit mode (a narrower field zero-extended). For F_BASE fields, whose
+ * reads cannot fail (VMCS_MAY_FAIL).
+ */
+static inline __attribute__((always_inline)) void vmcs_read_to_mem(uint32_t encoding, uint64_t *dst)
+{
+	__asm__ volatile("vmread %1, %0" : "=m"(*dst) : "r"((uint64_t)encoding) : "cc");
+}
+#define vmread_to(f, dst)                                                              \
+	do {                                                                           \
+		_Static_assert(!VMCS_MAY_FAIL(VMCS_FEATURE_OF_##f, VMCS_ENC_GROUP(f), 0), \
+			       #f " may fail: not for vmread_to");                     \
+		vmcs_read_to_mem(f, (dst));                                            \
+	} while (0)
+
 /* A field of the table by its columns (the X-macro copies of nested/). */
 #define vmcs_read_field(enc, feature, group) \
 	(VMCS_MAY_FAIL(feature, group, 0) ? vmcs_read_raw(enc) : vmcs_read_unchecked(enc))

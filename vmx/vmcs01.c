@@ -8,6 +8,7 @@
  * l1_entry_state says which.
  */
 #include "vmx/caps.h"
+#include "vmx/exit.h"
 #include "vmx/l1.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmcs01_controls.h"
@@ -148,8 +149,8 @@ void vmcs_write_host_state(struct vcpu *v)
 	vmwritenat(VMCS_HOST_IA32_SYSENTER_EIP, 0);
 	vmwrite64(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
 	vmwrite64(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
-	vmwritenat(VMCS_HOST_RSP, (uint64_t)&v->frame.host_rsp);
-	vmwritenat(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
+	vmwritenat(VMCS_HOST_RSP, (uint64_t)&v->frame.exit_tsc);  /* just past frame.regs */
+	vmwritenat(VMCS_HOST_RIP, vmx_exit_stub_l1_addr());  /* VMCS02: nested/vmcs02.c */
 }
 
 #define SET_SEGMENT(seg, sel, base, limit, ar)                  \
@@ -206,6 +207,7 @@ static void setup_guest_state(struct vcpu *v, const struct l1_entry_state *st)
 void vmcs01_setup(struct vcpu *v, uint64_t eptp, const struct l1_entry_state *st)
 {
 	v->vmcs_phys = vmx_new_vmcs();
+	v->frame.launch = 1;  /* a new VMCS is clear */
 	setup_controls(eptp);
 	vmcs_write_host_state(v);
 	setup_guest_state(v, st);

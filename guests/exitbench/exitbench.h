@@ -45,7 +45,7 @@ struct meas {
 /* ---- Command line (options.c) ------------------------------------------- */
 
 struct options {
-	uint32_t n, warmup;
+	uint32_t n, warmup, trace;
 	bool op[NUM_OPS], kind[NUM_KINDS], handler[NUM_HANDLERS];
 };
 extern struct options opt;

@@ -139,19 +139,29 @@ uint32_t nv_hypercall(uint32_t fn, uint64_t rbx, uint64_t rdx, uint64_t rsi, uin
 
 /* ---- The accounting window ---------------------------------------------- */
 
+/* trace=1: Bochs' magic breakpoint (options.c). */
+static void magic_break(void)
+{
+	if (opt.trace)
+		asm volatile("xchg %%bx, %%bx" ::: "memory");
+}
+
 void acct_begin(void)
 {
 	uint32_t status;
 
 	window_valid = false;
-	if (!accounting)
+	if (!accounting) {
+		magic_break();
 		return;
+	}
 	/* The reset's own exit is not counted (hypercall.h). */
 	status = nv_hypercall(NV_HC_ACCT_RESET, 0, 0, 0, NULL);
 	if (status != NV_HC_OK) {
 		check(NULL, "l0.acct-reset", false, "NV_HC_ACCT_RESET_returned_%u", status);
 		accounting = false;
 	}
+	magic_break();
 }
 
 void acct_end(void)
@@ -159,6 +169,7 @@ void acct_end(void)
 	uint32_t status, bytes = 0;
 	bool ok;
 
+	magic_break();
 	if (!accounting)
 		return;
 	/* Identity-mapped: the buffer's address is its guest-physical address. */

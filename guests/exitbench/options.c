@@ -9,6 +9,10 @@
  *   handlers=<h,...>      realistic, minimal; default: both
  *   n=<N>                 samples per measurement, 1..EB_MAX_SAMPLES; default 1000
  *   warmup=<W>            untimed iterations first; default max(n / 10, 10)
+ *   trace=<0|1>           1: a Bochs magic breakpoint (XCHG BX, BX) just before and
+ *                         just after each timed loop, where tools/trace_exit.py turns
+ *                         Bochs' instruction trace on and off; default 0. Elsewhere
+ *                         XCHG BX, BX changes nothing.
  */
 #include "exitbench.h"
 
@@ -141,11 +145,13 @@ static bool parse_option(struct word key, struct word value, bool *warmup_given)
 				  opt.handler);
 	if (word_is(key, "n"))
 		return parse_number(value, "n", 1, EB_MAX_SAMPLES, &opt.n);
+	if (word_is(key, "trace"))
+		return parse_number(value, "trace", 0, 1, &opt.trace);
 	if (word_is(key, "warmup")) {
 		*warmup_given = true;
 		return parse_number(value, "warmup", 0, EB_MAX_SAMPLES, &opt.warmup);
 	}
-	printf("exitbench: error: unknown option '%s' (known: ops= kinds= handlers= n= warmup=)\n",
+	printf("exitbench: error: unknown option '%s' (known: ops= kinds= handlers= n= warmup= trace=)\n",
 	       word_str(key));
 	return false;
 }
@@ -204,6 +210,8 @@ void options_print_start(void)
 	printf("exitbench: start version=1");
 	print_set("ops", op_names, opt.op, NUM_OPS);
 	printf(" n=%u warmup=%u", opt.n, opt.warmup);
+	if (opt.trace)
+		printf(" trace=1");
 	print_set("handlers", handler_names, opt.handler, NUM_HANDLERS);
 	print_set("kinds", kind_names, opt.kind, NUM_KINDS);
 	printf("\n");
