@@ -5,6 +5,9 @@
 
 #include "nested/nested.h"
 
+/* nested.fast_slots from vmcs12_fields and L1's capabilities (nested/vmx_insn.c). */
+void nested_fast_slots_init(void);
+
 /* #UD/#GP(0) checks of every VMX instruction but VMXON; false if a fault was injected. */
 bool nested_check_vmx_root(void);
 /* The same, and whether L1 is in IA-32e mode. */

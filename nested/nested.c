@@ -21,6 +21,7 @@ void nested_init(uint64_t vmcs01, bool shadowing, bool shadow_wide, uint32_t ept
 	nested_bitmaps_init();
 	nested_shadow_init(shadowing, shadow_wide);
 	nested_sync_init(nested.shadow_wide);  /* wide fields are not cold then */
+	nested_fast_slots_init();              /* after the caps and the dirty groups */
 	nested_msr_lists_init();
 	/* Unlocked, as firmware leaves it: L1 enables and locks VMX itself. */
 	nested.feature_control = 0;

@@ -50,7 +50,8 @@ struct nested_vmx {
 	uint64_t feature_control;     /* L1's IA32_FEATURE_CONTROL */
 	bool vmxon;                   /* L1 is in VMX operation */
 	uint64_t vmxon_ptr;
-	uint64_t current_ptr;         /* L1's current-VMCS pointer, VMPTR_INVALID if none */
+	uint64_t current_ptr;         /* L1's current-VMCS pointer, VMPTR_INVALID if none;
+				       * never valid outside VMX operation (VMXOFF clears it) */
 	struct vmcs12 *vmcs12;        /* L0's cache of the current VMCS12 */
 	struct vmcs12 *staging;       /* VMPTRLD reads here first, then checks */
 	bool in_l2;                   /* L2 is the running guest (VMCS02 current) */
@@ -84,6 +85,9 @@ struct nested_vmx {
 	/* Trapped VMREADs and VMWRITEs per VMCS12 field (enum vmcs12_index): what a
 	 * shadow VMCS did not cover, printed at the end of the run. */
 	uint32_t trapped_reads[V12_FIELDS], trapped_writes[V12_FIELDS];
+	/* The fields of L1's VMCS12 by VMCS12_SLOT, for VMREAD's and VMWRITE's
+	 * hot paths (nested/vmx_insn.c). */
+	struct vmcs12_fast_slot fast_slots[VMCS12_SLOTS];
 };
 
 extern struct nested_vmx nested;

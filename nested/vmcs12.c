@@ -10,9 +10,14 @@
 
 _Static_assert(V12_FIELDS <= 256, "field index fits in uint8_t");
 
+/* Cold guest state may be newer in VMCS02 (nested/sync.c); L1 may not write exit
+ * information unless its IA32_VMX_MISC says so (nested/vmx_insn.c). */
+#define FIELD_FAST(group, nested)                                                      \
+	(((group) == GUEST && ((nested) == NC_COLD || (nested) == NC_WIDE) ? 0 : V12_FAST_READ) | \
+	 ((group) == EXIT ? 0 : V12_FAST_WRITE))
 #define FIELD_ROW(name, enc, width, group, feature, nested)                          \
 	{ offsetof(struct vmcs12, name), (width), (group), (feature), (nested), V12_##name, \
-	  (enc) }
+	  FIELD_FAST(group, nested), (enc), 0 }
 
 const struct vmcs12_field vmcs12_fields[V12_FIELDS] = {
 #define VMCS_FIELD(name, enc, width, group, feature, nested) \

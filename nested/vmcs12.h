@@ -44,11 +44,17 @@ _Static_assert(sizeof(struct vmcs12) == 1040, "VMCS12 layout frozen");
 _Static_assert(sizeof(struct vmcs12) <= 4096, "VMCS12 fits in one VMCS region");
 
 /*
- * Encoding -> slot: (width, group, index) packed into 9 bits. Every field of
- * the table has an index below 32 (checked at compile time in vmcs12.c).
+ * Encoding -> slot: the encoding's index (bits 5:1), type (11:10) and width
+ * (14:13) kept in place or shifted right by 4, which leaves them in bits
+ * 5:1, 7:6 and 10:9 of an even number below 0x700: VMCS12_SLOT2. A slot is
+ * 16 bytes, so VMCS12_SLOT2 * 8 is its byte offset in vmcs12_slots (one
+ * addressing mode). Every field of the table has an index below 32 (checked
+ * at compile time in vmcs12.c); the reserved-bit test of vmcs12_field()
+ * makes index bits 8:5 zero.
  */
-#define VMCS12_SLOT(enc) ((((enc) >> 13) & 3) << 7 | (((enc) >> 10) & 3) << 5 | (((enc) >> 1) & 0x1f))
-#define VMCS12_SLOTS 512
+#define VMCS12_SLOT2(enc) (((enc) & 0x3e) | (((enc) >> 4) & 0x6c0))
+#define VMCS12_SLOT(enc) (VMCS12_SLOT2(enc) >> 1)
+#define VMCS12_SLOTS 0x380
 
 /* Each field's position in vmcs_fields.def: the index of its dirty bit. */
 enum vmcs12_index {
@@ -58,6 +64,12 @@ enum vmcs12_index {
 	V12_FIELDS
 };
 
+/* vmcs12_field.fast: what the hot paths of VMREAD/VMWRITE may do with a field. */
+enum {
+	V12_FAST_READ = 1 << 0,   /* VMCS12 holds its value: not cold guest state */
+	V12_FAST_WRITE = 1 << 1,  /* writable without asking: not exit information */
+};
+
 struct vmcs12_field {
 	uint16_t offset;      /* in struct vmcs12; 0 = no such field */
 	uint8_t width;        /* enum vmcs_width */
@@ -65,8 +77,11 @@ struct vmcs12_field {
 	uint8_t feature;      /* enum vmcs_feature */
 	uint8_t nested;       /* enum vmcs_nested_class */
 	uint8_t index;        /* enum vmcs12_index */
+	uint8_t fast;         /* V12_FAST_* */
 	uint32_t encoding;    /* full encoding */
+	uint32_t pad;         /* 16 bytes: a slot is one shift away */
 };
+_Static_assert(sizeof(struct vmcs12_field) == 16, "VMCS12_SLOT2 scales by 8 to a slot");
 
 /* Every field, in table order (index = enum vmcs12_index). */
 extern const struct vmcs12_field vmcs12_fields[V12_FIELDS];
@@ -83,7 +98,7 @@ static inline const struct vmcs12_field *vmcs12_field(uint64_t encoding, int *hi
 
 	if (encoding & (0xffffffff00000000ull | VMCS_ENC_RESERVED | (0x1e0u << 1)))
 		return NULL;
-	f = &vmcs12_slots[VMCS12_SLOT(encoding)];
+	f = (const struct vmcs12_field *)((const char *)vmcs12_slots + VMCS12_SLOT2(encoding) * 8);
 	if (!f->offset)
 		return NULL;
 	*high = encoding & VMCS_ENC_HIGH;
@@ -92,6 +107,30 @@ static inline const struct vmcs12_field *vmcs12_field(uint64_t encoding, int *hi
 		return NULL;
 	return f;
 }
+
+/*
+ * The hot paths of VMREAD and VMWRITE (nested/vmx_insn.c) load and store 8
+ * bytes at a field's offset and mask them to its width: every field has 8
+ * bytes of struct vmcs12 from its offset on.
+ */
+#define VMCS_FIELD(name, enc, width, group, feature, nested) \
+	_Static_assert(offsetof(struct vmcs12, name) + 8 <= sizeof(struct vmcs12), #name);
+#include "vmx/vmcs_fields.def"
+#undef VMCS_FIELD
+
+/*
+ * A slot of the hot paths' table (nested.fast_slots, by VMCS12_SLOT): for a
+ * field L1 has, its offset when VMCS12 holds its value (rd_off) and when L1
+ * may write it (wr_off), 0 otherwise or for no field; the mask of its width.
+ */
+struct vmcs12_fast_slot {
+	uint64_t mask;
+	uint16_t rd_off, wr_off;
+	uint8_t index;        /* enum vmcs12_index */
+	uint8_t dirty_group;  /* enum dirty_group of a write (nested/internal.h) */
+	uint8_t pad[2];
+};
+_Static_assert(sizeof(struct vmcs12_fast_slot) == 16, "VMCS12_SLOT2 scales by 8 to a slot");
 
 static inline void *vmcs12_field_ptr(const struct vmcs12 *v, const struct vmcs12_field *f)
 {

@@ -32,6 +32,7 @@ void asm_offsets(void)
 	OFFSET(FRAME_R15, offsetof(struct vcpu_frame, regs.r[GPR_R15]));
 	OFFSET(FRAME_EXIT_TSC, offsetof(struct vcpu_frame, exit_tsc));
 	OFFSET(FRAME_LAUNCH, offsetof(struct vcpu_frame, launch));
+	OFFSET(FRAME_RESTORE_ALL, offsetof(struct vcpu_frame, restore_all));
 	OFFSET(VMX_FAIL_INVALID_CODE, VMX_FAIL_INVALID);
 	OFFSET(VMX_FAIL_VALID_CODE, VMX_FAIL_VALID);
 	OFFSET(TRAP_FRAME_SIZE, sizeof(struct trap_frame));

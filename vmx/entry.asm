@@ -24,8 +24,11 @@ extern vmx_l2_exit             ; void vmx_l2_exit(struct vcpu_frame *)
 extern vmx_l2_exit_full
 extern vmx_entry_failed        ; void vmx_entry_failed(struct vcpu_frame *, int result)
 
-%if FRAME_RAX != 0 || FRAME_R15 != 15 * 8 || FRAME_EXIT_TSC != 16 * 8 || FRAME_RDI != 7 * 8
+%if FRAME_RAX != 0 || FRAME_R11 != 11 * 8 || FRAME_R15 != 15 * 8 || FRAME_EXIT_TSC != 16 * 8 || FRAME_RDI != 7 * 8
 %error "the exit stubs' pushes do not match struct vcpu_frame"
+%endif
+%if FRAME_RESTORE_ALL != FRAME_LAUNCH + 4
+%error "enter_guest tests launch and restore_all with one compare"
 %endif
 
 ; void vmx_start(struct vcpu_frame *frame /* rdi */)
@@ -35,6 +38,31 @@ global vmx_start
 vmx_start:
 	mov rsp, rdi
 	jmp enter_guest
+
+; rsp = frame: enter the guest. The common entry loads only the registers C
+; may have changed: RBP and R12-R15 are callee-saved in the C ABI, so they
+; still hold the guest's values unless L0 wrote them into the frame
+; (gpr_write sets restore_all then). RBX is callee-saved too but loaded
+; always (CPUID). RSP may stay mid-frame: the next exit loads HOST_RSP.
+; Everything else (VMLAUNCH, restore_all) goes to enter_rare.
+%macro ENTER_GUEST 0
+	cmp qword [rsp + FRAME_LAUNCH], 0 ; launch (bits 31:0) or restore_all (63:32)
+	jnz enter_rare
+	pop rax
+	pop rcx
+	pop rdx
+	pop rbx
+	add rsp, 16                       ; the RSP slot, RBP
+	pop rsi
+	pop rdi
+	pop r8
+	pop r9
+	pop r10
+	pop r11
+	vmresume
+	lea rsp, [rsp - 12 * 8]           ; VMRESUME failed: RSP = the frame again
+	jmp entry_failed
+%endmacro
 
 ; EXIT_STUB name, handler, timestamp: push the guest's registers straight
 ; into frame->regs, top (r15) first; with timestamp, the exit's TSC into
@@ -54,7 +82,7 @@ global %1
 	push rdi
 	push rsi
 	push rbp
-	push rbp                          ; the unused RSP slot
+	push -1                           ; the RSP slot: no VMCS field encoding (vmx_insn.c)
 	push rbx
 	push rdx
 	push rcx
@@ -67,7 +95,7 @@ global %1
 %endif
 	mov rdi, rsp                      ; the frame
 	call %2                           ; panic's backtrace ends at this call
-	jmp enter_guest
+	ENTER_GUEST
 %endmacro
 
 ; The stubs' range: a backtrace that reaches a return address in it has
@@ -102,23 +130,29 @@ vmx_exit_stubs_end:
 
 ; rsp = frame
 enter_guest:
+	ENTER_GUEST
+enter_rare:
+	mov dword [rsp + FRAME_RESTORE_ALL], 0
 	cmp dword [rsp + FRAME_LAUNCH], 0
 	jnz .launch
 	POP_GUEST_REGS
 	vmresume
-	jmp .failed
+	lea rsp, [rsp - FRAME_EXIT_TSC]
+	jmp entry_failed
 .launch:
 	; A VMCS the CPU launches is launched from now on, and a VMLAUNCH that
 	; fails leaves VMCS01 current, which is launched.
 	mov dword [rsp + FRAME_LAUNCH], 0
 	POP_GUEST_REGS
 	vmlaunch
-.failed:
-	; VMfailInvalid sets CF, VMfailValid sets ZF. RSP = HOST_RSP: the frame's top.
+	lea rsp, [rsp - FRAME_EXIT_TSC]
+entry_failed:
+	; VMfailInvalid sets CF, VMfailValid sets ZF (the LEA and JMP keep them).
+	; RSP = the frame; the C stack is below it.
 	mov esi, VMX_FAIL_VALID_CODE
 	mov edx, VMX_FAIL_INVALID_CODE
 	cmovc esi, edx
-	lea rsp, [rsp - FRAME_EXIT_TSC]   ; the frame; the stack below it
+	mov dword [rsp + FRAME_RESTORE_ALL], 1
 	mov rdi, rsp
 	xor ebp, ebp
 	call vmx_entry_failed             ; or no return

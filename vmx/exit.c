@@ -103,7 +103,7 @@ static const exit_handler_fn exit_dispatch[EXIT_REASON_COUNT] = {
 #pragma GCC diagnostic pop
 
 /* Whether exit reason r (basic) may have interrupted an event's delivery. */
-static inline bool in_delivery(uint32_t r)
+bool exit_in_delivery(uint32_t r)
 {
 	return r >= EXIT_REASON_COUNT || exit_dispatch[r] == vectored;
 }
@@ -171,10 +171,10 @@ static struct vcpu *frame_vcpu(struct vcpu_frame *f)
 static inline __attribute__((always_inline)) uint32_t read_exit(struct vcpu *v,
 								struct exit_ctx **slot)
 {
-	struct exit_ctx *x = (struct exit_ctx *)((char *)v->history + v->history_off);
+	struct exit_ctx *x = (struct exit_ctx *)((char *)v->history +
+						  v->history_bytes % sizeof(v->history));
 
-	v->history_off = (v->history_off + sizeof(*x)) % sizeof(v->history);
-	v->exits_total++;
+	v->history_bytes += sizeof(*x);
 	vmread_to(VMCS_VM_EXIT_REASON, &x->raw_reason);  /* its low half is x->reason */
 	vmread_to(VMCS_EXIT_QUALIFICATION, &x->qualification);
 	vmread_to(VMCS_VM_EXIT_INSTRUCTION_LEN, &x->insn_len);
@@ -223,8 +223,7 @@ static inline __attribute__((always_inline)) void l1_exit(struct vcpu_frame *f, 
 	}
 	if (r < EXIT_REASON_COUNT) {
 		v->exit_count[r]++;
-		x->idt_vectoring = 0;  /* vectored() reads it where it may be valid */
-		exit_dispatch[r](v, x);
+		exit_dispatch[r](v, x);  /* vectored() reads x->idt_vectoring where it is valid */
 	} else {
 		l1_exit_beyond(v, x);
 	}
@@ -252,7 +251,7 @@ static inline __attribute__((always_inline)) void l2_exit(struct vcpu_frame *f, 
 	read_exit(v, &x);
 	count_exit(v, x->reason);
 	/* Reflected exits carry it to L1 (nested/sync.c). */
-	x->idt_vectoring = in_delivery(x->reason) ? vmread32(VMCS_IDT_VECTORING_INFO) : 0;
+	x->idt_vectoring = exit_in_delivery(x->reason) ? vmread32(VMCS_IDT_VECTORING_INFO) : 0;
 	if (full) {
 		PROBE(P_EXIT_READ);
 		pr_trace("exit %s rip=0x%lx qual=0x%lx (L2)", exit_reason_name(x->reason), x->rip,

@@ -19,6 +19,10 @@ typedef void (*exit_handler_fn)(struct vcpu *v, const struct exit_ctx *x);
 
 const char *exit_reason_name(uint32_t reason);
 
+/* Whether exit reason r (basic) may happen during event delivery: only then
+ * is an exit_ctx's idt_vectoring read (vmx/exit.c). */
+bool exit_in_delivery(uint32_t r);
+
 /* HOST_RIP of VMCS01, and of VMCS02 (timestamp: L1 asked for a VM-exit
  * MSR-store list, which stores IA32_TSC as of the exit). */
 uint64_t vmx_exit_stub_l1_addr(void);

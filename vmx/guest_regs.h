@@ -21,10 +21,13 @@ static inline uint64_t gpr_read(const struct vcpu *v, unsigned n)
 /* Write GPR n; a 32-bit result clears bits 63:32, as the CPU does in 64-bit mode. */
 static inline void gpr_write(struct vcpu *v, unsigned n, uint64_t value)
 {
-	if (n == GPR_RSP)
+	if (n == GPR_RSP) {
 		vmwritenat(VMCS_GUEST_RSP, value);
-	else
+	} else {
 		v->frame.regs.r[n & 15] = value;
+		if ((GPR_CALLEE_SAVED_MASK >> (n & 15)) & 1)
+			v->frame.restore_all = 1;  /* vmx/entry.asm loads them only then */
+	}
 }
 
 /* SS.DPL: the CPL in VMX guest state (SDM Vol. 3C, 26.3.1.2). */

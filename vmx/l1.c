@@ -54,7 +54,7 @@ static void print_exit_stats(bool failure)
 	char line[160];
 	int len = 0;
 
-	log_line("exits: %lu in total", v->exits_total);
+	log_line("exits: %lu in total", vcpu_exits(v));
 	log_line("l0 pool: %zu KiB free when L1 started, %zu KiB at the fewest since, %zu KiB now",
 		 l1.pool_free_at_start * 4, pmm_min_free_count() * 4, pmm_free_count() * 4);
 	if (nested.l2_entries)

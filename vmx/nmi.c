@@ -82,8 +82,8 @@ void handle_init_signal(struct vcpu *v, const struct exit_ctx *x)
 {
 	static uint64_t last_exit, in_a_row;
 
-	in_a_row = v->exits_total == last_exit + 1 ? in_a_row + 1 : 1;
-	last_exit = v->exits_total;
+	in_a_row = vcpu_exits(v) == last_exit + 1 ? in_a_row + 1 : 1;
+	last_exit = vcpu_exits(v);
 	if (in_a_row >= INIT_STORM) {
 		vcpu_dump(v);
 		run_end_failure("INIT signals without end: %lu VM exits in a row at rip 0x%lx, L1 "

@@ -16,7 +16,7 @@ enum gpr_index {
 };
 
 struct gpr_regs {
-	/* r[GPR_RSP] is unused: the guest's RSP lives in the VMCS. */
+	/* r[GPR_RSP] is ~0 (vmx/entry.asm): the guest's RSP lives in the VMCS. */
 	uint64_t r[GPR_COUNT];
 };
 
@@ -31,8 +31,13 @@ struct vcpu_frame {
 	uint64_t exit_tsc;     /* TSC when the exit stub had saved the registers */
 	uint32_t launch;       /* 1: enter the current VMCS with VMLAUNCH (it is clear), 0:
 				* VMRESUME; vmx/entry.asm clears it at the VMLAUNCH */
-	uint32_t pad;          /* keeps the frame a multiple of 16 bytes */
+	uint32_t restore_all;  /* 1: L0 wrote RBP or R12-R15 (gpr_write): the entry loads
+				* them from the frame too; vmx/entry.asm clears it */
 };
+/* The registers the C ABI preserves: at the entry they still hold the guest's
+ * values unless L0 wrote them into the frame (RBX is always loaded: CPUID). */
+#define GPR_CALLEE_SAVED_MASK ((1u << GPR_RBP) | (1u << GPR_R12) | (1u << GPR_R13) | \
+			       (1u << GPR_R14) | (1u << GPR_R15))
 /* TSC ticks from the VM exit to the exit stub's RDTSC where the TSC counts
  * instructions (Bochs): the exit itself and the stub's 16 pushes. exit_tsc
  * minus this is the TSC as of the exit (bare Bochs stores the same value). */
@@ -59,19 +64,25 @@ struct exit_ctx {
 	uint64_t qualification;
 	uint64_t insn_len;
 	uint64_t rip;
-	uint32_t idt_vectoring;   /* IDT-vectoring information of this exit (0 when
-				   * the exit cannot happen during event delivery) */
+	uint32_t idt_vectoring;   /* IDT-vectoring information of this exit: read only
+				   * where it can be valid (exit_in_delivery) */
 } __attribute__((aligned(64)));   /* a history slot is one shift away */
 
 struct vcpu {
 	uint8_t exit_stack[VCPU_EXIT_STACK_SIZE] __attribute__((aligned(16)));
 	struct vcpu_frame frame;   /* the exit stack's top: ABI-aligned for the handler's call */
 	uint64_t vmcs_phys;
-	uint64_t exits_total;
-	uint64_t history_off;     /* byte offset of the next history slot */
+	uint64_t history_bytes;   /* exits so far times sizeof(struct exit_ctx): the next
+				   * history slot's offset, modulo the ring's size */
 	uint64_t exit_count[EXIT_REASON_COUNT];
-	struct exit_ctx history[EXIT_HISTORY];  /* ring, newest at exits_total-1 */
+	struct exit_ctx history[EXIT_HISTORY];  /* ring, newest at vcpu_exits(v) - 1 */
 };
+
+/* VM exits so far. */
+static inline uint64_t vcpu_exits(const struct vcpu *v)
+{
+	return v->history_bytes / sizeof(struct exit_ctx);
+}
 
 /*
  * vmx/entry.asm. vmx_start enters the guest (VMLAUNCH if frame->launch,

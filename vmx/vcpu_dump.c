@@ -31,13 +31,14 @@ void vcpu_dump(const struct vcpu *v)
 	log_line("  guest-physical 0x%lx, guest-linear 0x%lx",
 		 vmread64(VMCS_GUEST_PHYSICAL_ADDRESS), vmreadnat(VMCS_GUEST_LINEAR_ADDRESS));
 
-	uint64_t n = v->exits_total < EXIT_HISTORY ? v->exits_total : EXIT_HISTORY;
+	uint64_t total = vcpu_exits(v), n = total < EXIT_HISTORY ? total : EXIT_HISTORY;
 
-	log_line("last %lu of %lu exits (oldest first):", n, v->exits_total);
-	for (uint64_t i = v->exits_total - n; i < v->exits_total; i++) {
+	log_line("last %lu of %lu exits (oldest first):", n, total);
+	for (uint64_t i = total - n; i < total; i++) {
 		const struct exit_ctx *e = &v->history[i % EXIT_HISTORY];
 
 		log_line("  #%lu %s rip=0x%lx qual=0x%lx idt-vectoring=0x%x", i,
-			 exit_reason_name(e->reason), e->rip, e->qualification, e->idt_vectoring);
+			 exit_reason_name(e->reason), e->rip, e->qualification,
+			 exit_in_delivery(e->reason) ? e->idt_vectoring : 0);
 	}
 }

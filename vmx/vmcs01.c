@@ -208,6 +208,7 @@ void vmcs01_setup(struct vcpu *v, uint64_t eptp, const struct l1_entry_state *st
 {
 	v->vmcs_phys = vmx_new_vmcs();
 	v->frame.launch = 1;  /* a new VMCS is clear */
+	v->frame.restore_all = 1;  /* the first entry loads every register */
 	setup_controls(eptp);
 	vmcs_write_host_state(v);
 	setup_guest_state(v, st);
