@@ -262,6 +262,66 @@ static void operand_forms(void)
 		  "VMWRITE with encoding register bits 63:32 = 1 (field GUEST_RSP otherwise)");
 }
 
+/*
+ * RSP and RBP as operands, R13-R15 as destinations, and R12-R15/RBP kept
+ * across an exit: under nestvisor the frame's RSP slot holds ~0 (no field
+ * encoding) and the entry loads RBP and R12-R15 only when L0 wrote one
+ * (vmx/entry.asm), so these take paths the common forms do not. setbe: CF or
+ * ZF, a VMfail; RSP is restored before anything uses the stack.
+ */
+static void register_corners(void)
+{
+	uint64_t got, sp, v[5];
+	uint8_t bad;
+
+	scratch_vmcs();
+	vmw(VMCS_GUEST_ES_LIMIT, 0x12345);
+	vmw(VMCS_GUEST_RSP, 0x76543210);
+	asm volatile("mov %%rsp, %%r10\n\tmov %[enc], %%rsp\n\tvmread %%rsp, %[got]\n\t"
+		     "setbe %[bad]\n\tmov %%r10, %%rsp"
+		     : [got] "=&r"(got), [bad] "=&q"(bad)
+		     : [enc] "r"((uint64_t)VMCS_GUEST_ES_LIMIT) : "r10", "cc", "memory");
+	report(!bad && got == 0x12345, "VMREAD with the encoding in RSP (GUEST_ES_LIMIT): 0x12345 "
+	       "(got %s 0x%llx)", bad ? "VMfail" : "VMsucceed", U64(got));
+	asm volatile("mov %%rsp, %%r10\n\tvmread %[enc], %%rsp\n\tsetbe %[bad]\n\t"
+		     "mov %%rsp, %[got]\n\tmov %%r10, %%rsp"
+		     : [got] "=&r"(got), [bad] "=&q"(bad)
+		     : [enc] "r"((uint64_t)VMCS_GUEST_RSP) : "r10", "cc", "memory");
+	report(!bad && got == 0x76543210, "VMREAD into RSP: 0x76543210 (got %s 0x%llx)",
+	       bad ? "VMfail" : "VMsucceed", U64(got));
+	asm volatile("mov %%rsp, %[sp]\n\tvmwrite %%rsp, %[enc]\n\tsetbe %[bad]"
+		     : [sp] "=&r"(sp), [bad] "=&q"(bad)
+		     : [enc] "r"((uint64_t)VMCS_GUEST_RSP) : "cc", "memory");
+	got = vmr(VMCS_GUEST_RSP);
+	report(!bad && got == sp, "VMWRITE from RSP: GUEST_RSP reads 0x%llx (got %s 0x%llx)",
+	       U64(sp), bad ? "VMfail" : "VMsucceed", U64(got));
+	vmw(VMCS_GUEST_RSP, 0x76543210);
+	asm volatile("mov %%rbp, %%r10\n\tvmread %[enc], %%rbp\n\tsetbe %[bad]\n\t"
+		     "mov %%rbp, %[got]\n\tmov %%r10, %%rbp"
+		     : [got] "=&r"(got), [bad] "=&q"(bad)
+		     : [enc] "r"((uint64_t)VMCS_GUEST_RSP) : "r10", "cc", "memory");
+	report(!bad && got == 0x76543210, "VMREAD into RBP: 0x76543210 (got %s 0x%llx)",
+	       bad ? "VMfail" : "VMsucceed", U64(got));
+	asm volatile("vmread %[enc], %%r13\n\tvmread %[enc], %%r14\n\tvmread %[enc], %%r15\n\t"
+		     "mov %%r13, 0(%[v])\n\tmov %%r14, 8(%[v])\n\tmov %%r15, 16(%[v])"
+		     : : [enc] "r"((uint64_t)VMCS_GUEST_ES_LIMIT), [v] "r"(v)
+		     : "r13", "r14", "r15", "cc", "memory");
+	report(v[0] == 0x12345 && v[1] == 0x12345 && v[2] == 0x12345,
+	       "VMREAD into R13, R14, R15: 0x12345 each (got 0x%llx 0x%llx 0x%llx)", U64(v[0]),
+	       U64(v[1]), U64(v[2]));
+	/* VMREADs into RAX only: R12-R15 and RBP come back as they were. */
+	asm volatile("mov %%rbp, %%r10\n\tmov $0x1201, %%r12\n\tmov $0x1301, %%r13\n\t"
+		     "mov $0x1401, %%r14\n\tmov $0x1501, %%r15\n\tmov $0xb501, %%rbp\n\t"
+		     "vmread %[enc], %%rax\n\tvmread %[enc], %%rax\n\t"
+		     "mov %%r12, 0(%[v])\n\tmov %%r13, 8(%[v])\n\tmov %%r14, 16(%[v])\n\t"
+		     "mov %%r15, 24(%[v])\n\tmov %%rbp, 32(%[v])\n\tmov %%r10, %%rbp"
+		     : : [enc] "r"((uint64_t)VMCS_GUEST_ES_LIMIT), [v] "r"(v)
+		     : "rax", "r10", "r12", "r13", "r14", "r15", "cc", "memory");
+	report(v[0] == 0x1201 && v[1] == 0x1301 && v[2] == 0x1401 && v[3] == 0x1501 &&
+	       v[4] == 0xb501, "R12-R15 and RBP kept across VMREADs into RAX (got 0x%llx 0x%llx "
+	       "0x%llx 0x%llx 0x%llx)", U64(v[0]), U64(v[1]), U64(v[2]), U64(v[3]), U64(v[4]));
+}
+
 void test_vmread_write(void)
 {
 	printf("vmx: --- VMREAD / VMWRITE (SDM 25.11.2, 31.3, Appendix B) ---\n");
@@ -270,6 +330,7 @@ void test_vmread_write(void)
 	every_field();
 	unsupported_encodings();
 	operand_forms();
+	register_corners();
 	if (caps.misc & MISC_VMWRITE_ANY)
 		report_skip("VMWRITE of a read-only field -> VMfailValid(13): IA32_VMX_MISC[29] allows it");
 	vmclear(region_pa(&vmcs_a));
