@@ -178,7 +178,7 @@ L1      ?= $(BUILD)/guests/exitbench.elf
 RESULTS ?= results
 RUN_WORKDIR ?= $(BUILD)/run
 check_on_off = $(if $(filter-out on off,$($(1))),$(error $(1) must be on or off, not '$($(1))'))
-ifneq ($(filter run compare-kvm,$(MAKECMDGOALS)),)
+ifneq ($(filter run compare-kvm trace,$(MAKECMDGOALS)),)
 $(call check_on_off,SHADOW)
 $(call check_on_off,ACCT)
 $(if $(filter-out hot wide,$(SHADOW_SET)),$(error SHADOW_SET must be hot or wide, not '$(SHADOW_SET)'))
@@ -203,6 +203,18 @@ RUN_ARGS = --build $(BUILD) $(RUN_L1_ARGS) $(RUN_OPT_ARGS) \
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(filter 1,$(VERBOSE)),--verbose)
 
 # ---------------------------------------------------------------------------
+# make trace: where one benchmark operation's instructions go, from Bochs'
+# instruction trace (tools/trace_exit.py; README, "Where the instructions go").
+#   OP=<op> KIND=l1|l2-reflected|l2-absorbed HANDLER=realistic|minimal
+#   LISTING=<file>: every traced instruction; SHADOW, SHADOW_SET, ACCT, CPU as for make run
+TRACE_ARGS = --build $(BUILD) --op $(or $(OP),cpuid) --kind $(or $(KIND),l1) \
+	--handler $(or $(HANDLER),realistic) $(if $(CPU),--cpu $(CPU)) \
+	$(if $(SHADOW),--cfg vmcs_shadowing=$(SHADOW)) $(if $(SHADOW_SET),--cfg vmcs_shadow_set=$(SHADOW_SET)) \
+	$(if $(ACCT),--cfg accounting=$(ACCT)) $(if $(LISTING),--listing $(LISTING))
+trace: deps
+	@$(MAKE) --no-print-directory all
+	@$(PYTHON) tools/trace_exit.py $(strip $(TRACE_ARGS))
+
 # ---------------------------------------------------------------------------
 # make compare-kvm: the same benchmark with Linux's KVM as L0 (Debian's kernel on bare
 # Bochs, exitbench under guests/linux/mbload.c), then nestvisor's make run with the
@@ -213,7 +225,7 @@ COMPARE_ARGS = --build $(BUILD) --results $(RESULTS) \
 	$(if $(RUN_L1_CMDLINE),--cmdline '$(RUN_L1_CMDLINE)') $(if $(NESTVISOR),--nestvisor $(NESTVISOR)) \
 	$(if $(CPU),--cpu $(CPU)) $(if $(filter 1,$(VERBOSE)),--verbose)
 
-.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean linux-image compare-kvm
+.PHONY: all deps run run-only test unit fuzz fuzz-build fuzz-smoke clean linux-image compare-kvm trace
 .DEFAULT_GOAL := all
 
 all: $(CORE_ELF) $(BOOT_EFI) $(GUEST_ELFS) $(UNIT_BINS)

@@ -223,9 +223,11 @@ def cpu_option(text):
     return text
 
 
-def bochs_config(workdir, megs, cpu, rom_lines, disk_lines, cpu_options=(), com2=None):
+def bochs_config(workdir, megs, cpu, rom_lines, disk_lines, cpu_options=(), com2=None,
+                 magic_break=False):
     """A Bochs configuration (PLATFORM.md's working set) around firmware and disks.
-    cpu_options: extra KEY=VALUE items of the cpu: line; com2: a file for COM2."""
+    cpu_options: extra KEY=VALUE items of the cpu: line; com2: a file for COM2;
+    magic_break: XCHG BX, BX stops in the debugger (bochs_trace)."""
     return "\n".join([
         "megs: %d" % megs,
         "cpu: " + ", ".join(["model=%s" % cpu, "count=1", "ips=50000000", *cpu_options]),
@@ -238,6 +240,7 @@ def bochs_config(workdir, megs, cpu, rom_lines, disk_lines, cpu_options=(), com2
         *disk_lines,
         "clock: sync=none",
         "port_e9_hack: enabled=1",
+        *(["magic_break: enabled=1"] if magic_break else []),
         "log: %s" % os.path.join(workdir, "bochs.log"),
         "debug: action=ignore",
         "info: action=ignore",
@@ -245,14 +248,20 @@ def bochs_config(workdir, megs, cpu, rom_lines, disk_lines, cpu_options=(), com2
     ])
 
 
-def bochs_command(workdir, config):
-    """Write the config and the debugger's "continue" script; the command to run."""
+# The debugger script of a traced run: continue to the first magic breakpoint,
+# trace every instruction to the second, then run to the end. The trace goes to
+# the emulator's output (emulator.out in the workdir).
+BOCHS_TRACE_SCRIPT = "c\ntrace on\nc\ntrace off\nc\n"
+
+
+def bochs_command(workdir, config, script="c\n"):
+    """Write the config and the debugger's script (default: continue); the command to run."""
     rc = os.path.join(workdir, "bochsrc")
     cont = os.path.join(workdir, "bochs-continue")
     with open(rc, "w") as f:
         f.write(config)
     with open(cont, "w") as f:
-        f.write("c\n")
+        f.write(script)
     # The Debian build has the debugger compiled in: -rc feeds it "continue".
     # TERM: the term display needs it.
     return ["env", "TERM=xterm", "bochs", "-q", "-f", rc, "-rc", cont]
@@ -382,15 +391,17 @@ def each(*handlers):
 
 
 def emulator_command(emulator, workdir, image, megs, cpu, cpu_options=(), l0_log=None,
-                     qemu_devices=()):
+                     qemu_devices=(), bochs_trace=False):
     """The command booting image; l0_log: a file for COM2 (L0's own log port);
-    qemu_devices: extra -device arguments for QEMU (e.g. intel-iommu)."""
+    qemu_devices: extra -device arguments for QEMU (e.g. intel-iommu);
+    bochs_trace: Bochs traces every instruction between two magic breakpoints."""
     if emulator == "bochs":
         return bochs_command(workdir, bochs_config(
             workdir, megs, cpu, ["romimage: file=%s, address=0xffe00000" % OVMF,
                                  "vgaromimage: file=%s" % VGABIOS],
             ["ata0-master: type=disk, path=%s, mode=flat" % image, "boot: disk"],
-            cpu_options, l0_log))
+            cpu_options, l0_log, magic_break=bochs_trace),
+            BOCHS_TRACE_SCRIPT if bochs_trace else "c\n")
     qemu = ["qemu-system-x86_64", "-machine", "q35", "-m", str(megs), "-bios", OVMF,
             "-drive", "file=%s,format=raw" % image,
             "-serial", "file:" + os.path.join(workdir, COM1_FILE),
@@ -416,7 +427,8 @@ def kvm_has_vmx():
 
 def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_text=None,
         modules=(), files=None, omit=(), timeout=120, workdir=None, on_line=None, megs=256,
-        cpu=BOCHS_CPU, l1_name=None, cpu_options=(), l0_log_port=None, qemu_devices=()):
+        cpu=BOCHS_CPU, l1_name=None, cpu_options=(), l0_log_port=None, qemu_devices=(),
+        bochs_trace=False):
     """Boot once and return a RunResult.
 
     l1: host path of the L1 image (copied to \\nestvisor\\<l1_name or its name>).
@@ -428,6 +440,8 @@ def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_
     qemu_devices: extra QEMU -device arguments, e.g. "intel-iommu" (QEMU/KVM only).
     l0_log_port: 'com1' or 'com2' writes `log_port = ...` into the generated
     nestvisor.cfg; with 'com2' L0's log is read from COM2 (RunResult.l0_log).
+    bochs_trace: Bochs' instruction trace between the first two magic breakpoints
+    (XCHG BX, BX) in <workdir>/emulator.out (tools/trace_exit.py).
     MissingInput if a host file for the ESP does not exist.
     """
     own_dir = workdir is None
@@ -442,7 +456,8 @@ def run(l1=None, build="build", emulator="bochs", cmdline="", cfg_extra=(), cfg_
     com2 = l0_log_port == "com2"
     logs = {"COM1": COM1_FILE, **({"COM2": L0_LOG_FILE} if com2 else {})}
     cmd = emulator_command(emulator, workdir, image, megs, cpu, cpu_options,
-                           os.path.join(workdir, L0_LOG_FILE) if com2 else None, qemu_devices)
+                           os.path.join(workdir, L0_LOG_FILE) if com2 else None, qemu_devices,
+                           bochs_trace)
     # After the end line L0 powers off; a loader error returns to the firmware,
     # which would go on booting: either way stop shortly after the marker.
     texts, finished, elapsed = watch(cmd, workdir, END_ANY, timeout, on_line, logs=logs)

@@ -9,7 +9,8 @@ import unittest
 from toolstest import REPO
 
 RUN_VARIABLES = ("SHADOW", "SHADOW_SET", "ACCT", "CPU", "CPUOPTS", "EMU", "L1", "OPS", "KINDS", "HANDLERS",
-                 "N", "L0LOG", "RESULTS", "TIMEOUT", "VERBOSE", "RUNFLAGS", "BUILD", "NESTVISOR")
+                 "N", "L0LOG", "RESULTS", "TIMEOUT", "VERBOSE", "RUNFLAGS", "BUILD", "NESTVISOR",
+                 "OP", "KIND", "HANDLER", "LISTING")
 
 
 def make_dry_run(*assignments, goal="run"):
@@ -106,6 +107,24 @@ class MakeRunTest(unittest.TestCase):
         p = make_dry_run("SHADOW_SET=all")
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("SHADOW_SET must be hot or wide, not 'all'", p.stdout)
+
+    def test_trace_maps_its_variables_onto_trace_exit(self):
+        p = make_dry_run("OP=vmread", "KIND=l2-reflected", "HANDLER=minimal", "SHADOW=off",
+                         "ACCT=off", "SHADOW_SET=wide", "CPU=corei7_skylake_x", "LISTING=t.txt",
+                         goal="trace")
+        self.assertEqual(p.returncode, 0, p.stdout)
+        lines = [l for l in p.stdout.splitlines() if "tools/trace_exit.py" in l]
+        self.assertEqual(len(lines), 1, p.stdout)
+        words = shlex.split(lines[0])
+        opts = options(words[words.index("tools/trace_exit.py") + 1:])
+        for pair in (("--op", "vmread"), ("--kind", "l2-reflected"), ("--handler", "minimal"),
+                     ("--cfg", "vmcs_shadowing=off"), ("--cfg", "accounting=off"),
+                     ("--cfg", "vmcs_shadow_set=wide"), ("--cpu", "corei7_skylake_x"),
+                     ("--listing", "t.txt")):
+            self.assertIn(pair, opts)
+        p = make_dry_run("ACCT=maybe", goal="trace")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("ACCT must be on or off, not 'maybe'", p.stdout)
 
     def test_deps_install_jsonschema_and_gnuplot(self):
         p = make_dry_run(goal="deps")
