@@ -322,6 +322,35 @@ static void register_corners(void)
 	       "0x%llx 0x%llx 0x%llx)", U64(v[0]), U64(v[1]), U64(v[2]), U64(v[3]), U64(v[4]));
 }
 
+/*
+ * In VMX operation with a current VMCS, every VMX instruction but VMXON in
+ * compatibility mode is #UD, which the SDM puts before the VM exit (26.1.1
+ * "Relative Priority of Faults and VM Exits", 31.3's pseudocode): under
+ * nestvisor the CPU raises it in L1, and L0's emulation relies on that.
+ * VMX operation and the current VMCS are as before.
+ */
+static void compat_mode_ud(void)
+{
+	static const struct { enum compat_insn insn; const char *name; } insns[] = {
+		{ COMPAT_VMREAD, "VMREAD" }, { COMPAT_VMWRITE, "VMWRITE" },
+		{ COMPAT_VMPTRLD, "VMPTRLD" }, { COMPAT_VMPTRST, "VMPTRST" },
+		{ COMPAT_VMCLEAR, "VMCLEAR" }, { COMPAT_VMLAUNCH, "VMLAUNCH" },
+		{ COMPAT_VMRESUME, "VMRESUME" }, { COMPAT_VMXOFF, "VMXOFF" },
+	};
+	struct vmx_res r;
+
+	scratch_vmcs();
+	vmw(VMCS_GUEST_ES_LIMIT, 0x12345);
+	for (size_t i = 0; i < sizeof(insns) / sizeof(insns[0]); i++)
+		check_res(vmx_insn_compat(insns[i].insn, region_pa(&vmcs_a), VMCS_GUEST_ES_LIMIT),
+			  WANT_EXC(VEC_UD), "%s in compatibility mode (CS.L = 0, EFER.LMA = 1)",
+			  insns[i].name);
+	r = vmread(VMCS_GUEST_ES_LIMIT);
+	report(r.outcome == VMX_OK && r.value == 0x12345,
+	       "after them VMX operation and the current VMCS are unchanged (GUEST_ES_LIMIT "
+	       "0x12345, got %s 0x%llx)", res_str(r), U64(r.value));
+}
+
 void test_vmread_write(void)
 {
 	printf("vmx: --- VMREAD / VMWRITE (SDM 25.11.2, 31.3, Appendix B) ---\n");
@@ -331,6 +360,7 @@ void test_vmread_write(void)
 	unsupported_encodings();
 	operand_forms();
 	register_corners();
+	compat_mode_ud();
 	if (caps.misc & MISC_VMWRITE_ANY)
 		report_skip("VMWRITE of a read-only field -> VMfailValid(13): IA32_VMX_MISC[29] allows it");
 	vmclear(region_pa(&vmcs_a));

@@ -466,6 +466,56 @@ struct vmx_res vmxon_compat(uint64_t pa)
 	return run(do_vmxon_compat, &op);
 }
 
+/* ---- Other VMX instructions in compatibility mode: the same far returns. */
+
+#define COMPAT_RUN(insn)                                                        \
+	asm volatile("push %[fl]\n\t"                                          \
+		     "popfq\n\t"                                                \
+		     "lea 1f(%%rip), %%rdx\n\t"                                 \
+		     "pushq %[cs32]\n\t"                                        \
+		     "push %%rdx\n\t"                                           \
+		     "lretq\n\t"                                                \
+		     ".code32\n"                                                 \
+		     "1:\n\t"                                                   \
+		     insn "\n\t"                                                \
+		     "pushfl\n\t"                                               \
+		     "popl %k[fl]\n\t"                                          \
+		     "pushl %[cs64]\n\t"                                        \
+		     "pushl $2f\n\t"                                            \
+		     "lretl\n\t"                                                \
+		     ".code64\n"                                                 \
+		     "2:"                                                        \
+		     : [fl] "+a"(fl), [a] "+b"(a), [c] "+c"(c)                   \
+		     : [cs32] "i"(SEL_CODE32), [cs64] "i"(SEL_CODE64)            \
+		     : "rdx", "cc", "memory")
+
+static void do_compat(void *p)
+{
+	struct op *op = p;
+	uint64_t fl = FLAGS_PRESET, a = op->addr, c = op->enc;
+
+	switch ((enum compat_insn)op->val) {
+	case COMPAT_VMREAD: COMPAT_RUN("vmread %%ecx, %%ebx"); break;
+	case COMPAT_VMWRITE: COMPAT_RUN("vmwrite %%ebx, %%ecx"); break;
+	case COMPAT_VMPTRLD: COMPAT_RUN("vmptrld (%%ebx)"); break;
+	case COMPAT_VMPTRST: COMPAT_RUN("vmptrst (%%ebx)"); break;
+	case COMPAT_VMCLEAR: COMPAT_RUN("vmclear (%%ebx)"); break;
+	case COMPAT_VMLAUNCH: COMPAT_RUN("vmlaunch"); break;
+	case COMPAT_VMRESUME: COMPAT_RUN("vmresume"); break;
+	case COMPAT_VMXOFF: COMPAT_RUN("vmxoff"); break;
+	}
+	op->flags = (uint32_t)fl;
+}
+
+struct vmx_res vmx_insn_compat(enum compat_insn insn, uint64_t operand, uint32_t enc)
+{
+	struct op op = { .addr = (uintptr_t)OPERAND, .val = insn, .enc = enc,
+			 .form = FORM_MEM_BASE };
+
+	*OPERAND = operand;
+	return run(do_compat, &op);
+}
+
 /* ---- Set-up helpers and reporting */
 
 uint64_t vmr(uint64_t enc)

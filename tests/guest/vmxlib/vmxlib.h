@@ -498,6 +498,13 @@ struct vmx_res invept(uint64_t type, const void *descriptor);
 struct vmx_res invvpid(uint64_t type, const void *descriptor);
 /* VMXON/VMREAD in compatibility mode (CS.L = 0 with EFER.LMA = 1). */
 struct vmx_res vmxon_compat(uint64_t pa);
+/* Another VMX instruction in compatibility mode: register operands EBX (value)
+ * and ECX (encoding), memory operands at [EBX] holding `operand`. */
+enum compat_insn {
+	COMPAT_VMREAD, COMPAT_VMWRITE, COMPAT_VMPTRLD, COMPAT_VMPTRST, COMPAT_VMCLEAR,
+	COMPAT_VMLAUNCH, COMPAT_VMRESUME, COMPAT_VMXOFF,
+};
+struct vmx_res vmx_insn_compat(enum compat_insn insn, uint64_t operand, uint32_t enc);
 
 /* Unchecked accessors for set-up code, where failure is a bug in the test:
  * they report a FAIL naming the field and go on. */
