@@ -36,13 +36,44 @@ void acct_init(bool on)
 {
 	memset(&acct, 0, sizeof(acct));
 	acct.on = on;
-	acct.for_l2 = ACCT_NO_L2_EXIT;
+	acct_l2_entered();  /* L1 handles no L2 exit */
 	acct.s.version = NV_ACCT_VERSION;
 	acct.s.size = sizeof(acct.s);
 	acct.s.levels = NV_ACCT_LEVELS;
 	acct.s.reasons = NV_ACCT_REASONS;
 	if (on)
 		acct.s.overhead_ticks = measure_overhead();
+}
+
+void acct_l1_exit_done(bool in_l2)
+{
+	uint64_t ticks = rdtsc() - current_vcpu->frame.exit_tsc;
+	unsigned reason = acct.reason;
+	struct nv_acct_cell *c;
+
+	if (acct.skip_current || reason >= NV_ACCT_REASONS) {
+		acct.skip_current = false;
+	} else {
+		c = &acct.l1_row[reason];
+		c->count++;
+		c->ticks += ticks;
+		c = acct.l1_for_l2;
+		if (c) {
+			c->count++;
+			c->ticks += ticks;
+		}
+	}
+	if (in_l2)
+		acct_l2_entered();
+}
+
+void acct_l2_exit_done(unsigned level)
+{
+	unsigned reason = acct.reason;
+
+	acct_charge(&current_vcpu->frame, level, reason);
+	if (level == NV_ACCT_L2_REFLECTED)
+		acct_l1_handles(reason);
 }
 
 void acct_reset(void)

@@ -23,6 +23,11 @@ struct acct {
 	bool skip_current;         /* the exit being handled reset the counters */
 	uint16_t for_l2;           /* reason of the reflected L2 exit L1 is handling,
 				    * ACCT_NO_L2_EXIT when it is not handling one */
+	uint16_t reason;           /* of the exit being handled (vmx/exit.c's full path) */
+	/* Where an exit of L1 is charged now: the row of its level (L1, or L1
+	 * handling a reflected L2 exit), and that L2 exit's for_l2 cell (NULL:
+	 * none). Kept with for_l2 by acct_l1_handles and acct_l2_entered. */
+	struct nv_acct_cell *l1_row, *l1_for_l2;
 	struct nv_acct_snapshot s;
 };
 
@@ -59,16 +64,41 @@ static inline void acct_charge(const struct vcpu_frame *f, unsigned level, unsig
 	}
 }
 
-/* L1 now handles a reflected L2 exit of this reason / L1 entered L2 again. */
-static inline void acct_l1_handles(unsigned l2_reason)
-{
-	/* for_l2 indexes a cell: a reason beyond the table is not attributed. */
-	acct.for_l2 = l2_reason < NV_ACCT_REASONS ? (uint16_t)l2_reason : ACCT_NO_L2_EXIT;
-}
-
+/* L1 entered L2 again / L1 now handles a reflected L2 exit of this reason. */
 static inline void acct_l2_entered(void)
 {
 	acct.for_l2 = ACCT_NO_L2_EXIT;
+	acct.l1_row = acct.s.cell[NV_ACCT_L1];
+	acct.l1_for_l2 = NULL;
+}
+
+static inline void acct_l1_handles(unsigned l2_reason)
+{
+	/* for_l2 indexes a cell: a reason beyond the table is not attributed. */
+	if (l2_reason < NV_ACCT_REASONS) {
+		acct.for_l2 = (uint16_t)l2_reason;
+		acct.l1_row = acct.s.cell[NV_ACCT_L1_FOR_L2];
+		acct.l1_for_l2 = &acct.s.for_l2[l2_reason];
+	} else {
+		acct_l2_entered();
+	}
+}
+
+/*
+ * The last step of an exit's handling with accounting on (vmx/exit.c's full
+ * path), out of line, so that
+ * the exit path keeps nothing live across its handler for it. An L1 exit is
+ * charged at its level (L1, or L1 handling a reflected L2 exit), which ends
+ * when L1 entered L2 (in_l2); an L2 exit at the level nested/ decided, and
+ * one reflected starts L1's handling of it. The exit's reason is
+ * acct_exit_reason()'s.
+ */
+void acct_l1_exit_done(bool in_l2);
+void acct_l2_exit_done(unsigned level);
+/* The exit being handled, for the two above (set before its handler). */
+static inline void acct_exit_reason(unsigned reason)
+{
+	acct.reason = (uint16_t)reason;
 }
 
 /* NV_HC_ACCT_RESET: zero the counters; the exit being handled is not charged. */

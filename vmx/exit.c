@@ -190,6 +190,16 @@ static inline void count_exit(struct vcpu *v, uint32_t reason)
 		v->exit_count[reason]++;
 }
 
+/* log = trace: every exit, before its handler logs anything. Out of line and
+ * reading the VMCS itself, so the exit path keeps nothing live across it. */
+static __attribute__((noinline, cold)) void trace_exit(const char *level)
+{
+	uint32_t reason = vmread32(VMCS_VM_EXIT_REASON) & EXIT_REASON_BASIC_MASK;
+
+	log_line("exit %s rip=0x%lx qual=0x%lx%s", exit_reason_name(reason),
+		 vmreadnat(VMCS_GUEST_RIP), vmreadnat(VMCS_EXIT_QUALIFICATION), level);
+}
+
 /* L1's exits the table cannot take: VM-entry failures (bit 31). */
 static __attribute__((noinline)) void l1_exit_beyond(struct vcpu *v, struct exit_ctx *x)
 {
@@ -209,17 +219,17 @@ static inline __attribute__((always_inline)) void l1_exit(struct vcpu_frame *f, 
 {
 	struct vcpu *v = frame_vcpu(f);
 	struct exit_ctx *x;
-	unsigned level = 0;
 	uint64_t r;
 
-	if (full)
+	if (full) {
 		PROBE_START(f->exit_tsc);
+		if (log_level >= NV_LOG_TRACE)
+			trace_exit("");
+	}
 	r = read_exit(v, &x);
 	if (full) {
 		PROBE(P_EXIT_READ);
-		pr_trace("exit %s rip=0x%lx qual=0x%lx", exit_reason_name(x->reason), x->rip,
-			 x->qualification);
-		level = acct_l1_level();
+		acct_exit_reason(x->reason);
 	}
 	if (r < EXIT_REASON_COUNT) {
 		v->exit_count[r]++;
@@ -233,9 +243,8 @@ static inline __attribute__((always_inline)) void l1_exit(struct vcpu_frame *f, 
 	if (l0_events_pending())
 		vcpu_deliver_events(current_vcpu);
 	if (full) {
-		acct_charge(f, level, x->reason);
-		if (nested.in_l2)
-			acct_l2_entered();
+		if (acct.on)
+			acct_l1_exit_done(nested.in_l2);
 		PROBE(P_EXIT_DONE);
 	}
 }
@@ -246,24 +255,25 @@ static inline __attribute__((always_inline)) void l2_exit(struct vcpu_frame *f, 
 	struct exit_ctx *x;
 	unsigned level;
 
-	if (full)
+	if (full) {
 		PROBE_START(f->exit_tsc);
+		if (log_level >= NV_LOG_TRACE)
+			trace_exit(" (L2)");
+	}
 	read_exit(v, &x);
 	count_exit(v, x->reason);
+	if (full)
+		acct_exit_reason(x->reason);
 	/* Reflected exits carry it to L1 (nested/sync.c). */
 	x->idt_vectoring = exit_in_delivery(x->reason) ? vmread32(VMCS_IDT_VECTORING_INFO) : 0;
-	if (full) {
+	if (full)
 		PROBE(P_EXIT_READ);
-		pr_trace("exit %s rip=0x%lx qual=0x%lx (L2)", exit_reason_name(x->reason), x->rip,
-			 x->qualification);
-	}
 	level = nested_l2_exit(v, x);
 	if (l0_events_pending())
 		vcpu_deliver_events(current_vcpu);
 	if (full) {
-		acct_charge(f, level, x->reason);
-		if (level == NV_ACCT_L2_REFLECTED)
-			acct_l1_handles(x->reason);
+		if (acct.on)
+			acct_l2_exit_done(level);
 		PROBE(P_EXIT_DONE);
 	}
 }
