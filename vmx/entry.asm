@@ -45,20 +45,28 @@ vmx_start:
 ; (gpr_write sets restore_all then). RBX is callee-saved too but loaded
 ; always (CPUID). RSP may stay mid-frame: the next exit loads HOST_RSP.
 ; Everything else (VMLAUNCH, restore_all) goes to enter_rare.
-%macro ENTER_GUEST 0
-	cmp qword [rsp + FRAME_LAUNCH], 0 ; launch (bits 31:0) or restore_all (63:32)
-	jnz enter_rare
+; The frame's registers up to RBX, and from RSI to R11: what every entry loads.
+%macro POP_RAX_TO_RBX 0
 	pop rax
 	pop rcx
 	pop rdx
 	pop rbx
-	add rsp, 16                       ; the RSP slot, RBP
+%endmacro
+%macro POP_RSI_TO_R11 0
 	pop rsi
 	pop rdi
 	pop r8
 	pop r9
 	pop r10
 	pop r11
+%endmacro
+
+%macro ENTER_GUEST 0
+	cmp qword [rsp + FRAME_LAUNCH], 0 ; launch (bits 31:0) or restore_all (63:32)
+	jnz enter_rare
+	POP_RAX_TO_RBX
+	add rsp, 16                       ; the RSP slot, RBP
+	POP_RSI_TO_R11
 	vmresume
 	lea rsp, [rsp - 12 * 8]           ; VMRESUME failed: RSP = the frame again
 	jmp entry_failed
@@ -110,18 +118,10 @@ vmx_exit_stubs_end:
 
 ; The guest's registers from the frame (RSP), top (rax) first.
 %macro POP_GUEST_REGS 0
-	pop rax
-	pop rcx
-	pop rdx
-	pop rbx
+	POP_RAX_TO_RBX
 	lea rsp, [rsp + 8]                ; the RSP slot: the guest's RSP is in the VMCS
 	pop rbp
-	pop rsi
-	pop rdi
-	pop r8
-	pop r9
-	pop r10
-	pop r11
+	POP_RSI_TO_R11
 	pop r12
 	pop r13
 	pop r14

@@ -200,6 +200,16 @@ static __attribute__((noinline, cold)) void trace_exit(const char *level)
 		 vmreadnat(VMCS_GUEST_RIP), vmreadnat(VMCS_EXIT_QUALIFICATION), level);
 }
 
+/* The full path's first steps: the probes' start, trace logging. */
+static inline __attribute__((always_inline)) void exit_begin(const struct vcpu_frame *f,
+							     const char *level)
+{
+	PROBE_START(f->exit_tsc);
+	(void)f;
+	if (log_level >= NV_LOG_TRACE)
+		trace_exit(level);
+}
+
 /* L1's exits the table cannot take: VM-entry failures (bit 31). */
 static __attribute__((noinline)) void l1_exit_beyond(struct vcpu *v, struct exit_ctx *x)
 {
@@ -221,11 +231,8 @@ static inline __attribute__((always_inline)) void l1_exit(struct vcpu_frame *f, 
 	struct exit_ctx *x;
 	uint64_t r;
 
-	if (full) {
-		PROBE_START(f->exit_tsc);
-		if (log_level >= NV_LOG_TRACE)
-			trace_exit("");
-	}
+	if (full)
+		exit_begin(f, "");
 	r = read_exit(v, &x);
 	if (full) {
 		PROBE(P_EXIT_READ);
@@ -255,11 +262,8 @@ static inline __attribute__((always_inline)) void l2_exit(struct vcpu_frame *f, 
 	struct exit_ctx *x;
 	unsigned level;
 
-	if (full) {
-		PROBE_START(f->exit_tsc);
-		if (log_level >= NV_LOG_TRACE)
-			trace_exit(" (L2)");
-	}
+	if (full)
+		exit_begin(f, " (L2)");
 	read_exit(v, &x);
 	count_exit(v, x->reason);
 	if (full)
