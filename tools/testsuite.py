@@ -441,6 +441,17 @@ def emulator_tests(build):
                        r"cr2=0xdead000000", r"rip=0xffffffff8", r"called from 0xffffffff8",
                        r"L1 state: "),
         l1=exitbench, cfg_extra=["selftest = l0-fault"], **b)
+    # log = trace: every exit of L1 and of L2 logged before its handler runs, through
+    # the exit stubs' full variant with accounting off (vmx/exit.c), and the
+    # benchmark's checks still pass.
+    emu("bochs/exitbench-log-trace",
+        expect_status(1, r"nestvisor: exit CPUID rip=0x[0-9a-f]+ qual=0x[0-9a-f]+\r?$",
+                      r"nestvisor: exit VMRESUME rip=0x[0-9a-f]+ qual=0x[0-9a-f]+\r?$",
+                      r"nestvisor: exit CPUID rip=0x[0-9a-f]+ qual=0x[0-9a-f]+ \(L2\)",
+                      r"exitbench: result kind=l2-reflected op=cpuid handler=minimal samples=5 ",
+                      r"exitbench: done passed=\d+ failed=0"),
+        l1=exitbench, cmdline="ops=cpuid kinds=l1,l2-reflected handlers=minimal n=5 warmup=1",
+        cfg_extra=["log = trace", "accounting = off"], **b)
     # L0's machine-check path: the report, then the end (MCG_STATUS.RIPV = 0 here:
     # nothing to restart from); a restartable one would go to L1 (core/mce.h).
     emu("bochs/l0-mce",
