@@ -161,10 +161,6 @@ static struct vcpu *frame_vcpu(struct vcpu_frame *f)
 
 /*
  * The exit's information, read straight into the next slot of the exit
- * history (panic dumps print it), which is the handler's exit_ctx.
- */
-/*
- * The exit's information, read straight into the next slot of the exit
  * history (panic dumps print it), which is the handler's exit_ctx. Returns
  * the raw exit reason.
  */
