@@ -12,7 +12,6 @@
 
 _Static_assert(EXIT_REASON_LOADIWKEY < EXIT_REASON_COUNT, "EXIT_REASON_COUNT too small");
 
-
 /* A handler returns after arranging the guest's continuation; ending the
  * run goes through run_end_*(), which does not return. */
 typedef void (*exit_handler_fn)(struct vcpu *v, const struct exit_ctx *x);

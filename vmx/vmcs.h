@@ -139,8 +139,8 @@ static inline __attribute__((always_inline)) void vmcs_write_unchecked(uint32_t 
 
 /*
  * VMREAD straight into memory: one instruction, which stores 64 bits in
- * 64-bit mode (a narrower field zero-extended). For F_BASE fields, whose
- * reads cannot fail (VMCS_MAY_FAIL).
+ * 64-bit mode (a narrower field zero-extended). A read that may fail
+ * (VMCS_MAY_FAIL) goes through a register and the check instead.
  */
 static inline __attribute__((always_inline)) void vmcs_read_to_mem(uint32_t encoding, uint64_t *dst)
 {
@@ -148,9 +148,10 @@ static inline __attribute__((always_inline)) void vmcs_read_to_mem(uint32_t enco
 }
 #define vmread_to(f, dst)                                                              \
 	do {                                                                           \
-		_Static_assert(!VMCS_MAY_FAIL(VMCS_FEATURE_OF_##f, VMCS_ENC_GROUP(f), 0), \
-			       #f " may fail: not for vmread_to");                     \
-		vmcs_read_to_mem(f, (dst));                                            \
+		if (VMCS_MAY_FAIL(VMCS_FEATURE_OF_##f, VMCS_ENC_GROUP(f), 0))          \
+			*(dst) = vmcs_read_raw(f);                                     \
+		else                                                                   \
+			vmcs_read_to_mem(f, (dst));                                    \
 	} while (0)
 
 /* A field of the table by its columns (the X-macro copies of nested/). */
