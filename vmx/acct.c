@@ -26,7 +26,7 @@ static uint64_t measure_overhead(void)
 
 	acct.skip_current = false;
 	t0 = rdtsc();
-	acct_charge(&f, NV_ACCT_L1, 0);
+	acct_charge(&f, acct.s.cell[NV_ACCT_L1], NULL, 0);
 	t1 = rdtsc();
 	memset(&acct.s.cell[NV_ACCT_L1][0], 0, sizeof(acct.s.cell[NV_ACCT_L1][0]));
 	return t1 - t0 + 4;
@@ -47,22 +47,7 @@ void acct_init(bool on)
 
 void acct_l1_exit_done(bool in_l2)
 {
-	uint64_t ticks = rdtsc() - current_vcpu->frame.exit_tsc;
-	unsigned reason = acct.reason;
-	struct nv_acct_cell *c;
-
-	if (acct.skip_current || reason >= NV_ACCT_REASONS) {
-		acct.skip_current = false;
-	} else {
-		c = &acct.l1_row[reason];
-		c->count++;
-		c->ticks += ticks;
-		c = acct.l1_for_l2;
-		if (c) {
-			c->count++;
-			c->ticks += ticks;
-		}
-	}
+	acct_charge(&current_vcpu->frame, acct.l1_row, acct.l1_for_l2, acct.reason);
 	if (in_l2)
 		acct_l2_entered();
 }
@@ -71,7 +56,7 @@ void acct_l2_exit_done(unsigned level)
 {
 	unsigned reason = acct.reason;
 
-	acct_charge(&current_vcpu->frame, level, reason);
+	acct_charge(&current_vcpu->frame, acct.s.cell[level], NULL, reason);
 	if (level == NV_ACCT_L2_REFLECTED)
 		acct_l1_handles(reason);
 }

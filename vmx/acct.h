@@ -4,7 +4,8 @@
  * took and the TSC ticks it spent on them, from the exit stub's timestamp to
  * the charge just before the next VM entry. The cells are kept in the guest
  * ABI's own format (include/nestvisor/hypercall.h), so L1 reads them with one
- * copy. Off (nestvisor.cfg: accounting = off), a charge costs one compare.
+ * copy. Off (nestvisor.cfg: accounting = off), the exit stubs without the
+ * timestamp run and nothing is charged (vmx/exit.c).
  */
 #ifndef NESTVISOR_VMX_ACCT_H
 #define NESTVISOR_VMX_ACCT_H
@@ -16,17 +17,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ACCT_NO_L2_EXIT 0xffffu
-
 struct acct {
 	bool on;
 	bool skip_current;         /* the exit being handled reset the counters */
-	uint16_t for_l2;           /* reason of the reflected L2 exit L1 is handling,
-				    * ACCT_NO_L2_EXIT when it is not handling one */
 	uint16_t reason;           /* of the exit being handled (vmx/exit.c's full path) */
 	/* Where an exit of L1 is charged now: the row of its level (L1, or L1
-	 * handling a reflected L2 exit), and that L2 exit's for_l2 cell (NULL:
-	 * none). Kept with for_l2 by acct_l1_handles and acct_l2_entered. */
+	 * handling a reflected L2 exit), and the for_l2 cell of the reflected L2
+	 * exit L1 is handling (NULL: none). Set by acct_l1_handles and
+	 * acct_l2_entered. */
 	struct nv_acct_cell *l1_row, *l1_for_l2;
 	struct nv_acct_snapshot s;
 };
@@ -35,48 +33,39 @@ extern struct acct acct;
 
 void acct_init(bool on);
 
-/* The level an exit of L1 belongs to (an L2 exit's is decided by nested/). */
-static inline unsigned acct_l1_level(void)
+/*
+ * Charge the exit being handled, just before the next VM entry, with
+ * accounting on: to row[reason] (the row of the exit's level), and to
+ * for_l2 unless NULL (an exit of L1 handling a reflected L2 exit).
+ */
+static inline void acct_charge(const struct vcpu_frame *f, struct nv_acct_cell *row,
+			       struct nv_acct_cell *for_l2, unsigned reason)
 {
-	return acct.for_l2 == ACCT_NO_L2_EXIT ? NV_ACCT_L1 : NV_ACCT_L1_FOR_L2;
-}
+	uint64_t ticks = rdtsc() - f->exit_tsc;
 
-/* Charge the exit being handled, just before the next VM entry. */
-static inline void acct_charge(const struct vcpu_frame *f, unsigned level, unsigned reason)
-{
-	struct nv_acct_cell *c;
-	uint64_t ticks;
-
-	if (!acct.on)
-		return;
-	ticks = rdtsc() - f->exit_tsc;
 	if (acct.skip_current || reason >= NV_ACCT_REASONS) {
 		acct.skip_current = false;
 		return;
 	}
-	c = &acct.s.cell[level][reason];
-	c->count++;
-	c->ticks += ticks;
-	if (level == NV_ACCT_L1_FOR_L2) {
-		c = &acct.s.for_l2[acct.for_l2];
-		c->count++;
-		c->ticks += ticks;
+	row[reason].count++;
+	row[reason].ticks += ticks;
+	if (for_l2) {
+		for_l2->count++;
+		for_l2->ticks += ticks;
 	}
 }
 
 /* L1 entered L2 again / L1 now handles a reflected L2 exit of this reason. */
 static inline void acct_l2_entered(void)
 {
-	acct.for_l2 = ACCT_NO_L2_EXIT;
 	acct.l1_row = acct.s.cell[NV_ACCT_L1];
 	acct.l1_for_l2 = NULL;
 }
 
 static inline void acct_l1_handles(unsigned l2_reason)
 {
-	/* for_l2 indexes a cell: a reason beyond the table is not attributed. */
+	/* A reason beyond the table is not attributed. */
 	if (l2_reason < NV_ACCT_REASONS) {
-		acct.for_l2 = (uint16_t)l2_reason;
 		acct.l1_row = acct.s.cell[NV_ACCT_L1_FOR_L2];
 		acct.l1_for_l2 = &acct.s.for_l2[l2_reason];
 	} else {
