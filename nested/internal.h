@@ -133,10 +133,20 @@ extern struct field_masks nested_masks;
 
 /* wide: vmcs_shadow_set = wide with a shadow VMCS (wide fields are not cold then). */
 void nested_sync_init(bool wide);
+/* Field `index` changed in VMCS12; `group` is nested_masks.group[index]. */
+static inline void nested_mark_dirty_as(unsigned index, uint8_t group)
+{
+	if (__builtin_constant_p(index))
+		nested.dirty[index / 64] |= 1ull << (index % 64);
+	else  /* one instruction: BTS with a register offset addresses the whole
+	       * bit string (SDM Vol. 2A, BTS) */
+		__asm__("btsl %1, %0" : "+m"(*(uint64_t(*)[DIRTY_WORDS])nested.dirty)
+			: "r"(index) : "cc");
+	__asm__("orb %1, %0" : "+m"(nested.dirty_groups) : "q"(group) : "cc");
+}
 static inline void nested_mark_dirty(unsigned index)
 {
-	nested.dirty[index / 64] |= 1ull << (index % 64);
-	nested.dirty_groups |= nested_masks.group[index];
+	nested_mark_dirty_as(index, nested_masks.group[index]);
 }
 static inline void nested_clear_dirty(void)
 {

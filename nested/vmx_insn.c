@@ -434,7 +434,8 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 {
 	uint32_t info = vmread32(VMCS_VMX_INSTRUCTION_INFO);
 	const struct vmcs12_fast_slot *s = fast_slot(v, info);
-	uint64_t old, value, index;
+	uint64_t old, value;
+	unsigned index;
 	char *p;
 
 	if (!s || !s->wr_off) {
@@ -447,12 +448,8 @@ void handle_vmwrite(struct vcpu *v, const struct exit_ctx *x)
 	old = (old & ~s->mask) | (value & s->mask);
 	__builtin_memcpy(p, &old, 8);
 	index = s->index;
+	nested_mark_dirty_as(index, s->dirty_group);
 	nested.trapped_writes[index]++;
-	/* nested_mark_dirty(index) in two instructions: BTS with a register
-	 * offset addresses the whole bit string (SDM Vol. 2A, BTS), and OR
-	 * into memory. */
-	__asm__("btsq %1, %0" : "+m"(*(uint64_t(*)[DIRTY_WORDS])nested.dirty) : "r"(index) : "cc");
-	__asm__("orb %1, %0" : "+m"(nested.dirty_groups) : "q"(s->dirty_group) : "cc");
 	set_arith_flags(0);  /* VMsucceed */
 	vcpu_skip_instruction(x);
 }

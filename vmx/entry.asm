@@ -10,7 +10,7 @@
 ; timestamp. RSP = HOST_RSP = the top of frame->regs, and frame->regs is the
 ; top of L0's exit stack (struct vcpu): the guest's registers are pushed
 ; straight into the frame and the C handler runs on the stack below it, with
-; no stack switch. Its return value says how to enter the guest again
+; no stack switch. frame->launch says how to enter the guest again
 ; (VMRESUME or VMLAUNCH of the current VMCS); the registers are then popped
 ; back from the frame, where RSP already points.
 %include "asm_offsets.inc"
