@@ -174,7 +174,6 @@ void nested_vmcs02_refused(struct vcpu *v, bool fail_valid)
 	vmx_load_vmcs(nested.vmcs01);
 	nested.in_l2 = false;
 	nested.launching = false;
-	v->frame.launch = 0;
 	/* VMCS01 still describes L1 at its VMLAUNCH/VMRESUME. */
 	x = (struct exit_ctx){ .rip = vmreadnat(VMCS_GUEST_RIP),
 			       .insn_len = vmread32(VMCS_VM_EXIT_INSTRUCTION_LEN) };

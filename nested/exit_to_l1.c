@@ -162,7 +162,6 @@ static void reflect(struct vcpu *v, const struct exit_ctx *x, uint32_t reason,
 	nested_shadow_push_exit();  /* VMCS01 current again */
 	PROBE(P_REFLECT_SHADOW);
 	nested.in_l2 = false;
-	v->frame.launch = 0;
 	nested.l2_exits_reflected++;
 	nested_load_l1_host_state(v, l2_cr0, l2_efer);
 	PROBE(P_REFLECT_HOST);

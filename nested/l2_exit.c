@@ -101,7 +101,6 @@ unsigned nested_l2_exit(struct vcpu *v, const struct exit_ctx *x)
 		nested_msr_load_undo();
 		vmx_load_vmcs(nested.vmcs01);
 		nested.in_l2 = false;
-		v->frame.launch = 0;
 		nested_entry_failure_to_l1(v, x->reason, qual, vmreadnat(VMCS_GUEST_CR0),
 					   vmread64(VMCS_GUEST_IA32_EFER));
 		return NV_ACCT_L2_REFLECTED;

@@ -30,7 +30,9 @@ struct vcpu_frame {
 	struct gpr_regs regs;
 	uint64_t exit_tsc;     /* TSC when the exit stub had saved the registers */
 	uint32_t launch;       /* 1: enter the current VMCS with VMLAUNCH (it is clear), 0:
-				* VMRESUME; vmx/entry.asm clears it at the VMLAUNCH */
+				* VMRESUME. Set only by the handler that makes a clear VMCS
+				* current (vmcs01_setup, nested/entry.c); vmx/entry.asm clears
+				* it at the VMLAUNCH, so every exit finds it 0 */
 	uint32_t restore_all;  /* 1: L0 wrote RBP or R12-R15 (gpr_write): the entry loads
 				* them from the frame too; vmx/entry.asm clears it */
 };
