@@ -27,13 +27,9 @@ l2_realmode:
 l2_realmode_end:
 
 	.code32
-/* Protected mode, paging off. EBX = 1: time CPUID leaf 0; 0: the empty timestamp pair. */
-	.globl l2_timed, l2_timed_end
-l2_timed:
-	mov PARAM_ADDR, %ebp
-	mov $SAMPLES_ADDR, %edi
-	test %ebx, %ebx
-	jz 2f
+/* EBP times: CPUID leaf 0 between two serialized timestamps, the difference to
+ * [EDI], EDI += 4. L2 (l2_timed) and L3 (l3_code) time it alike. */
+.macro TIMED_CPUID_LOOP
 1:	lfence; rdtsc; lfence
 	mov %eax, %esi
 	xor %eax, %eax
@@ -44,6 +40,16 @@ l2_timed:
 	add $4, %edi
 	dec %ebp
 	jnz 1b
+.endm
+
+/* Protected mode, paging off. EBX = 1: time CPUID leaf 0; 0: the empty timestamp pair. */
+	.globl l2_timed, l2_timed_end
+l2_timed:
+	mov PARAM_ADDR, %ebp
+	mov $SAMPLES_ADDR, %edi
+	test %ebx, %ebx
+	jz 2f
+	TIMED_CPUID_LOOP
 	jmp 3f
 2:	lfence; rdtsc; lfence
 	mov %eax, %esi
@@ -200,16 +206,7 @@ l2_exit:
 l3_code:
 	mov PARAM_ADDR + 4, %ebp
 	mov $SAMPLES3_ADDR, %edi
-1:	lfence; rdtsc; lfence
-	mov %eax, %esi
-	xor %eax, %eax
-	cpuid
-	lfence; rdtsc; lfence
-	sub %esi, %eax
-	mov %eax, (%edi)
-	add $4, %edi
-	dec %ebp
-	jnz 1b
+	TIMED_CPUID_LOOP
 	hlt
 
 /* The VMX L2's exceptions (IDT at IDT_ADDR): vector and stack top to VMX_FAULT, then PORT_FAULT. */
